@@ -1,0 +1,92 @@
+/**
+ * Builds the Hono app. Order matters and mirrors the request flow in DESIGN.md:
+ * request id -> tenancy -> (limits) -> auth -> body guard -> adapter -> users core.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import type { Context } from "hono";
+import { requestId } from "hono/request-id";
+import { authenticate } from "./auth/middleware";
+import { createDb } from "./db/client";
+import type { AppEnv } from "./env";
+import { jsonBody } from "./http/body";
+import { ApiError } from "./http/errors";
+import { renderProblem, toApiError } from "./http/problem";
+import { validationHook } from "./http/validation";
+import { platformRouter } from "./platform/tenants";
+import { apiTokensRouter } from "./rest/api-tokens";
+import { attributesRouter } from "./rest/attributes";
+import { usersRouter } from "./rest/users";
+import { requireApex, requireTenant } from "./tenancy/middleware";
+
+export const API_VERSION = "1.0.0";
+
+/** Methods registered for a path, for 405 answers. */
+function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL" || route.path.includes("*")) continue;
+    const pattern = new RegExp(`^${route.path.replace(/:[^/]+/g, "[^/]+")}/?$`);
+    if (pattern.test(path)) methods.add(route.method);
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].sort();
+}
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use("*", requestId({ limitLength: 128 }));
+  app.use("*", async (c, next) => {
+    c.set("db", createDb(c.env.DB));
+    await next();
+    c.header("X-Content-Type-Options", "nosniff");
+  });
+
+  app.use("/platform/*", requireApex, jsonBody);
+  app.use("/v1/*", requireTenant, authenticate, jsonBody);
+
+  app.route("/", platformRouter);
+  app.route("/", usersRouter);
+  app.route("/", apiTokensRouter);
+  app.route("/", attributesRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "A tenant API token (prov_...), sent on the tenant's host.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "platformAdmin", {
+    type: "http",
+    scheme: "bearer",
+    description: "The PLATFORM_ADMIN_TOKEN secret, sent on the apex host.",
+  });
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "User provisioning API",
+      version: API_VERSION,
+      description:
+        "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
+        "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.",
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "User provisioning API" }));
+
+  app.notFound((c: Context<AppEnv>) => {
+    const path = new URL(c.req.url).pathname;
+    const allowed = allowedMethods(app, path);
+    if (allowed.length > 0) {
+      return renderProblem(
+        c,
+        new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${allowed.join(", ")}.`, { headers: { Allow: allowed.join(", ") } }),
+      );
+    }
+    return renderProblem(c, new ApiError("route_not_found", `No endpoint matches ${c.req.method} ${path}. The API reference is at /docs.`));
+  });
+
+  app.onError((err, c) => renderProblem(c, toApiError(err, c.get("requestId"))));
+
+  return app;
+}

@@ -1,0 +1,193 @@
+/**
+ * The storage contract. Every tenant-owned table leads its keys with `tenant_id`, so every lookup
+ * and every keyset page is an index range inside one tenant. Times are integer milliseconds since
+ * the epoch (UTC); the adapters render them as ISO 8601.
+ *
+ * drizzle-kit turns this file into SQL under drizzle/; read each generated file before committing.
+ */
+import { sql } from "drizzle-orm";
+import {
+  foreignKey,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Custom hostnames (e.g. users.acme.com) that route to a tenant besides its subdomain. */
+export const tenantDomains = sqliteTable(
+  "tenant_domains",
+  {
+    hostname: text("hostname").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("tenant_domains_tenant_idx").on(t.tenantId)],
+);
+
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    /** SHA-256 of the whole secret, hex. The secret itself is never stored. */
+    tokenHash: text("token_hash").notNull().unique(),
+    /** The first characters of the secret, shown in listings so an admin can tell tokens apart. */
+    displayPrefix: text("display_prefix").notNull(),
+    /** JSON array of scope names. */
+    scopes: text("scopes").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+    expiresAt: integer("expires_at"),
+    disabledAt: integer("disabled_at"),
+  },
+  (t) => [index("api_tokens_tenant_idx").on(t.tenantId, t.id)],
+);
+
+/**
+ * Users. Personal columns are nullable only so that an erased user can keep its id as a tombstone;
+ * the users core guarantees them for every live user.
+ */
+export const users = sqliteTable(
+  "users",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    /** UUIDv7: time-ordered, so ordering by id is ordering by creation. */
+    id: text("id").notNull(),
+    externalId: text("external_id"),
+    email: text("email"),
+    /** lower(email): uniqueness and lookups ignore case. */
+    emailLower: text("email_lower"),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    displayName: text("display_name"),
+    phone: text("phone"),
+    title: text("title"),
+    department: text("department"),
+    managerId: text("manager_id"),
+    timezone: text("timezone"),
+    locale: text("locale"),
+    userType: text("user_type"),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    /** JSON object of the tenant's custom attributes, keyed by attribute key. */
+    attributes: text("attributes").notNull().default("{}"),
+    version: integer("version").notNull().default(1),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    erasedAt: integer("erased_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex("users_tenant_email_uq").on(t.tenantId, t.emailLower),
+    uniqueIndex("users_tenant_external_id_uq").on(t.tenantId, t.externalId),
+    index("users_tenant_active_idx").on(t.tenantId, t.active, t.id),
+    index("users_tenant_updated_idx").on(t.tenantId, t.updatedAt, t.id),
+    // Prefix search (`q`) compares lower(...) ranges, so these expression indexes serve it.
+    index("users_tenant_first_name_idx").on(t.tenantId, sql`lower(${t.firstName})`),
+    index("users_tenant_last_name_idx").on(t.tenantId, sql`lower(${t.lastName})`),
+    index("users_tenant_display_name_idx").on(t.tenantId, sql`lower(${t.displayName})`),
+    index("users_tenant_manager_idx").on(t.tenantId, t.managerId),
+    // A manager is a user of the same tenant: the composite key makes that a database fact.
+    foreignKey({
+      columns: [t.tenantId, t.managerId],
+      foreignColumns: [t.tenantId, t.id],
+      name: "users_manager_fk",
+    }),
+  ],
+);
+
+/**
+ * Per-tenant attribute settings. A row with `builtIn = true` only overrides the label or the
+ * required flag of a built-in attribute; other rows define custom attributes.
+ */
+export const attributeDefinitions = sqliteTable(
+  "attribute_definitions",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    key: text("key").notNull(),
+    label: text("label").notNull(),
+    type: text("type", {
+      enum: ["string", "number", "boolean", "date", "email", "enum"],
+    }).notNull(),
+    /** JSON array of allowed values for `enum` attributes. */
+    enumValues: text("enum_values"),
+    description: text("description"),
+    required: integer("required", { mode: "boolean" }).notNull().default(false),
+    builtIn: integer("built_in", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+);
+
+/** Stored first responses for `Idempotency-Key` retries, kept for 24 hours. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    key: text("key").notNull(),
+    /** SHA-256 of method, path and the normalised request body. */
+    requestHash: text("request_hash").notNull(),
+    status: integer("status").notNull(),
+    body: text("body").notNull(),
+    location: text("location"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.key] }),
+    index("idempotency_keys_created_idx").on(t.createdAt),
+  ],
+);
+
+/**
+ * The transactional outbox and the tenant's change feed in one table. A user change and its event
+ * are written in the same D1 batch; `seq` orders the feed.
+ */
+export const events = sqliteTable(
+  "events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    type: text("type").notNull(),
+    /** The user (or other resource) the event is about. */
+    subjectId: text("subject_id"),
+    /** JSON payload: the changed fields with their new values. */
+    data: text("data").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** Outbox delivery: pending until the queue has accepted it (issue: side effects). */
+    status: text("status", { enum: ["pending", "sent", "processed", "failed"] })
+      .notNull()
+      .default("pending"),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    index("events_tenant_seq_idx").on(t.tenantId, t.seq),
+    index("events_tenant_subject_idx").on(t.tenantId, t.subjectId),
+    index("events_status_idx").on(t.status, t.seq),
+  ],
+);

@@ -1,0 +1,28 @@
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type * as schema from "./db/schema";
+import type { TenantRecord } from "./tenancy/resolve";
+import type { AuthenticatedToken } from "./auth/tokens";
+
+/** Bindings and variables declared in wrangler.toml (and secrets from .dev.vars locally). */
+export interface Env {
+  DB: D1Database;
+  BASE_DOMAIN: string;
+  TENANT_CACHE_SECONDS?: string;
+  /** Secret guarding /platform. Without it the platform API refuses every request. */
+  PLATFORM_ADMIN_TOKEN?: string;
+}
+
+export type Db = DrizzleD1Database<typeof schema>;
+
+/** Per-request values set by middleware. */
+export interface Variables {
+  requestId: string;
+  db: Db;
+  tenant: TenantRecord;
+  token: AuthenticatedToken;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: Variables;
+}

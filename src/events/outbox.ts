@@ -1,0 +1,45 @@
+/**
+ * The transactional outbox. Statements built here go into the same D1 batch as the change they
+ * describe, so a change without its event (or an event without its change) cannot be committed.
+ */
+import { sql } from "drizzle-orm";
+import { events } from "../db/schema";
+import type { Db } from "../env";
+import { uuidv7 } from "../lib/ids";
+
+export type EventType =
+  | "user.created"
+  | "user.updated"
+  | "user.deactivated"
+  | "user.reactivated"
+  | "user.erased";
+
+export interface NewEvent {
+  tenantId: string;
+  type: EventType;
+  subjectId: string;
+  data: Record<string, unknown>;
+  createdAt: number;
+}
+
+export function insertEvent(db: Db, event: NewEvent) {
+  return db.insert(events).values({
+    id: uuidv7(event.createdAt),
+    tenantId: event.tenantId,
+    type: event.type,
+    subjectId: event.subjectId,
+    data: JSON.stringify(event.data),
+    createdAt: event.createdAt,
+  });
+}
+
+/**
+ * Inserts the event only if the statement just before it in the batch changed exactly one row.
+ * Used after an optimistic `UPDATE ... WHERE version = ?`, so that a lost race writes no event.
+ */
+export function insertEventIfPreviousChangedOneRow(db: Db, event: NewEvent) {
+  return db.run(sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at)
+    SELECT ${uuidv7(event.createdAt)}, ${event.tenantId}, ${event.type}, ${event.subjectId},
+           ${JSON.stringify(event.data)}, ${event.createdAt}
+    WHERE changes() = 1`);
+}

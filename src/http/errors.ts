@@ -1,0 +1,102 @@
+/**
+ * The error catalogue: every error the service can answer with has a code here, and the code
+ * fixes its HTTP status, its title and its SCIM `scimType`. Adapters render an ApiError as
+ * problem+json (REST) or as a SCIM Error; nothing else builds error bodies.
+ */
+
+export interface FieldError {
+  /** JSON-pointer-like path of the offending field, e.g. "email" or "attributes.costCenter". */
+  path: string;
+  message: string;
+}
+
+interface CatalogueEntry {
+  status: number;
+  title: string;
+  /** RFC 7644 §3.12 scimType, where one applies. */
+  scimType?: string;
+}
+
+export const ERROR_CATALOGUE = {
+  // 400
+  invalid_json: { status: 400, title: "Malformed JSON body", scimType: "invalidSyntax" },
+  validation_failed: { status: 400, title: "The request is not valid", scimType: "invalidValue" },
+  invalid_query: { status: 400, title: "A query parameter is not valid", scimType: "invalidValue" },
+  invalid_cursor: { status: 400, title: "The cursor is not valid", scimType: "invalidValue" },
+  unknown_attribute: { status: 400, title: "Unknown attribute", scimType: "invalidValue" },
+  required_attribute: { status: 400, title: "A required attribute is missing", scimType: "invalidValue" },
+  invalid_manager: { status: 400, title: "The manager is not a user of this tenant", scimType: "invalidValue" },
+  // 401 / 403
+  missing_token: { status: 401, title: "Authentication required" },
+  malformed_token: { status: 401, title: "Malformed bearer token" },
+  unknown_token: { status: 401, title: "Unknown API token" },
+  disabled_token: { status: 401, title: "API token disabled" },
+  expired_token: { status: 401, title: "API token expired" },
+  wrong_tenant_token: { status: 401, title: "API token belongs to another tenant" },
+  insufficient_scope: { status: 403, title: "The token lacks a required scope" },
+  platform_disabled: { status: 403, title: "The platform API is disabled" },
+  tenant_suspended: { status: 403, title: "Tenant suspended" },
+  // 404 / 405 / 409 / 410 / 412
+  tenant_not_found: { status: 404, title: "No tenant at this host" },
+  not_found: { status: 404, title: "Not found" },
+  route_not_found: { status: 404, title: "No such endpoint" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflict", scimType: "uniqueness" },
+  user_erased: { status: 410, title: "User erased" },
+  precondition_failed: { status: 412, title: "Precondition failed" },
+  // 413 / 415 / 422 / 429
+  payload_too_large: { status: 413, title: "Request body too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  idempotency_key_reused: { status: 422, title: "Idempotency-Key reused with a different request" },
+  idempotency_key_in_use: { status: 409, title: "A request with this Idempotency-Key is in progress" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  // 5xx
+  internal: { status: 500, title: "Internal server error" },
+  unavailable: { status: 503, title: "Service temporarily unavailable" },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly title: string;
+  readonly errors: FieldError[];
+  /** Extra members for the problem body (e.g. the id of the existing user on a conflict). */
+  readonly extra: Record<string, unknown>;
+  /** Extra response headers (e.g. WWW-Authenticate, Allow, Retry-After). */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options: {
+      errors?: FieldError[];
+      extra?: Record<string, unknown>;
+      headers?: Record<string, string>;
+    } = {},
+  ) {
+    super(detail);
+    this.name = "ApiError";
+    this.code = code;
+    const entry: CatalogueEntry = ERROR_CATALOGUE[code];
+    this.status = entry.status;
+    this.title = entry.title;
+    this.errors = options.errors ?? [];
+    this.extra = options.extra ?? {};
+    this.headers = options.headers ?? {};
+  }
+
+  get scimType(): string | undefined {
+    return (ERROR_CATALOGUE[this.code] as CatalogueEntry).scimType;
+  }
+}
+
+/** Shorthand for the common "one field is wrong" case. */
+export function invalidField(path: string, message: string, code: ErrorCode = "validation_failed"): ApiError {
+  return new ApiError(code, `${path}: ${message}`, { errors: [{ path, message }] });
+}
+
+export function problemType(code: ErrorCode): string {
+  return `urn:problem-type:provisioning:${code.replaceAll("_", "-")}`;
+}

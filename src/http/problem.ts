@@ -1,0 +1,36 @@
+/** Renders catalogue errors as RFC 9457 problem+json, and maps everything else onto the catalogue. */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ApiError, problemType } from "./errors";
+
+export function problemBody(err: ApiError, instance?: string): Record<string, unknown> {
+  return {
+    type: problemType(err.code),
+    title: err.title,
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+    ...(instance ? { instance } : {}),
+    errors: err.errors,
+    ...err.extra,
+  };
+}
+
+/** Anything thrown becomes an ApiError; unexpected errors are logged and become a bare 500. */
+export function toApiError(err: unknown, requestId: string | undefined): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 413) return new ApiError("payload_too_large", "The request body is larger than 1 MiB.");
+    if (err.status === 400) return new ApiError("invalid_json", "The request body is not valid JSON.");
+    if (err.status === 404) return new ApiError("route_not_found", "No endpoint matches this path.");
+  }
+  // Never echo the message: D1/Drizzle errors carry SQL and parameters.
+  console.error(JSON.stringify({ level: "error", requestId, error: err instanceof Error ? err.name : "unknown" }), err);
+  return new ApiError("internal", `Something went wrong on our side. Quote request id ${requestId ?? "(none)"} when reporting it.`);
+}
+
+export function renderProblem(c: Context, err: ApiError): Response {
+  const headers = new Headers({ "Content-Type": "application/problem+json" });
+  for (const [k, v] of Object.entries(err.headers)) headers.set(k, v);
+  return new Response(JSON.stringify(problemBody(err, new URL(c.req.url).pathname)), { status: err.status, headers });
+}

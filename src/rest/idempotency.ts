@@ -1,0 +1,74 @@
+/**
+ * Idempotency-Key for POST: the first successful response is stored in the same D1 batch as the
+ * write it describes, so a retry (even one racing the original) replays it and creates nothing.
+ * Failed requests are not stored: fixing the input and retrying with the same key is allowed.
+ */
+import { and, eq, lt } from "drizzle-orm";
+import { idempotencyKeys } from "../db/schema";
+import type { Db } from "../env";
+import { ApiError } from "../http/errors";
+import { sha256Hex } from "../lib/crypto";
+
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+
+export interface StoredResponse {
+  status: number;
+  body: string;
+  location: string | null;
+}
+
+/** JSON with object keys sorted, so that key order does not change the request fingerprint. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+export function checkIdempotencyKey(key: string): string {
+  if (!KEY_RE.test(key)) {
+    throw new ApiError("invalid_query", "Idempotency-Key must be 1-255 visible ASCII characters, e.g. a UUID.", {
+      errors: [{ path: "Idempotency-Key", message: "must be 1-255 visible ASCII characters" }],
+    });
+  }
+  return key;
+}
+
+export function fingerprint(method: string, path: string, body: unknown): Promise<string> {
+  return sha256Hex(`${method} ${path}\n${stableJson(body)}`);
+}
+
+/** The stored response for this key, or undefined; 422 when the key was used for another request. */
+export async function findReplay(db: Db, tenantId: string, key: string, requestHash: string): Promise<StoredResponse | undefined> {
+  const row = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key)))
+    .get();
+  if (!row) return undefined;
+  if (Date.now() - row.createdAt > IDEMPOTENCY_TTL_MS) {
+    await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key))).run();
+    return undefined;
+  }
+  if (row.requestHash !== requestHash) {
+    throw new ApiError("idempotency_key_reused", "This Idempotency-Key was already used with a different request body or endpoint. Use a new key for a new request.");
+  }
+  return { status: row.status, body: row.body, location: row.location };
+}
+
+export function recordResponse(db: Db, tenantId: string, key: string, requestHash: string, response: StoredResponse) {
+  return db.insert(idempotencyKeys).values({ tenantId, key, requestHash, ...response, createdAt: Date.now() });
+}
+
+export function replayResponse(stored: StoredResponse, extraHeaders: Record<string, string> = {}): Response {
+  const headers = new Headers({ "Content-Type": "application/json", "Idempotent-Replayed": "true", ...extraHeaders });
+  if (stored.location) headers.set("Location", stored.location);
+  return new Response(stored.body, { status: stored.status, headers });
+}
+
+export async function purgeExpiredIdempotencyKeys(db: Db): Promise<void> {
+  await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, Date.now() - IDEMPOTENCY_TTL_MS)).run();
+}

@@ -1,0 +1,50 @@
+/** Shared OpenAPI pieces: the problem schema, error responses, and the app factory for routers. */
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { ERROR_CATALOGUE } from "../http/errors";
+import { validationHook } from "../http/validation";
+
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: "urn:problem-type:provisioning:validation-failed" }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(ERROR_CATALOGUE) as [keyof typeof ERROR_CATALOGUE, ...(keyof typeof ERROR_CATALOGUE)[]]),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })),
+  })
+  .catchall(z.unknown())
+  .openapi("Problem", { description: "RFC 9457 problem details. `code` is stable; `detail` and `errors` say what to fix." });
+
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ProblemSchema } },
+});
+
+export const errorResponses = {
+  400: problem("The request is not valid: `errors` names each field and how to fix it."),
+  401: problem("Missing, malformed, unknown, disabled, expired or other-tenant token."),
+  403: problem("The token lacks the scope this operation needs, or the tenant is suspended."),
+  404: problem("Unknown tenant host or resource."),
+  429: problem("Rate limit exceeded."),
+} as const;
+
+export const bodyErrorResponses = {
+  413: problem("The body is larger than 1 MiB."),
+  415: problem("The body is not JSON."),
+} as const;
+
+export const problemResponse = problem;
+
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+export function jsonBodyOf<T extends z.ZodType>(schema: T, description?: string) {
+  return { required: true, description, content: { "application/json": { schema } } };
+}

@@ -1,0 +1,337 @@
+/** REST adapter for users (`/v1/users`): shapes, headers and status codes; the rules live in users/. */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { requireScope } from "../auth/middleware";
+import { uniqueViolation } from "../db/errors";
+import type { AppEnv } from "../env";
+import { ApiError } from "../http/errors";
+import { parsedJsonBody } from "../http/body";
+import { matches, parseETagList } from "../http/etag";
+import { validateWith } from "../http/validation";
+import { etagOf, type User } from "../users/model";
+import { listUsers } from "../users/queries";
+import { createUser, deactivateUser, eraseUser, getUser, getUserRow, MAX_FIELD_LENGTH, updateUser, type CoreContext } from "../users/service";
+import { hasScope } from "../auth/middleware";
+import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
+import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayResponse } from "./idempotency";
+
+const str = (field: keyof typeof MAX_FIELD_LENGTH) => z.string().max(MAX_FIELD_LENGTH[field]);
+const requiredStr = (field: keyof typeof MAX_FIELD_LENGTH, example: string) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
+    .max(MAX_FIELD_LENGTH[field])
+    .openapi({ example });
+const optionalStr = (field: keyof typeof MAX_FIELD_LENGTH, example?: string) =>
+  str(field).nullable().optional().openapi(example ? { example } : {});
+
+const AttributesSchema = z
+  .record(z.string(), z.unknown())
+  .openapi({ description: "Custom attributes defined for the tenant (GET /v1/available-attributes).", example: { costCenter: "CC-1001" } });
+
+export const UserSchema = z
+  .object({
+    id: z.string().openapi({ example: "01938f5e-7c1a-7b3e-9f1e-2d7a1c9b0e11" }),
+    externalId: z.string(),
+    email: z.string(),
+    firstName: z.string(),
+    lastName: z.string(),
+    displayName: z.string(),
+    phone: z.string().nullable(),
+    title: z.string().nullable(),
+    department: z.string().nullable(),
+    managerId: z.string().nullable(),
+    timezone: z.string().nullable(),
+    locale: z.string().nullable(),
+    userType: z.string().nullable(),
+    active: z.boolean(),
+    attributes: AttributesSchema,
+    version: z.number().int().openapi({ description: "Increments on every change; the ETag is W/\"<version>\"." }),
+    createdAt: z.string().openapi({ format: "date-time" }),
+    updatedAt: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("User");
+
+const optionalFields = {
+  displayName: optionalStr("displayName", "Jane Doe"),
+  phone: optionalStr("phone", "+45 12 34 56 78"),
+  title: optionalStr("title", "Compliance Officer"),
+  department: optionalStr("department", "Legal"),
+  managerId: optionalStr("managerId"),
+  timezone: optionalStr("timezone", "Europe/Copenhagen"),
+  locale: optionalStr("locale", "da-DK"),
+  userType: optionalStr("userType", "Employee"),
+  active: z.boolean().optional(),
+  attributes: AttributesSchema.nullable().optional(),
+};
+
+export const UserCreateSchema = z
+  .strictObject({
+    firstName: requiredStr("firstName", "Jane"),
+    lastName: requiredStr("lastName", "Doe"),
+    email: requiredStr("email", "jane.doe@acme.com"),
+    externalId: requiredStr("externalId", "HR-10042"),
+    ...optionalFields,
+  })
+  .openapi("UserCreate");
+
+export const UserPatchSchema = z
+  .strictObject({
+    firstName: optionalStr("firstName"),
+    lastName: optionalStr("lastName"),
+    email: optionalStr("email"),
+    externalId: optionalStr("externalId"),
+    ...optionalFields,
+  })
+  .openapi("UserPatch", { description: "JSON merge patch: absent fields are kept, null clears an optional field." });
+
+const UserListSchema = z
+  .object({
+    data: z.array(UserSchema),
+    pagination: z.object({
+      limit: z.number().int(),
+      nextCursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next page; null on the last page." }),
+      page: z.number().int().optional(),
+      totalCount: z.number().int().optional().openapi({ description: "Only with page/pageSize paging." }),
+    }),
+  })
+  .openapi("UserList");
+
+const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: "id", in: "path" } }) });
+
+const boolParam = z.enum(["true", "false"]).transform((v) => v === "true");
+
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: "Page size, 1-1000 (default 100)." }),
+  cursor: z.string().max(512).optional(),
+  page: z.coerce.number().int().min(1).max(1_000_000).optional().openapi({ description: "Offset paging (1-based); prefer cursors for large tenants." }),
+  pageSize: z.coerce.number().int().min(1).max(1000).optional(),
+  email: z.string().max(254).optional().openapi({ description: "Exact email, ignoring case." }),
+  externalId: z.string().max(255).optional(),
+  active: boolParam.optional(),
+  updatedSince: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO 8601; lists users changed at or after it, oldest change first." }),
+  q: z.string().min(1).max(100).optional().openapi({ description: "Case-insensitive prefix of first, last or display name, or of the email." }),
+});
+
+const EraseQuery = z.object({ erase: boolParam.optional() });
+
+const tag = ["Users"];
+const security = [{ bearerAuth: [] }];
+
+function coreContext(c: Context<AppEnv>): CoreContext {
+  return { db: c.get("db"), tenantId: c.get("tenant").id };
+}
+
+function userResponse<S extends 200 | 201 = 200>(c: Context<AppEnv>, user: User, status?: S) {
+  c.header("ETag", etagOf(user.version));
+  return c.json(user, (status ?? 200) as S);
+}
+
+/** If-Match as a version number: undefined when absent or `*`; 412 when it names no version. */
+async function expectedVersion(c: Context<AppEnv>, ctx: CoreContext, id: string): Promise<number | undefined> {
+  const condition = parseETagList(c.req.header("If-Match"));
+  if (!condition || condition.any) return undefined;
+  const row = await getUserRow(ctx, id);
+  if (!matches(condition, row.version)) {
+    throw new ApiError("precondition_failed", `If-Match does not match the user's current ETag ${etagOf(row.version)}. Fetch the user again and retry.`, {
+      extra: { currentVersion: row.version },
+    });
+  }
+  return row.version;
+}
+
+export const usersRouter = createRouter();
+
+usersRouter.use("/v1/users", async (c, next) => requireScope(c.req.method === "GET" ? "users:read" : "users:write")(c, next));
+usersRouter.use("/v1/users/*", async (c, next) => requireScope(c.req.method === "GET" ? "users:read" : "users:write")(c, next));
+
+usersRouter.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/users",
+    tags: tag,
+    security,
+    summary: "Create a user",
+    description:
+      "Required: firstName, lastName, email, externalId, and every attribute the tenant marks required. " +
+      "Send `Idempotency-Key` to make retries safe: the same key and body replay the first response.",
+    request: {
+      headers: z.object({ "idempotency-key": z.string().optional() }),
+      body: jsonBodyOf(UserCreateSchema),
+    },
+    responses: {
+      201: jsonContent(UserSchema, "Created. `Location` points at the user."),
+      ...errorResponses,
+      409: problemResponse("email or externalId already belongs to another user (see `existingUserId`)."),
+      422: problemResponse("Idempotency-Key reused with a different body."),
+      ...bodyErrorResponses,
+    },
+  }),
+  async (c) => {
+    const input = c.req.valid("json");
+    const ctx = coreContext(c);
+    const rawKey = c.req.header("Idempotency-Key");
+    const key = rawKey === undefined ? undefined : checkIdempotencyKey(rawKey);
+    const hash = key ? await fingerprint("POST", "/v1/users", input) : "";
+    if (key) {
+      const stored = await findReplay(ctx.db, ctx.tenantId, key, hash);
+      // A replay is the stored bytes of an earlier typed response, so the typed-response check is moot.
+      if (stored) return replayResponse(stored) as never;
+    }
+    let user: User;
+    try {
+      user = await createUser(ctx, input, {
+        alsoWrite: key
+          ? (u) => [recordResponse(ctx.db, ctx.tenantId, key, hash, { status: 201, body: JSON.stringify(u), location: `/v1/users/${u.id}` })]
+          : undefined,
+      });
+    } catch (err) {
+      // A concurrent retry with the same key won the race: answer with its response.
+      if (key && uniqueViolation(err)?.startsWith("idempotency_keys")) {
+        const stored = await findReplay(ctx.db, ctx.tenantId, key, hash);
+        if (stored) return replayResponse(stored) as never;
+      }
+      throw err;
+    }
+    c.header("Location", `/v1/users/${user.id}`);
+    return userResponse(c, user, 201);
+  },
+);
+
+usersRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/users",
+    tags: tag,
+    security,
+    summary: "List users",
+    description:
+      "Keyset (cursor) paging in creation order; with `updatedSince`, in order of last change. " +
+      "`page`/`pageSize` give offset paging with a total count, for clients that need it.",
+    request: { query: ListQuery },
+    responses: { 200: jsonContent(UserListSchema, "A page of users."), ...errorResponses },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const limit = q.pageSize ?? q.limit ?? 100;
+    const page = await listUsers(coreContext(c), {
+      email: q.email,
+      externalId: q.externalId,
+      active: q.active,
+      updatedSince: q.updatedSince ? Date.parse(q.updatedSince) : undefined,
+      q: q.q,
+      limit,
+      cursor: q.cursor,
+      page: q.page ?? (q.pageSize !== undefined ? 1 : undefined),
+    });
+    return c.json(
+      {
+        data: page.data,
+        pagination: {
+          limit,
+          nextCursor: page.nextCursor,
+          ...(page.totalCount !== undefined ? { page: q.page ?? 1, totalCount: page.totalCount } : {}),
+        },
+      },
+      200,
+    );
+  },
+);
+
+usersRouter.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/users/{id}",
+    tags: tag,
+    security,
+    summary: "Get a user",
+    description: "Answers 304 when `If-None-Match` carries the current ETag, 410 for an erased user.",
+    request: { params: IdParam, headers: z.object({ "if-none-match": z.string().optional() }) },
+    responses: {
+      200: jsonContent(UserSchema, "The user."),
+      304: { description: "Not modified." },
+      ...errorResponses,
+      410: problemResponse("The user was erased; only the id remains."),
+    },
+  }),
+  async (c) => {
+    const user = await getUser(coreContext(c), c.req.valid("param").id);
+    const condition = parseETagList(c.req.header("If-None-Match"));
+    if (condition && matches(condition, user.version)) {
+      return c.body(null, 304, { ETag: etagOf(user.version) });
+    }
+    return userResponse(c, user, 200);
+  },
+);
+
+usersRouter.openapi(
+  createRoute({
+    method: "patch",
+    path: "/v1/users/{id}",
+    tags: tag,
+    security,
+    summary: "Update a user",
+    description:
+      "JSON merge patch. `null` clears an optional field; required fields cannot be cleared. " +
+      "`active: false` deactivates, `active: true` reactivates. `If-Match` makes the update conditional (412 on mismatch).",
+    request: {
+      params: IdParam,
+      headers: z.object({ "if-match": z.string().optional() }),
+      body: {
+        required: true,
+        content: {
+          "application/json": { schema: UserPatchSchema },
+          "application/merge-patch+json": { schema: UserPatchSchema },
+        },
+      },
+    },
+    responses: {
+      200: jsonContent(UserSchema, "The updated user."),
+      ...errorResponses,
+      409: problemResponse("email or externalId already belongs to another user."),
+      410: problemResponse("The user was erased."),
+      412: problemResponse("If-Match does not match the current version."),
+      ...bodyErrorResponses,
+    },
+  }),
+  async (c) => {
+    const ctx = coreContext(c);
+    const { id } = c.req.valid("param");
+    const parsed = validateWith(UserPatchSchema, await parsedJsonBody(c));
+    const version = await expectedVersion(c, ctx, id);
+    const user = await updateUser(ctx, id, parsed, { expectedVersion: version });
+    return userResponse(c, user, 200);
+  },
+);
+
+usersRouter.openapi(
+  createRoute({
+    method: "delete",
+    path: "/v1/users/{id}",
+    tags: tag,
+    security,
+    summary: "Deactivate (or erase) a user",
+    description:
+      "Deactivates: the user stays readable with `active: false` and can be reactivated with PATCH `{\"active\": true}`. " +
+      "With `?erase=true` (admin scope) the personal data is erased for good and only the id remains.",
+    request: { params: IdParam, query: EraseQuery, headers: z.object({ "if-match": z.string().optional() }) },
+    responses: {
+      200: jsonContent(z.union([UserSchema, z.object({ id: z.string(), erasedAt: z.string() })]), "The deactivated user, or the erasure receipt."),
+      ...errorResponses,
+      410: problemResponse("The user was already erased."),
+      412: problemResponse("If-Match does not match the current version."),
+    },
+  }),
+  async (c) => {
+    const ctx = coreContext(c);
+    const { id } = c.req.valid("param");
+    const { erase } = c.req.valid("query");
+    const version = await expectedVersion(c, ctx, id);
+    if (erase) {
+      if (!hasScope(c, "admin")) {
+        throw new ApiError("insufficient_scope", "Erasing a user needs a token with the 'admin' scope.", { extra: { requiredScope: "admin" } });
+      }
+      return c.json(await eraseUser(ctx, id, { expectedVersion: version }), 200);
+    }
+    return userResponse(c, await deactivateUser(ctx, id, { expectedVersion: version }), 200);
+  },
+);

@@ -1,0 +1,174 @@
+/**
+ * Attribute definitions: the built-in user attributes (fixed in code) merged with the tenant's
+ * settings (custom attributes, labels, required flags). Every way of creating or changing a user
+ * goes through `AttributeSet`, so REST, SCIM and bulk invitations obey the same rules.
+ */
+import { and, eq } from "drizzle-orm";
+import { attributeDefinitions } from "../db/schema";
+import type { Db } from "../env";
+import { ApiError, type FieldError } from "../http/errors";
+
+export const ATTRIBUTE_TYPES = ["string", "number", "boolean", "date", "email", "enum"] as const;
+export type AttributeType = (typeof ATTRIBUTE_TYPES)[number];
+
+export interface AttributeDefinition {
+  key: string;
+  label: string;
+  type: AttributeType;
+  required: boolean;
+  builtIn: boolean;
+  /** Built-ins that every user must have; their required flag cannot be turned off. */
+  alwaysRequired: boolean;
+  enumValues: string[] | null;
+  description: string | null;
+}
+
+type BuiltIn = Pick<AttributeDefinition, "key" | "label" | "type" | "description"> & { alwaysRequired?: boolean };
+
+export const BUILT_IN_ATTRIBUTES: readonly BuiltIn[] = [
+  { key: "firstName", label: "First name", type: "string", alwaysRequired: true, description: "Given name." },
+  { key: "lastName", label: "Last name", type: "string", alwaysRequired: true, description: "Family name." },
+  { key: "email", label: "Email", type: "email", alwaysRequired: true, description: "Unique per tenant, ignoring case." },
+  { key: "externalId", label: "External ID", type: "string", alwaysRequired: true, description: "The id in the source system; unique per tenant." },
+  { key: "displayName", label: "Display name", type: "string", description: "Derived from first and last name when absent." },
+  { key: "phone", label: "Phone", type: "string", description: null },
+  { key: "title", label: "Job title", type: "string", description: null },
+  { key: "department", label: "Department", type: "string", description: null },
+  { key: "managerId", label: "Manager", type: "string", description: "Id of another user of the same tenant." },
+  { key: "timezone", label: "Time zone", type: "string", description: "IANA time zone, e.g. Europe/Copenhagen." },
+  { key: "locale", label: "Locale", type: "string", description: "BCP 47 language tag, e.g. en-GB." },
+  { key: "userType", label: "User type", type: "string", description: "Free text, e.g. Employee or Contractor." },
+];
+
+export const BUILT_IN_KEYS = new Set(BUILT_IN_ATTRIBUTES.map((a) => a.key));
+const BUILT_IN_KEYS_LOWER = new Set([...BUILT_IN_KEYS, "active", "id", "attributes", "version"].map((k) => k.toLowerCase()));
+
+/** Custom attribute keys: an identifier that is safe as a JSON path segment. */
+export const CUSTOM_KEY_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+export function collidesWithBuiltIn(key: string): boolean {
+  return BUILT_IN_KEYS_LOWER.has(key.toLowerCase());
+}
+
+export const MAX_STRING_ATTRIBUTE_LENGTH = 2048;
+const EMAIL_RE = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:]+$/;
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isEmail(value: string): boolean {
+  return value.length <= 254 && EMAIL_RE.test(value);
+}
+
+export function isIsoDate(value: string): boolean {
+  const m = DATE_RE.exec(value);
+  if (!m) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(value);
+}
+
+export class AttributeSet {
+  private readonly byKey: Map<string, AttributeDefinition>;
+
+  constructor(readonly definitions: AttributeDefinition[]) {
+    this.byKey = new Map(definitions.map((d) => [d.key, d]));
+  }
+
+  get(key: string): AttributeDefinition | undefined {
+    return this.byKey.get(key);
+  }
+
+  get custom(): AttributeDefinition[] {
+    return this.definitions.filter((d) => !d.builtIn);
+  }
+
+  get required(): AttributeDefinition[] {
+    return this.definitions.filter((d) => d.required);
+  }
+
+  /** Checks a custom attribute value against its definition; returns an error message or null. */
+  checkCustomValue(def: AttributeDefinition, value: unknown): string | null {
+    switch (def.type) {
+      case "string":
+        if (typeof value !== "string") return "must be a string";
+        if (value.length > MAX_STRING_ATTRIBUTE_LENGTH) return `must be at most ${MAX_STRING_ATTRIBUTE_LENGTH} characters`;
+        return null;
+      case "number":
+        return typeof value === "number" && Number.isFinite(value) ? null : "must be a number";
+      case "boolean":
+        return typeof value === "boolean" ? null : "must be true or false";
+      case "date":
+        return typeof value === "string" && isIsoDate(value) ? null : "must be a date as YYYY-MM-DD";
+      case "email":
+        return typeof value === "string" && isEmail(value) ? null : "must be an email address";
+      case "enum":
+        return typeof value === "string" && (def.enumValues ?? []).includes(value)
+          ? null
+          : `must be one of: ${(def.enumValues ?? []).map((v) => JSON.stringify(v)).join(", ")}`;
+    }
+  }
+
+  /** Validates the keys and values of a custom-attribute object (null values mean "remove"). */
+  checkCustomAttributes(attributes: Record<string, unknown>, errors: FieldError[]): void {
+    const available = this.custom.map((d) => d.key);
+    for (const [key, value] of Object.entries(attributes)) {
+      const def = this.byKey.get(key);
+      if (!def || def.builtIn) {
+        const hint = BUILT_IN_KEYS.has(key)
+          ? `'${key}' is a built-in attribute: send it at the top level, not inside attributes`
+          : available.length > 0
+            ? `is not an attribute of this tenant; available custom attributes: ${available.join(", ")}`
+            : "is not an attribute of this tenant; this tenant has no custom attributes (an admin adds them with POST /v1/available-attributes)";
+        errors.push({ path: `attributes.${key}`, message: hint });
+        continue;
+      }
+      if (value === null) continue;
+      const problem = this.checkCustomValue(def, value);
+      if (problem) errors.push({ path: `attributes.${key}`, message: problem });
+    }
+  }
+}
+
+export async function loadAttributeSet(db: Db, tenantId: string): Promise<AttributeSet> {
+  const rows = await db.select().from(attributeDefinitions).where(eq(attributeDefinitions.tenantId, tenantId)).all();
+  const overrides = new Map(rows.filter((r) => r.builtIn).map((r) => [r.key, r]));
+  const builtIns: AttributeDefinition[] = BUILT_IN_ATTRIBUTES.map((b) => {
+    const o = overrides.get(b.key);
+    return {
+      key: b.key,
+      label: o?.label ?? b.label,
+      type: b.type,
+      required: b.alwaysRequired === true || o?.required === true,
+      builtIn: true,
+      alwaysRequired: b.alwaysRequired === true,
+      enumValues: null,
+      description: b.description,
+    };
+  });
+  const custom: AttributeDefinition[] = rows
+    .filter((r) => !r.builtIn)
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .map((r) => ({
+      key: r.key,
+      label: r.label,
+      type: r.type,
+      required: r.required,
+      builtIn: false,
+      alwaysRequired: false,
+      enumValues: r.enumValues ? (JSON.parse(r.enumValues) as string[]) : null,
+      description: r.description,
+    }));
+  return new AttributeSet([...builtIns, ...custom]);
+}
+
+export async function getStoredDefinition(db: Db, tenantId: string, key: string) {
+  return db
+    .select()
+    .from(attributeDefinitions)
+    .where(and(eq(attributeDefinitions.tenantId, tenantId), eq(attributeDefinitions.key, key)))
+    .get();
+}
+
+export function throwIfErrors(errors: FieldError[], code: ConstructorParameters<typeof ApiError>[0] = "validation_failed"): void {
+  if (errors.length === 0) return;
+  const detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+  throw new ApiError(code, detail, { errors });
+}

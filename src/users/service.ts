@@ -1,0 +1,361 @@
+/**
+ * The users core: the only place that knows what a valid user is, what is unique, what
+ * deactivation and erasure mean, and which event each change emits. Adapters (REST, SCIM, bulk)
+ * translate shapes and call these functions.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { events, users } from "../db/schema";
+import { isForeignKeyViolation, uniqueViolation } from "../db/errors";
+import type { Db } from "../env";
+import { ApiError, type FieldError } from "../http/errors";
+import { uuidv7 } from "../lib/ids";
+import { canonicalLocale, canonicalTimeZone } from "../lib/intl";
+import { insertEvent, insertEventIfPreviousChangedOneRow, type EventType } from "../events/outbox";
+import { type AttributeSet, isEmail, loadAttributeSet, throwIfErrors } from "./attributes";
+import { SETTABLE_FIELDS, parseAttributes, toUser, type SettableField, type User, type UserFields, type UserRow } from "./model";
+
+export interface CoreContext {
+  db: Db;
+  tenantId: string;
+}
+
+export const MAX_FIELD_LENGTH: Record<SettableField, number> = {
+  externalId: 255,
+  email: 254,
+  firstName: 255,
+  lastName: 255,
+  displayName: 255,
+  phone: 64,
+  title: 255,
+  department: 255,
+  managerId: 36,
+  timezone: 64,
+  locale: 35,
+  userType: 64,
+};
+
+type Values = Record<SettableField, string | null>;
+
+function valuesOf(row: UserRow): Values {
+  return {
+    externalId: row.externalId,
+    email: row.email,
+    firstName: row.firstName,
+    lastName: row.lastName,
+    displayName: row.displayName,
+    phone: row.phone,
+    title: row.title,
+    department: row.department,
+    managerId: row.managerId,
+    timezone: row.timezone,
+    locale: row.locale,
+    userType: row.userType,
+  };
+}
+
+/** Normalises and checks built-in values in place; collects every problem before failing. */
+function checkBuiltIns(values: Values, touched: Set<string>, attrs: AttributeSet, errors: FieldError[], isCreate: boolean): void {
+  for (const field of SETTABLE_FIELDS) {
+    let value = values[field];
+    if (typeof value === "string") {
+      value = value.trim();
+      values[field] = value === "" ? null : value;
+      value = values[field];
+    }
+    const def = attrs.get(field);
+    if (value === null) {
+      if (def?.required && (isCreate || touched.has(field))) {
+        errors.push({
+          path: field,
+          message: isCreate
+            ? "is required (this tenant requires it on every user)"
+            : "is required and cannot be cleared",
+        });
+      }
+      continue;
+    }
+    if (!touched.has(field)) continue;
+    if (value.length > MAX_FIELD_LENGTH[field]) {
+      errors.push({ path: field, message: `must be at most ${MAX_FIELD_LENGTH[field]} characters` });
+      continue;
+    }
+    if (field === "email" && !isEmail(value)) {
+      errors.push({ path: field, message: "must be an email address such as jane@example.com" });
+    } else if (field === "timezone") {
+      const tz = canonicalTimeZone(value);
+      if (tz) values.timezone = tz;
+      else errors.push({ path: field, message: `'${value}' is not an IANA time zone (e.g. Europe/Copenhagen, America/New_York, UTC)` });
+    } else if (field === "locale") {
+      const locale = canonicalLocale(value);
+      if (locale) values.locale = locale;
+      else errors.push({ path: field, message: `'${value}' is not a BCP 47 language tag (e.g. en, en-GB, pt-BR)` });
+    }
+  }
+}
+
+function checkRequiredCustom(attributes: Record<string, unknown>, attrs: AttributeSet, errors: FieldError[], touchedKeys: Set<string> | null): void {
+  for (const def of attrs.custom) {
+    if (!def.required) continue;
+    const present = attributes[def.key] !== undefined && attributes[def.key] !== null;
+    if (present) continue;
+    if (touchedKeys === null) errors.push({ path: `attributes.${def.key}`, message: "is required (this tenant requires it on every user)" });
+    else if (touchedKeys.has(def.key)) errors.push({ path: `attributes.${def.key}`, message: "is required and cannot be cleared" });
+  }
+}
+
+async function checkManager(ctx: CoreContext, managerId: string | null, selfId: string, errors: FieldError[]): Promise<void> {
+  if (managerId === null) return;
+  if (managerId === selfId) {
+    errors.push({ path: "managerId", message: "a user cannot be their own manager" });
+    return;
+  }
+  const manager = await ctx.db
+    .select({ id: users.id, erasedAt: users.erasedAt })
+    .from(users)
+    .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, managerId)))
+    .get();
+  if (!manager || manager.erasedAt !== null) {
+    errors.push({ path: "managerId", message: `no user with id '${managerId}' exists in this tenant` });
+  }
+}
+
+/** Turns a unique-index violation into a 409 that names the field and the existing user. */
+async function conflictFrom(ctx: CoreContext, err: unknown, values: Values): Promise<ApiError | null> {
+  const columns = uniqueViolation(err);
+  if (!columns || !columns.startsWith("users.")) return null;
+  const field = columns.includes("email_lower") ? "email" : columns.includes("external_id") ? "externalId" : null;
+  if (!field) return null;
+  const condition =
+    field === "email"
+      ? eq(users.emailLower, (values.email ?? "").toLowerCase())
+      : eq(users.externalId, values.externalId ?? "");
+  const existing = await ctx.db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.tenantId, ctx.tenantId), condition))
+    .get();
+  return new ApiError("conflict", `A user with this ${field} already exists${existing ? ` (id ${existing.id})` : ""}.`, {
+    errors: [{ path: field, message: "must be unique in this tenant" }],
+    extra: { field, existingUserId: existing?.id ?? null },
+  });
+}
+
+/** Cheap early check for a taken email or externalId; the unique indexes remain the guarantee. */
+async function checkUnique(ctx: CoreContext, values: Values, selfId: string | null): Promise<void> {
+  const checks: Array<["email" | "externalId", ReturnType<typeof eq>]> = [];
+  if (values.email) checks.push(["email", eq(users.emailLower, values.email.toLowerCase())]);
+  if (values.externalId) checks.push(["externalId", eq(users.externalId, values.externalId)]);
+  for (const [field, condition] of checks) {
+    const existing = await ctx.db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.tenantId, ctx.tenantId), condition))
+      .get();
+    if (existing && existing.id !== selfId) {
+      throw new ApiError("conflict", `A user with this ${field} already exists (id ${existing.id}).`, {
+        errors: [{ path: field, message: "must be unique in this tenant" }],
+        extra: { field, existingUserId: existing.id },
+      });
+    }
+  }
+}
+
+export interface CreateOptions {
+  /** Extra statements committed atomically with the user (e.g. an idempotency record). */
+  alsoWrite?: (user: User) => BatchItem<"sqlite">[];
+}
+
+export async function createUser(ctx: CoreContext, input: UserFields, options: CreateOptions = {}): Promise<User> {
+  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  const now = Date.now();
+  const id = uuidv7(now);
+  const values = Object.fromEntries(SETTABLE_FIELDS.map((f) => [f, input[f] ?? null])) as Values;
+  const errors: FieldError[] = [];
+  checkBuiltIns(values, new Set(SETTABLE_FIELDS), attrs, errors, true);
+  const attributes = Object.fromEntries(Object.entries(input.attributes ?? {}).filter(([, v]) => v !== null));
+  attrs.checkCustomAttributes(input.attributes ?? {}, errors);
+  checkRequiredCustom(attributes, attrs, errors, null);
+  await checkManager(ctx, values.managerId, id, errors);
+  throwIfErrors(errors);
+  await checkUnique(ctx, values, null);
+
+  const row: UserRow = {
+    tenantId: ctx.tenantId,
+    id,
+    ...values,
+    emailLower: values.email!.toLowerCase(),
+    active: input.active ?? true,
+    attributes: JSON.stringify(attributes),
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    erasedAt: null,
+  };
+  const user = toUser(row);
+  try {
+    await ctx.db.batch([
+      ctx.db.insert(users).values(row),
+      insertEvent(ctx.db, { tenantId: ctx.tenantId, type: "user.created", subjectId: id, data: { user }, createdAt: now }),
+      ...(options.alsoWrite?.(user) ?? []),
+    ]);
+  } catch (err) {
+    const conflict = await conflictFrom(ctx, err, values);
+    if (conflict) throw conflict;
+    if (isForeignKeyViolation(err)) throw new ApiError("invalid_manager", "managerId: the manager no longer exists in this tenant.", { errors: [{ path: "managerId", message: "must be the id of a user of this tenant" }] });
+    throw err;
+  }
+  return user;
+}
+
+export async function findUserRow(ctx: CoreContext, id: string): Promise<UserRow | undefined> {
+  return ctx.db
+    .select()
+    .from(users)
+    .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id)))
+    .get();
+}
+
+/** Loads a live user or throws 404 (unknown) / 410 (erased). */
+export async function getUserRow(ctx: CoreContext, id: string): Promise<UserRow> {
+  const row = await findUserRow(ctx, id);
+  if (!row) throw new ApiError("not_found", `No user with id '${id}' exists in this tenant.`);
+  if (row.erasedAt !== null) {
+    throw new ApiError("user_erased", `User '${id}' was erased on ${new Date(row.erasedAt).toISOString()}; only its id remains.`);
+  }
+  return row;
+}
+
+export interface UpdateOptions {
+  /** Version the caller last saw (from If-Match); a mismatch is 412. */
+  expectedVersion?: number;
+}
+
+const MAX_WRITE_ATTEMPTS = 3;
+
+/**
+ * Applies a merge-patch. Writes are optimistic (`WHERE version = ?`) so concurrent patches never
+ * lose each other's changes; a patch that changes nothing writes nothing and emits no event.
+ */
+export async function updateUser(ctx: CoreContext, id: string, patch: UserFields, options: UpdateOptions = {}): Promise<User> {
+  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  for (let attempt = 1; ; attempt++) {
+    const row = await getUserRow(ctx, id);
+    if (options.expectedVersion !== undefined && row.version !== options.expectedVersion) {
+      throw new ApiError("precondition_failed", `The user is at version ${row.version}, not ${options.expectedVersion}. Fetch it again and retry.`, { extra: { currentVersion: row.version } });
+    }
+    const values = valuesOf(row);
+    const touched = new Set<string>();
+    for (const field of SETTABLE_FIELDS) {
+      if (patch[field] !== undefined) {
+        values[field] = patch[field];
+        touched.add(field);
+      }
+    }
+    const errors: FieldError[] = [];
+    checkBuiltIns(values, touched, attrs, errors, false);
+
+    const current = parseAttributes(row.attributes);
+    let attributes = current;
+    let touchedKeys = new Set<string>();
+    if (patch.attributes === null) {
+      touchedKeys = new Set(Object.keys(current).concat(attrs.custom.map((d) => d.key)));
+      attributes = {};
+    } else if (patch.attributes) {
+      attrs.checkCustomAttributes(patch.attributes, errors);
+      touchedKeys = new Set(Object.keys(patch.attributes));
+      attributes = { ...current };
+      for (const [key, value] of Object.entries(patch.attributes)) {
+        if (value === null) delete attributes[key];
+        else attributes[key] = value;
+      }
+    }
+    checkRequiredCustom(attributes, attrs, errors, touchedKeys);
+    if (touched.has("managerId") && values.managerId !== row.managerId) await checkManager(ctx, values.managerId, id, errors);
+    throwIfErrors(errors);
+
+    const changes: Record<string, unknown> = {};
+    for (const field of SETTABLE_FIELDS) if (values[field] !== row[field]) changes[field] = values[field];
+    for (const key of new Set([...Object.keys(current), ...Object.keys(attributes)])) {
+      if (JSON.stringify(current[key]) !== JSON.stringify(attributes[key])) changes[`attributes.${key}`] = attributes[key] ?? null;
+    }
+    const active = patch.active ?? row.active;
+    if (active !== row.active) changes.active = active;
+    if (Object.keys(changes).length === 0) return toUser(row);
+
+    if (changes.email !== undefined || changes.externalId !== undefined) {
+      await checkUnique(ctx, { ...values, email: changes.email !== undefined ? values.email : null, externalId: changes.externalId !== undefined ? values.externalId : null }, id);
+    }
+    const now = Math.max(Date.now(), row.updatedAt + 1);
+    const next: UserRow = {
+      ...row,
+      ...values,
+      emailLower: values.email!.toLowerCase(),
+      active,
+      attributes: JSON.stringify(attributes),
+      version: row.version + 1,
+      updatedAt: now,
+    };
+    const type: EventType = changes.active === false ? "user.deactivated" : changes.active === true ? "user.reactivated" : "user.updated";
+    let results;
+    try {
+      results = await ctx.db.batch([
+        ctx.db
+          .update(users)
+          .set({ ...values, emailLower: next.emailLower, active, attributes: next.attributes, version: next.version, updatedAt: now })
+          .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id), eq(users.version, row.version))),
+        insertEventIfPreviousChangedOneRow(ctx.db, { tenantId: ctx.tenantId, type, subjectId: id, data: { changes, version: next.version }, createdAt: now }),
+      ]);
+    } catch (err) {
+      const conflict = await conflictFrom(ctx, err, values);
+      if (conflict) throw conflict;
+      throw err;
+    }
+    if (results[0].meta.changes === 1) return toUser(next);
+    // Someone else wrote in between. With If-Match that is the caller's 412; without it, re-read and re-apply.
+    if (options.expectedVersion !== undefined) {
+      throw new ApiError("precondition_failed", "The user changed while this request was being applied. Fetch it again and retry.");
+    }
+    if (attempt >= MAX_WRITE_ATTEMPTS) {
+      throw new ApiError("conflict", "The user is being changed by other requests right now; retry shortly.");
+    }
+  }
+}
+
+export function deactivateUser(ctx: CoreContext, id: string, options: UpdateOptions = {}): Promise<User> {
+  return updateUser(ctx, id, { active: false }, options);
+}
+
+/**
+ * Erases a user's personal data for good. The row stays as a tombstone (id, timestamps) so that
+ * references and audit trails resolve; payloads of its past events are scrubbed too.
+ */
+export async function eraseUser(ctx: CoreContext, id: string, options: UpdateOptions = {}): Promise<{ id: string; erasedAt: string }> {
+  const row = await getUserRow(ctx, id);
+  if (options.expectedVersion !== undefined && row.version !== options.expectedVersion) {
+    throw new ApiError("precondition_failed", `The user is at version ${row.version}, not ${options.expectedVersion}.`);
+  }
+  const now = Date.now();
+  const cleared = Object.fromEntries(SETTABLE_FIELDS.map((f) => [f, null]));
+  await ctx.db.batch([
+    // Reports of the erased user keep existing; they just lose the manager reference.
+    ctx.db
+      .update(users)
+      .set({ managerId: null, version: sql`${users.version} + 1`, updatedAt: now })
+      .where(and(eq(users.tenantId, ctx.tenantId), eq(users.managerId, id))),
+    ctx.db
+      .update(users)
+      .set({ ...cleared, emailLower: null, active: false, attributes: "{}", version: row.version + 1, updatedAt: now, erasedAt: now })
+      .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id))),
+    ctx.db
+      .update(events)
+      .set({ data: "{}" })
+      .where(and(eq(events.tenantId, ctx.tenantId), eq(events.subjectId, id))),
+    insertEvent(ctx.db, { tenantId: ctx.tenantId, type: "user.erased", subjectId: id, data: {}, createdAt: now }),
+  ]);
+  return { id, erasedAt: new Date(now).toISOString() };
+}
+
+export async function getUser(ctx: CoreContext, id: string): Promise<User> {
+  return toUser(await getUserRow(ctx, id));
+}

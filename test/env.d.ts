@@ -1,0 +1,12 @@
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      DB: D1Database;
+      BASE_DOMAIN: string;
+      PLATFORM_ADMIN_TOKEN?: string;
+      TENANT_CACHE_SECONDS?: string;
+      TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    }
+  }
+}
+export {};
