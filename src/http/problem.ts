@@ -30,7 +30,9 @@ export function toApiError(err: unknown, requestId: string | undefined): ApiErro
 }
 
 export function renderProblem(c: Context, err: ApiError): Response {
-  const headers = new Headers({ "Content-Type": "application/problem+json" });
-  for (const [k, v] of Object.entries(err.headers)) headers.set(k, v);
-  return new Response(JSON.stringify(problemBody(err, new URL(c.req.url).pathname)), { status: err.status, headers });
+  // Through the context, so headers set earlier (X-Request-Id, rate-limit headers) are kept.
+  return c.newResponse(JSON.stringify(problemBody(err, new URL(c.req.url).pathname)), err.status as 400, {
+    ...err.headers,
+    "Content-Type": "application/problem+json",
+  });
 }
