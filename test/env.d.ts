@@ -1,5 +1,8 @@
 declare global {
   namespace Cloudflare {
+    interface GlobalProps {
+      mainModule: typeof import("../src/index");
+    }
     interface Env {
       DB: D1Database;
       BASE_DOMAIN: string;
