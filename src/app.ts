@@ -17,6 +17,8 @@ import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
 import { usersRouter } from "./rest/users";
+import { isScimPath, renderScimError } from "./scim/http";
+import { requireScimScope, scimRouter } from "./scim/router";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
 export const API_VERSION = "1.0.0";
@@ -45,11 +47,15 @@ export function createApp() {
 
   app.use("/platform/*", requireApex, jsonBody);
   app.use("/v1/*", requireTenant, authenticate, jsonBody);
+  // SCIM: same tenancy and tokens as /v1, but only tokens with the `scim` scope; bodies may be
+  // application/scim+json or application/json (the body guard accepts any +json type).
+  app.use("/scim/v2/*", requireTenant, authenticate, requireScimScope, jsonBody);
 
   app.route("/", platformRouter);
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);
+  app.route("/scim/v2", scimRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -76,6 +82,9 @@ export function createApp() {
 
   app.notFound((c: Context<AppEnv>) => {
     const path = new URL(c.req.url).pathname;
+    if (isScimPath(c.req.url)) {
+      return renderScimError(c, new ApiError("route_not_found", `No SCIM endpoint matches ${c.req.method} ${path}. This service offers /scim/v2/Users, /Bulk and discovery.`));
+    }
     const allowed = allowedMethods(app, path);
     if (allowed.length > 0) {
       return renderProblem(
@@ -86,7 +95,10 @@ export function createApp() {
     return renderProblem(c, new ApiError("route_not_found", `No endpoint matches ${c.req.method} ${path}. The API reference is at /docs.`));
   });
 
-  app.onError((err, c) => renderProblem(c, toApiError(err, c.get("requestId"))));
+  app.onError((err, c) => {
+    const apiError = toApiError(err, c.get("requestId"));
+    return isScimPath(c.req.url) ? renderScimError(c, apiError) : renderProblem(c, apiError);
+  });
 
   return app;
 }

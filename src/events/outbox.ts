@@ -2,6 +2,7 @@
  * The transactional outbox. Statements built here go into the same D1 batch as the change they
  * describe, so a change without its event (or an event without its change) cannot be committed.
  */
+import { batchableRun } from "../db/client";
 import { sql } from "drizzle-orm";
 import { events } from "../db/schema";
 import type { Db } from "../env";
@@ -38,7 +39,7 @@ export function insertEvent(db: Db, event: NewEvent) {
  * Used after an optimistic `UPDATE ... WHERE version = ?`, so that a lost race writes no event.
  */
 export function insertEventIfPreviousChangedOneRow(db: Db, event: NewEvent) {
-  return db.run(sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at)
+  return batchableRun(db, sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at)
     SELECT ${uuidv7(event.createdAt)}, ${event.tenantId}, ${event.type}, ${event.subjectId},
            ${JSON.stringify(event.data)}, ${event.createdAt}
     WHERE changes() = 1`);

@@ -17,6 +17,12 @@ export interface UserFields {
   timezone?: string | null;
   locale?: string | null;
   userType?: string | null;
+  /** Sign-in name when it differs from the email (SCIM userName); null means "use the email". */
+  userName?: string | null;
+  employeeNumber?: string | null;
+  costCenter?: string | null;
+  organization?: string | null;
+  division?: string | null;
   active?: boolean;
   /** Merge-patch of custom attributes: a null value removes that key. */
   attributes?: Record<string, unknown> | null;
@@ -35,6 +41,11 @@ export const SETTABLE_FIELDS = [
   "timezone",
   "locale",
   "userType",
+  "userName",
+  "employeeNumber",
+  "costCenter",
+  "organization",
+  "division",
 ] as const satisfies readonly (keyof UserFields)[];
 
 export type SettableField = (typeof SETTABLE_FIELDS)[number];
@@ -53,6 +64,12 @@ export interface User {
   timezone: string | null;
   locale: string | null;
   userType: string | null;
+  /** The effective sign-in name: the stored userName, else the email. */
+  userName: string;
+  employeeNumber: string | null;
+  costCenter: string | null;
+  organization: string | null;
+  division: string | null;
   active: boolean;
   attributes: Record<string, unknown>;
   version: number;
@@ -86,6 +103,11 @@ export function toUser(row: UserRow): User {
     timezone: row.timezone,
     locale: row.locale,
     userType: row.userType,
+    userName: row.userName ?? row.email ?? "",
+    employeeNumber: row.employeeNumber,
+    costCenter: row.costCenter,
+    organization: row.organization,
+    division: row.division,
     active: row.active,
     attributes: parseAttributes(row.attributes),
     version: row.version,
