@@ -177,6 +177,8 @@ const IGNORED = new Set(["name.formatted", "manager.displayname", "manager.$ref"
 export interface PatchTarget {
   /** Canonical-name lookup: which top-level attributes are multi-valued / complex. */
   isMultiValued(container: string | undefined, attr: string): boolean;
+  /** The extension that holds an attribute named without its URN (Entra's path "manager"), if not core. */
+  extensionOf(attr: string): string | undefined;
   extensions: string[];
   coreUrn: string;
 }
@@ -204,6 +206,8 @@ function applyWithPath(doc: Json, op: PatchOperation, t: PatchTarget): void {
     throw new ApiError("mutability", `'${op.path}' is read-only and cannot be changed with PATCH.`);
   }
   if (IGNORED.has(label) || IGNORED.has(p.attr.toLowerCase())) return;
+  // Entra sends `manager` (and other enterprise attributes) without the URN.
+  if (!p.container) p.container = t.extensionOf(p.attr);
   const target = containerOf(doc, p.container);
   const multi = t.isMultiValued(p.container, p.attr);
   const current = get(target, p.attr);

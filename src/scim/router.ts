@@ -217,7 +217,13 @@ export async function scimPatchUser(ctx: CoreContext, attrs: AttributeSet, baseU
       .filter(([, a]) => a.multiValued)
       .map(([u, a]) => `${u.toLowerCase()}|${a.name.toLowerCase()}`),
   );
+  const coreNames = new Set(set.core.map((a) => a.name.toLowerCase()));
+  const extensionNames = new Map<string, string>();
+  for (const [urn, list] of [[TENANT_USER, set.tenant], [ENTERPRISE_USER, set.enterprise]] as const) {
+    for (const a of list) extensionNames.set(a.name.toLowerCase(), urn);
+  }
   const target = {
+    extensionOf: (attr: string) => (coreNames.has(attr.toLowerCase()) ? undefined : extensionNames.get(attr.toLowerCase())),
     extensions: [ENTERPRISE_USER, TENANT_USER],
     coreUrn: CORE_USER,
     isMultiValued: (container: string | undefined, attr: string) => multi.has(`${(container ?? "").toLowerCase()}|${attr.toLowerCase()}`),
