@@ -246,10 +246,11 @@ export function translateCoreError(err: unknown): unknown {
   if (err.code === "user_erased") return new ApiError("not_found", err.message.replace(/ was erased.*$/, " does not exist (it was deleted)."));
   if (err.errors.length === 0) return err;
   const errors: FieldError[] = err.errors.map((e) => ({ path: scimPathOf(e.path), message: e.message }));
-  const detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
-  return new ApiError(err.code, err.code === "conflict" ? err.message.replace(/\b(email|firstName|lastName)\b/g, (m) => scimPathOf(m)) : detail, {
-    errors,
-    extra: err.extra,
-    headers: err.headers,
-  });
+  let detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+  if (err.code === "conflict") {
+    const existing = typeof err.extra.existingUserId === "string" ? ` (id ${err.extra.existingUserId})` : "";
+    const field = errors[0]!.path === "userName" ? "userName (a user's userName defaults to its email)" : errors[0]!.path;
+    detail = `A user with this ${field} already exists${existing}.`;
+  }
+  return new ApiError(err.code, detail, { errors, extra: err.extra, headers: err.headers });
 }

@@ -82,8 +82,16 @@ describe("REST and SCIM are the same users", () => {
     const sr = (await (await t.call(`/v1/users/${s.id}`)).json()) as any;
     expect(sr.userName).toBe("not-an-email");
     expect(sr.email).toBe(s.emails[0].value);
-    // userName is unique against emails used as userNames too.
-    await scimError(await scim(t, "/Users", { method: "POST", body: scimUser({ userName: rest.email.toUpperCase() }) }), 409, "uniqueness");
+    // userName is unique against emails used as userNames too, and the 409 says which attribute.
+    const dup = await scimError(await scim(t, "/Users", { method: "POST", body: scimUser({ userName: rest.email.toUpperCase() }) }), 409, "uniqueness");
+    expect(dup.detail).toContain(`userName (a user's userName defaults to its email) already exists (id ${rest.id})`);
+    const dupEmail = await scimError(await scim(t, "/Users", { method: "POST", body: scimUser({ emails: [{ value: rest.email }] }) }), 409, "uniqueness");
+    expect(dupEmail.detail).toBe(`A user with this emails already exists (id ${rest.id}).`);
+    // REST can set userName too; SCIM finds the user by it.
+    const patched = await t.call(`/v1/users/${rest.id}`, { method: "PATCH", body: { userName: "rest.login" } });
+    expect(patched.status).toBe(200);
+    const byName = await scimBody(await scim(t, `/Users?filter=${encodeURIComponent('userName eq "REST.LOGIN"')}`));
+    expect(byName.Resources.map((r: any) => r.id)).toEqual([rest.id]);
   });
 });
 
