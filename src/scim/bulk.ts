@@ -13,7 +13,7 @@ import { loadAttributeSet } from "../users/attributes";
 import { etagOf, type User } from "../users/model";
 import { BULK_REQUEST, BULK_RESPONSE } from "./schema";
 import { baseUrlOf, scimErrorBody, scimJson } from "./http";
-import { scimCreateUser, scimDeleteUser, scimPatchUser, scimReplaceUser } from "./router";
+import { scimCreateUser, scimDeleteUser, scimPatchUser, scimReplaceUser } from "./user-ops";
 import type { Json } from "./users";
 
 /** Each operation costs a handful of D1 queries; this keeps a request well inside a Worker's budget. */

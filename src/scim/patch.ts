@@ -179,6 +179,8 @@ export interface PatchTarget {
   isMultiValued(container: string | undefined, attr: string): boolean;
   /** The extension that holds an attribute named without its URN (Entra's path "manager"), if not core. */
   extensionOf(attr: string): string | undefined;
+  /** Whether the service keeps this attribute; operations on others are ignored (roles, addresses). */
+  isKnown(container: string | undefined, attr: string): boolean;
   extensions: string[];
   coreUrn: string;
 }
@@ -200,6 +202,19 @@ function setAttr(target: Json, attr: string, value: unknown): void {
 }
 
 function applyWithPath(doc: Json, op: PatchOperation, t: PatchTarget): void {
+  // A path that is a whole extension (`urn:...:enterprise:2.0:User`): each attribute in the value.
+  const ext = t.extensions.find((u) => u.toLowerCase() === op.path!.toLowerCase());
+  if (ext) {
+    if (op.op === "remove") {
+      setAttr(doc, ext, {});
+      return;
+    }
+    if (!op.value || typeof op.value !== "object" || Array.isArray(op.value)) {
+      throw new ApiError("validation_failed", `${ext}: the value must be an object of its attributes.`, { errors: [{ path: ext, message: "must be an object" }] });
+    }
+    for (const [k, v] of Object.entries(op.value as Json)) applyWithPath(doc, { op: op.op, path: `${ext}:${k}`, value: v }, t);
+    return;
+  }
   const p = parsePath(op.path!, t.extensions, t.coreUrn);
   const label = `${p.attr}${p.sub ? `.${p.sub}` : ""}`.toLowerCase();
   if (!p.container && IMMUTABLE.has(p.attr.toLowerCase())) {
@@ -208,6 +223,8 @@ function applyWithPath(doc: Json, op: PatchOperation, t: PatchTarget): void {
   if (IGNORED.has(label) || IGNORED.has(p.attr.toLowerCase())) return;
   // Entra sends `manager` (and other enterprise attributes) without the URN.
   if (!p.container) p.container = t.extensionOf(p.attr);
+  // Attributes this service does not keep are ignored, as on create (Entra sends roles, addresses).
+  if (!t.isKnown(p.container, p.attr)) return;
   const target = containerOf(doc, p.container);
   const multi = t.isMultiValued(p.container, p.attr);
   const current = get(target, p.attr);

@@ -15,8 +15,7 @@ import { FilterCompiler, type ScalarAttr } from "../filter/compile";
 import { parseScimFilter } from "../filter/parse";
 import { loadAttributeSet, type AttributeSet } from "../users/attributes";
 import { etagOf, toUser, type User } from "../users/model";
-import { createUser, eraseUser, getUser, getUserRow, updateUser, type CoreContext } from "../users/service";
-import { applyPatch, parsePatchBody } from "./patch";
+import type { CoreContext } from "../users/service";
 import { baseUrlOf, project, projectionFrom, scimJson, type Projection } from "./http";
 import {
   CORE_USER,
@@ -27,8 +26,9 @@ import {
   userFilterMap,
   userSchemas,
 } from "./schema";
-import { canonicalUser, fieldsFromScim, schemaSet, toScimUser, translateCoreError, type Json } from "./users";
+import { toScimUser, type Json } from "./users";
 import { bulkHandler, BULK_MAX_OPERATIONS, BULK_MAX_PAYLOAD } from "./bulk";
+import { scimCreateUser, scimDeleteUser, scimGetUser, scimPatchUser, scimReplaceUser } from "./user-ops";
 
 export const DEFAULT_COUNT = 100;
 export const MAX_COUNT = 200;
@@ -66,14 +66,6 @@ function intParam(value: unknown, name: string): number | undefined {
   return n;
 }
 
-async function run<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw translateCoreError(err);
-  }
-}
-
 function userResponse(c: Context<AppEnv>, user: User, attrs: AttributeSet, projection: Projection, status = 200): Response {
   const base = baseUrlOf(c);
   const headers: Record<string, string> = { ETag: etagOf(user.version) };
@@ -93,12 +85,6 @@ function ifMatchVersion(c: Context<AppEnv>, current: User): number | undefined {
     throw new ApiError("precondition_failed", `If-Match does not match the user's current version ${etagOf(current.version)}. GET the user again and retry.`);
   }
   return current.version;
-}
-
-function requireUserName(user: Json): void {
-  if (typeof user.userName !== "string" || user.userName.trim() === "") {
-    throw new ApiError("validation_failed", "userName: is required (a non-empty string, unique in this tenant).", { errors: [{ path: "userName", message: "is required" }] });
-  }
 }
 
 // ---- list / search ----
@@ -192,59 +178,6 @@ scimRouter.post("/Users/.search", async (c) => {
 
 // ---- single users ----
 
-export async function scimCreateUser(ctx: CoreContext, attrs: AttributeSet, body: unknown): Promise<User> {
-  const user = canonicalUser(body, schemaSet(attrs));
-  requireUserName(user);
-  return run(() => createUser(ctx, fieldsFromScim(user, attrs)));
-}
-
-export async function scimReplaceUser(ctx: CoreContext, attrs: AttributeSet, id: string, body: unknown, ifMatch?: (u: User) => number | undefined): Promise<User> {
-  return run(async () => {
-    const current = await getUser(ctx, id);
-    const expectedVersion = ifMatch?.(current);
-    const user = canonicalUser(body, schemaSet(attrs));
-    requireUserName(user);
-    return updateUser(ctx, id, fieldsFromScim(user, attrs, current), { expectedVersion });
-  });
-}
-
-/** Loads, applies every operation in memory, writes once against the loaded version. */
-export async function scimPatchUser(ctx: CoreContext, attrs: AttributeSet, baseUrl: string, id: string, body: unknown, ifMatch?: (u: User) => number | undefined): Promise<User> {
-  const ops = parsePatchBody(body);
-  const set = schemaSet(attrs);
-  const multi = new Set(
-    [...set.core.map((a) => ["", a] as const), ...set.enterprise.map((a) => [ENTERPRISE_USER, a] as const), ...set.tenant.map((a) => [TENANT_USER, a] as const)]
-      .filter(([, a]) => a.multiValued)
-      .map(([u, a]) => `${u.toLowerCase()}|${a.name.toLowerCase()}`),
-  );
-  const coreNames = new Set(set.core.map((a) => a.name.toLowerCase()));
-  const extensionNames = new Map<string, string>();
-  for (const [urn, list] of [[TENANT_USER, set.tenant], [ENTERPRISE_USER, set.enterprise]] as const) {
-    for (const a of list) extensionNames.set(a.name.toLowerCase(), urn);
-  }
-  const target = {
-    extensionOf: (attr: string) => (coreNames.has(attr.toLowerCase()) ? undefined : extensionNames.get(attr.toLowerCase())),
-    extensions: [ENTERPRISE_USER, TENANT_USER],
-    coreUrn: CORE_USER,
-    isMultiValued: (container: string | undefined, attr: string) => multi.has(`${(container ?? "").toLowerCase()}|${attr.toLowerCase()}`),
-  };
-  for (let attempt = 1; ; attempt++) {
-    const current = await run(() => getUser(ctx, id));
-    const pinned = ifMatch?.(current);
-    if (ops.length === 0) return current;
-    const doc = applyPatch(toScimUser(current, baseUrl, attrs), ops, target);
-    const user = canonicalUser(doc, set);
-    requireUserName(user);
-    try {
-      return await run(() => updateUser(ctx, id, fieldsFromScim(user, attrs, current), { expectedVersion: current.version }));
-    } catch (err) {
-      // Someone else wrote in between: re-apply to the new version unless the client pinned one.
-      if (err instanceof ApiError && err.code === "precondition_failed" && pinned === undefined && attempt < 3) continue;
-      throw err;
-    }
-  }
-}
-
 scimRouter.post("/Users", async (c) => {
   const ctx = coreContext(c);
   const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
@@ -255,7 +188,7 @@ scimRouter.post("/Users", async (c) => {
 
 scimRouter.get("/Users/:id", async (c) => {
   const ctx = coreContext(c);
-  const user = await run(() => getUser(ctx, c.req.param("id")));
+  const user = await scimGetUser(ctx, c.req.param("id"));
   const condition = parseETagList(c.req.header("If-None-Match"));
   if (condition && matches(condition, user.version)) return c.body(null, 304, { ETag: etagOf(user.version) });
   const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
@@ -277,15 +210,6 @@ scimRouter.patch("/Users/:id", async (c) => {
   const user = await scimPatchUser(ctx, attrs, baseUrlOf(c), c.req.param("id"), body, (u) => ifMatchVersion(c, u));
   return userResponse(c, user, attrs, projectionOf(c));
 });
-
-/** SCIM DELETE erases the user (personal data gone, id kept as a tombstone); afterwards it is 404. */
-export async function scimDeleteUser(ctx: CoreContext, id: string, ifMatch?: (u: User) => number | undefined): Promise<void> {
-  await run(async () => {
-    const row = await getUserRow(ctx, id);
-    const expectedVersion = ifMatch?.(toUser(row));
-    await eraseUser(ctx, id, { expectedVersion });
-  });
-}
 
 scimRouter.delete("/Users/:id", async (c) => {
   await scimDeleteUser(coreContext(c), c.req.param("id"), (u) => ifMatchVersion(c, u));

@@ -190,6 +190,35 @@ describe("Entra PATCH shapes: default vs aadOptscim062020", () => {
     expect(err.detail).toContain("manager");
   });
 
+  it("roles (stringified JSON, E7) and other attributes the service does not keep are ignored, not errors", async () => {
+    const u = await createScimUser(t);
+    const res = await scim(t, `/Users/${u.id}`, {
+      method: "PATCH",
+      body: patch(
+        { op: "Add", path: "roles", value: [{ value: '{"id":"06b07648","value":"25","displayName":"Role1234"}' }, { value: "x" }] },
+        { op: "Replace", path: 'addresses[type eq "work"].locality', value: "Oslo" },
+        { op: "Add", path: "nickName", value: "Babs" },
+        { op: "Replace", path: "title", value: "Kept" },
+      ),
+    });
+    expect(res.status).toBe(200);
+    const after = await scimBody(res);
+    expect(after.title).toBe("Kept");
+    expect(after.roles).toBeUndefined();
+    expect(after.addresses).toBeUndefined();
+  });
+
+  it("a path naming a whole extension sets and removes its attributes", async () => {
+    const u = await createScimUser(t);
+    let after = await scimBody(
+      await scim(t, `/Users/${u.id}`, { method: "PATCH", body: patch({ op: "add", path: ENTERPRISE, value: { costCenter: "CC-1", Division: "North" } }) }),
+    );
+    expect(after[ENTERPRISE]).toEqual({ costCenter: "CC-1", division: "North" });
+    after = await scimBody(await scim(t, `/Users/${u.id}`, { method: "PATCH", body: patch({ op: "remove", path: ENTERPRISE }) }));
+    expect(after[ENTERPRISE]).toBeUndefined();
+    expect(after.schemas).toEqual([CORE]);
+  });
+
   it("empty Operations is a no-op answered with the user", async () => {
     const u = await createScimUser(t);
     const res = await scim(t, `/Users/${u.id}`, { method: "PATCH", body: patch() });
