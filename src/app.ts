@@ -82,10 +82,15 @@ export function createApp() {
 
   app.notFound((c: Context<AppEnv>) => {
     const path = new URL(c.req.url).pathname;
-    if (isScimPath(c.req.url)) {
-      return renderScimError(c, new ApiError("route_not_found", `No SCIM endpoint matches ${c.req.method} ${path}. This service offers /scim/v2/Users, /Bulk and discovery.`));
-    }
     const allowed = allowedMethods(app, path);
+    if (isScimPath(c.req.url)) {
+      return renderScimError(
+        c,
+        allowed.length > 0
+          ? new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${allowed.join(", ")}.`, { headers: { Allow: allowed.join(", ") } })
+          : new ApiError("route_not_found", `No SCIM endpoint matches ${c.req.method} ${path}. This service offers /scim/v2/Users, /Bulk and discovery.`),
+      );
+    }
     if (allowed.length > 0) {
       return renderProblem(
         c,

@@ -38,6 +38,9 @@ describe("auth and media types", () => {
 
   it("every response is application/scim+json, including route errors and 405-ish paths", async () => {
     await scimError(await scim(t, "/Nope"), 404);
+    const wrongMethod = await scim(t, "/Users", { method: "DELETE" });
+    expect(wrongMethod.headers.get("Allow")).toBe("GET, HEAD, POST");
+    await scimError(wrongMethod, 405);
     await scimError(await scim(t, "/Me"), 501);
     await scimError(await scim(t, "/Users", { method: "POST", rawBody: "{not json", headers: { "Content-Type": "application/scim+json" } }), 400, "invalidSyntax");
     await scimError(await scim(t, "/Users", { method: "POST", rawBody: "<xml/>", headers: { "Content-Type": "text/xml" } }), 415);
