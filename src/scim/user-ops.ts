@@ -44,6 +44,9 @@ export async function scimReplaceUser(ctx: CoreContext, attrs: AttributeSet, id:
   });
 }
 
+/** Tries for a PATCH that keeps losing the optimistic-concurrency race to other writers. */
+const MAX_PATCH_ATTEMPTS = 8;
+
 /** What the PATCH engine needs to know about the User schemas: containers, multi-valuedness, known names. */
 export function userPatchTarget(set: UserSchemaSet): PatchTarget {
   const containers: [string, UserSchemaSet["core"]][] = [["", set.core], [ENTERPRISE_USER, set.enterprise], [TENANT_USER, set.tenant]];
@@ -80,7 +83,11 @@ export async function scimPatchUser(ctx: CoreContext, attrs: AttributeSet, baseU
       return await run(() => updateUser(ctx, id, fieldsFromScim(user, attrs, current), { expectedVersion: current.version }));
     } catch (err) {
       // Someone else wrote in between: re-apply to the new version unless the client pinned one.
-      if (err instanceof ApiError && err.code === "precondition_failed" && pinned === undefined && attempt < 3) continue;
+      if (err instanceof ApiError && err.code === "precondition_failed" && pinned === undefined && attempt < MAX_PATCH_ATTEMPTS) {
+        // Jittered back-off so that racing writers stop colliding.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+        continue;
+      }
       throw err;
     }
   }

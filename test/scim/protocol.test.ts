@@ -249,3 +249,38 @@ describe("PATCH atomicity and errors", () => {
     expect(after.name).toMatchObject({ givenName: "Dot", familyName: "Merged" });
   });
 });
+
+describe("core rules and effects through SCIM", () => {
+  it("built-in attributes a tenant makes required are required over SCIM, by their SCIM names", async () => {
+    const t = await createTenant();
+    expect((await t.call("/v1/available-attributes/title", { method: "PATCH", body: { required: true } })).status).toBe(200);
+    expect((await t.call("/v1/available-attributes/phone", { method: "PATCH", body: { required: true } })).status).toBe(200);
+    const err = await scimError(await scim(t, "/Users", { method: "POST", body: scimUser() }), 400, "invalidValue");
+    expect(err.detail).toContain("title: is required");
+    expect(err.detail).toContain("phoneNumbers: is required");
+    const ok = await scim(t, "/Users", { method: "POST", body: scimUser({ title: "T", phoneNumbers: [{ value: "+45 1234", type: "mobile" }] }) });
+    expect(ok.status).toBe(201);
+  });
+
+  it("concurrent PATCHes on one user lose nothing (re-applied to the new version)", async () => {
+    const t = await createTenant();
+    const u = await createScimUser(t);
+    const fields = ["employeeNumber", "costCenter", "organization", "division", "department"];
+    const results = await Promise.all(
+      fields.map((f) => scim(t, `/Users/${u.id}`, { method: "PATCH", body: patch({ op: "replace", path: `${ENTERPRISE}:${f}`, value: `v-${f}` }) })),
+    );
+    expect(results.map((r) => r.status)).toEqual(fields.map(() => 200));
+    const after = await scimBody(await scim(t, `/Users/${u.id}`));
+    expect(after[ENTERPRISE]).toEqual(Object.fromEntries(fields.map((f) => [f, `v-${f}`])));
+  });
+
+  it("SCIM writes emit the same outbox events as REST", async () => {
+    const t = await createTenant();
+    const u = await createScimUser(t);
+    await scim(t, `/Users/${u.id}`, { method: "PATCH", body: patch({ op: "Replace", path: "active", value: "False" }) });
+    await scim(t, `/Users/${u.id}`, { method: "DELETE" });
+    const { env } = await import("cloudflare:workers");
+    const rows = await env.DB.prepare("SELECT type FROM events WHERE tenant_id = ? AND subject_id = ? ORDER BY seq").bind(t.id, u.id).all<{ type: string }>();
+    expect(rows.results.map((r) => r.type)).toEqual(["user.created", "user.deactivated", "user.erased"]);
+  });
+});
