@@ -282,24 +282,35 @@ function applyWithPath(doc: Json, op: PatchOperation, t: PatchTarget): void {
     } else {
       for (const el of hits) setAttr(el, p.sub, Array.isArray(op.value) ? op.value[0] : op.value);
     }
-    return setAttr(target, p.attr, list);
+    return setList(target, p.attr, list, hits.length === 0 ? [list[list.length - 1]!] : hits);
   }
   const values = asList(op.value).map((v) => (v && typeof v === "object" ? (v as Json) : { value: v }));
   if (p.filter) {
     const rest = list.filter((el) => !matches(el));
     const hits = list.filter(matches);
     const merged = values.map((v) => ({ ...(hits[0] ?? equalities(p.filter!)), ...v }));
-    return setAttr(target, p.attr, [...rest, ...merged]);
+    return setList(target, p.attr, [...rest, ...merged], merged);
   }
-  if (op.op === "replace") return setAttr(target, p.attr, values);
+  if (op.op === "replace") return setList(target, p.attr, values, values);
   // add: append, skipping values already present.
+  const touched: Json[] = [];
   for (const v of values) {
     const value = norm(get(v, "value"));
     const same = list.find((el) => norm(get(el, "value")) === value && value !== undefined);
     if (same) Object.assign(same, v);
     else list.push(v);
+    touched.push(same ?? v);
   }
-  setAttr(target, p.attr, list);
+  setList(target, p.attr, list, touched);
+}
+
+/** RFC 7644 §3.5.2: setting one value's primary to true makes every other value non-primary. */
+function setList(target: Json, attr: string, list: Json[], touched: Json[]): void {
+  const primary = touched.find((el) => norm(get(el, "primary")) === true);
+  if (primary) {
+    for (const el of list) if (el !== primary && get(el, "primary") !== undefined) setAttr(el, "primary", false);
+  }
+  setAttr(target, attr, list);
 }
 
 function applyPathless(doc: Json, op: PatchOperation, t: PatchTarget): void {

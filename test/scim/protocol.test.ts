@@ -247,6 +247,12 @@ describe("PATCH atomicity and errors", () => {
     expect(after.name.givenName).toBe("Dot");
     after = await scimBody(await scim(t, `/Users/${u.id}`, { method: "PATCH", body: patch({ op: "replace", path: "name", value: { familyName: "Merged" } }) }));
     expect(after.name).toMatchObject({ givenName: "Dot", familyName: "Merged" });
+    // Adding a primary email makes it the user's email (the old one stops being primary).
+    after = await scimBody(await scim(t, `/Users/${u.id}`, { method: "PATCH", body: patch({ op: "add", path: "emails", value: [{ value: `new.${u.userName}`, type: "work", primary: "True" }] }) }));
+    expect(after.emails).toEqual([{ value: `new.${u.userName}`, type: "work", primary: true }]);
+    // A non-primary one does not displace the primary email.
+    after = await scimBody(await scim(t, `/Users/${u.id}`, { method: "PATCH", body: patch({ op: "add", path: "emails", value: [{ value: "other@example.com", type: "home" }] }) }));
+    expect(after.emails[0].value).toBe(`new.${u.userName}`);
   });
 });
 
