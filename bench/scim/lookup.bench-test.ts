@@ -7,7 +7,7 @@
  * (D1), so the numbers are the requests' I/O-bound wall time.
  */
 import { env, exports } from "cloudflare:workers";
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client";
 import { users } from "../../src/db/schema";
@@ -53,8 +53,8 @@ describe(`SCIM lookups in a tenant with ${USERS.toLocaleString("en")} users`, ()
       ).run();
     }
     const seedMs = performance.now() - seedStart;
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM users WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
-    expect(count?.n).toBe(USERS);
+    const seeded = await env.DB.prepare("SELECT count(*) AS n FROM users WHERE tenant_id = ?").bind(t.id).first<{ n: number }>();
+    expect(seeded?.n).toBe(USERS);
 
     const call = (path: string) =>
       exports.default.fetch(new Request(`https://${t.host}/scim/v2${path}`, { headers: { Authorization: `Bearer ${t.token}`, Accept: "application/scim+json" } }));
@@ -99,10 +99,17 @@ describe(`SCIM lookups in a tenant with ${USERS.toLocaleString("en")} users`, ()
     const cond = new FilterCompiler(userFilterMap(await loadAttributeSet(db, t.id))).compile(parseScimFilter('userName eq "user1@bench.test"'));
     const q = db.select().from(users).where(and(eq(users.tenantId, t.id), isNull(users.erasedAt), cond)).orderBy(asc(users.id)).limit(100).toSQL();
     const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).bind(...q.params).all<{ detail: string }>();
+    const live = and(eq(users.tenantId, t.id), isNull(users.erasedAt));
+    const pageQ = db.select({ rowid: sql`rowid` }).from(users).where(live).orderBy(asc(users.id)).limit(100).offset(USERS - 1000).toSQL();
+    const countQ = db.select({ n: count() }).from(users).where(live).toSQL();
+    const pagePlan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${pageQ.sql}`).bind(...pageQ.params).all<{ detail: string }>();
+    const countPlan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${countQ.sql}`).bind(...countQ.params).all<{ detail: string }>();
     const report = {
       users: USERS,
       seedSeconds: +(seedMs / 1000).toFixed(1),
       plan: plan.results.map((r) => r.detail),
+      pagePlan: pagePlan.results.map((r) => r.detail),
+      countPlan: countPlan.results.map((r) => r.detail),
       results: [
         summary('GET /Users?filter=userName eq "..."', byFilter),
         summary("GET /Users/{id}", byId),

@@ -122,6 +122,8 @@ export const users = sqliteTable(
     index("users_tenant_manager_idx").on(t.tenantId, t.managerId),
     // SCIM lookups: userName eq (Okta, Entra) and displayName eq over the rendered display name.
     uniqueIndex("users_tenant_user_name_uq").on(t.tenantId, t.userNameLower),
+    // Live users in creation order: SCIM's totalResults and startIndex paging walk only this index.
+    index("users_tenant_live_idx").on(t.tenantId, t.id).where(sql`${t.erasedAt} IS NULL`),
     index("users_tenant_display_name_eff_idx").on(
       t.tenantId,
       sql`lower(coalesce(${t.displayName}, trim(coalesce(${t.firstName}, '') || ' ' || coalesce(${t.lastName}, ''))))`,

@@ -1,0 +1,1 @@
+CREATE INDEX `users_tenant_live_idx` ON `users` (`tenant_id`,`id`) WHERE "erased_at" IS NULL;
