@@ -141,7 +141,7 @@ async function expectedVersion(c: Context<AppEnv>, ctx: CoreContext, id: string)
 
 export const usersRouter = createRouter();
 
-usersRouter.use("/v1/users", async (c, next) => requireScope(c.req.method === "GET" ? "users:read" : "users:write")(c, next));
+// Hono's "/x/*" also matches "/x", so this one guard covers the collection and its items.
 usersRouter.use("/v1/users/*", async (c, next) => requireScope(c.req.method === "GET" ? "users:read" : "users:write")(c, next));
 
 usersRouter.openapi(
