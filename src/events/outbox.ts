@@ -2,7 +2,6 @@
  * The transactional outbox. Statements built here go into the same D1 batch as the change they
  * describe, so a change without its event (or an event without its change) cannot be committed.
  */
-import { sql } from "drizzle-orm";
 import { events } from "../db/schema";
 import type { Db } from "../env";
 import { uuidv7 } from "../lib/ids";
@@ -37,9 +36,11 @@ export function insertEvent(db: Db, event: NewEvent) {
  * Inserts the event only if the statement just before it in the batch changed exactly one row.
  * Used after an optimistic `UPDATE ... WHERE version = ?`, so that a lost race writes no event.
  */
-export function insertEventIfPreviousChangedOneRow(db: Db, event: NewEvent) {
-  return db.run(sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at)
-    SELECT ${uuidv7(event.createdAt)}, ${event.tenantId}, ${event.type}, ${event.subjectId},
-           ${JSON.stringify(event.data)}, ${event.createdAt}
-    WHERE changes() = 1`);
+export function insertEventIfPreviousChangedOneRow(db: Db, event: NewEvent): D1PreparedStatement {
+  return db.$client
+    .prepare(
+      `INSERT INTO events (id, tenant_id, type, subject_id, data, created_at)
+       SELECT ?, ?, ?, ?, ?, ? WHERE changes() = 1`,
+    )
+    .bind(uuidv7(event.createdAt), event.tenantId, event.type, event.subjectId, JSON.stringify(event.data), event.createdAt);
 }

@@ -6,6 +6,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { events, users } from "../db/schema";
+import { batchOf } from "../db/batch";
 import { isForeignKeyViolation, uniqueViolation } from "../db/errors";
 import type { Db } from "../env";
 import { ApiError, type FieldError } from "../http/errors";
@@ -299,7 +300,7 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
     const type: EventType = changes.active === false ? "user.deactivated" : changes.active === true ? "user.reactivated" : "user.updated";
     let results;
     try {
-      results = await ctx.db.batch([
+      results = await batchOf(ctx.db, [
         ctx.db
           .update(users)
           .set({ ...values, emailLower: next.emailLower, active, attributes: next.attributes, version: next.version, updatedAt: now })
@@ -311,7 +312,7 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
       if (conflict) throw conflict;
       throw err;
     }
-    if (results[0].meta.changes === 1) return toUser(next);
+    if (results[0]!.meta.changes === 1) return toUser(next);
     // Someone else wrote in between. With If-Match that is the caller's 412; without it, re-read and re-apply.
     if (options.expectedVersion !== undefined) {
       throw new ApiError("precondition_failed", "The user changed while this request was being applied. Fetch it again and retry.");
