@@ -9,10 +9,11 @@ import { requestId } from "hono/request-id";
 import { authenticate } from "./auth/middleware";
 import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
-import { jsonBody } from "./http/body";
+import { jsonBody, jsonOrXmlBody } from "./http/body";
 import { ApiError } from "./http/errors";
 import { renderProblem, toApiError } from "./http/problem";
 import { validationHook } from "./http/validation";
+import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./http/xml";
 import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
@@ -44,7 +45,7 @@ export function createApp() {
   });
 
   app.use("/platform/*", requireApex, jsonBody);
-  app.use("/v1/*", requireTenant, authenticate, jsonBody);
+  app.use("/v1/*", xmlResponses, requireTenant, authenticate, jsonOrXmlBody);
 
   app.route("/", platformRouter);
   app.route("/", usersRouter);
@@ -61,17 +62,24 @@ export function createApp() {
     scheme: "bearer",
     description: "The PLATFORM_ADMIN_TOKEN secret, sent on the apex host.",
   });
-  app.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "User provisioning API",
-      version: API_VERSION,
-      description:
-        "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
-        "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.",
-    },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+  app.get("/openapi.json", (c) =>
+    c.json(
+      withXmlAlternatives(
+        app.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: {
+            title: "User provisioning API",
+            version: API_VERSION,
+            description:
+              "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
+              "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.\n\n" +
+              XML_MAPPING_DESCRIPTION,
+          },
+          servers: [{ url: new URL(c.req.url).origin }],
+        }),
+      ),
+    ),
+  );
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "User provisioning API" }));
 
   app.notFound((c: Context<AppEnv>) => {
