@@ -2,7 +2,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireScope } from "../auth/middleware";
-import { uniqueViolation } from "../db/errors";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
 import { parsedJsonBody } from "../http/body";
@@ -185,8 +184,9 @@ usersRouter.openapi(
           : undefined,
       });
     } catch (err) {
-      // A concurrent retry with the same key won the race: answer with its response.
-      if (key && uniqueViolation(err)?.startsWith("idempotency_keys")) {
+      // A concurrent request with the same key may have won the race (our insert then fails on the
+      // key, or on the email it just took): if it stored a response, that is the answer.
+      if (key) {
         const stored = await findReplay(ctx.db, ctx.tenantId, key, hash);
         if (stored) return replayResponse(stored) as never;
       }
