@@ -17,6 +17,8 @@ import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./ht
 import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
+import { identityProvidersRouter } from "./rest/identity-providers";
+import { rolesRouter } from "./rest/roles";
 import { usersRouter } from "./rest/users";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
@@ -51,6 +53,8 @@ export function createApp() {
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);
+  app.route("/", rolesRouter);
+  app.route("/", identityProvidersRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -44,3 +44,24 @@ export function insertEventIfPreviousChangedOneRow(db: Db, event: NewEvent): D1P
     )
     .bind(uuidv7(event.createdAt), event.tenantId, event.type, event.subjectId, JSON.stringify(event.data), event.createdAt);
 }
+
+/**
+ * One event per user matching `where` (raw SQL over the users table, evaluated before the change
+ * it describes), for bulk changes such as reassigning a deleted role. Ids are random UUIDs made in
+ * SQL, since the set of users is only known to the database.
+ */
+export function insertEventsForUsers(
+  db: Db,
+  event: Omit<NewEvent, "subjectId">,
+  where: { sql: string; params: unknown[] },
+): D1PreparedStatement {
+  return db.$client
+    .prepare(
+      `INSERT INTO events (id, tenant_id, type, subject_id, data, created_at)
+       SELECT lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(randomblob(2)), substr(hex(randomblob(2)), 2),
+                           substr('89ab', 1 + (abs(random()) % 4), 1), substr(hex(randomblob(2)), 2), hex(randomblob(6)))),
+              ?, ?, id, ?, ?
+       FROM users WHERE tenant_id = ? AND (${where.sql})`,
+    )
+    .bind(event.tenantId, event.type, JSON.stringify(event.data), event.createdAt, event.tenantId, ...where.params);
+}

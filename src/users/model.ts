@@ -1,5 +1,6 @@
 /** The user as the core sees it, and its public (REST) representation. */
 import type { users } from "../db/schema";
+import type { RoleDirectory } from "./references";
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -17,6 +18,10 @@ export interface UserFields {
   timezone?: string | null;
   locale?: string | null;
   userType?: string | null;
+  /** Role by exact name; resolved to `roleId` by the core. */
+  role?: string | null;
+  roleId?: string | null;
+  identityProviderId?: string | null;
   active?: boolean;
   /** Merge-patch of custom attributes: a null value removes that key. */
   attributes?: Record<string, unknown> | null;
@@ -35,6 +40,8 @@ export const SETTABLE_FIELDS = [
   "timezone",
   "locale",
   "userType",
+  "roleId",
+  "identityProviderId",
 ] as const satisfies readonly (keyof UserFields)[];
 
 export type SettableField = (typeof SETTABLE_FIELDS)[number];
@@ -53,6 +60,10 @@ export interface User {
   timezone: string | null;
   locale: string | null;
   userType: string | null;
+  /** Name of the user's role, or null. */
+  role: string | null;
+  roleId: string | null;
+  identityProviderId: string | null;
   active: boolean;
   attributes: Record<string, unknown>;
   version: number;
@@ -69,7 +80,7 @@ export function parseAttributes(json: string): Record<string, unknown> {
   }
 }
 
-export function toUser(row: UserRow): User {
+export function toUser(row: UserRow, roles: RoleDirectory): User {
   const firstName = row.firstName ?? "";
   const lastName = row.lastName ?? "";
   return {
@@ -86,6 +97,9 @@ export function toUser(row: UserRow): User {
     timezone: row.timezone,
     locale: row.locale,
     userType: row.userType,
+    role: roles.nameOf(row.roleId),
+    roleId: row.roleId,
+    identityProviderId: row.identityProviderId,
     active: row.active,
     attributes: parseAttributes(row.attributes),
     version: row.version,
