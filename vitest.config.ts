@@ -22,7 +22,9 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
-      testTimeout: 30_000,
+      // Generous: CI machines are shared, and seeding hooks create hundreds of users.
+      testTimeout: 60_000,
+      hookTimeout: 120_000,
     },
   };
 });

@@ -9,13 +9,16 @@ import { requestId } from "hono/request-id";
 import { authenticate } from "./auth/middleware";
 import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
-import { jsonBody } from "./http/body";
+import { jsonBody, jsonOrXmlBody } from "./http/body";
 import { ApiError } from "./http/errors";
 import { renderProblem, toApiError } from "./http/problem";
 import { validationHook } from "./http/validation";
+import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./http/xml";
 import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
+import { identityProvidersRouter } from "./rest/identity-providers";
+import { rolesRouter } from "./rest/roles";
 import { usersRouter } from "./rest/users";
 import { isScimPath, renderScimError } from "./scim/http";
 import { requireScimScope, scimRouter } from "./scim/router";
@@ -46,7 +49,7 @@ export function createApp() {
   });
 
   app.use("/platform/*", requireApex, jsonBody);
-  app.use("/v1/*", requireTenant, authenticate, jsonBody);
+  app.use("/v1/*", xmlResponses, requireTenant, authenticate, jsonOrXmlBody);
   // SCIM: same tenancy and tokens as /v1, but only tokens with the `scim` scope; bodies may be
   // application/scim+json or application/json (the body guard accepts any +json type).
   app.use("/scim/v2/*", requireTenant, authenticate, requireScimScope, jsonBody);
@@ -55,6 +58,8 @@ export function createApp() {
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);
+  app.route("/", rolesRouter);
+  app.route("/", identityProvidersRouter);
   app.route("/scim/v2", scimRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -67,17 +72,24 @@ export function createApp() {
     scheme: "bearer",
     description: "The PLATFORM_ADMIN_TOKEN secret, sent on the apex host.",
   });
-  app.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "User provisioning API",
-      version: API_VERSION,
-      description:
-        "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
-        "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.",
-    },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+  app.get("/openapi.json", (c) =>
+    c.json(
+      withXmlAlternatives(
+        app.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: {
+            title: "User provisioning API",
+            version: API_VERSION,
+            description:
+              "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
+              "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.\n\n" +
+              XML_MAPPING_DESCRIPTION,
+          },
+          servers: [{ url: new URL(c.req.url).origin }],
+        }),
+      ),
+    ),
+  );
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "User provisioning API" }));
 
   app.notFound((c: Context<AppEnv>) => {

@@ -12,7 +12,7 @@ export interface Env {
   PLATFORM_ADMIN_TOKEN?: string;
 }
 
-export type Db = DrizzleD1Database<typeof schema>;
+export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
 
 /** Per-request values set by middleware. */
 export interface Variables {

@@ -92,6 +92,10 @@ export const users = sqliteTable(
     timezone: text("timezone"),
     locale: text("locale"),
     userType: text("user_type"),
+    /** roles.id of the same tenant (checked by the users core). */
+    roleId: text("role_id"),
+    /** identity_providers.id of the same tenant (checked by the users core). */
+    identityProviderId: text("identity_provider_id"),
     /** Sign-in name (SCIM userName) when it differs from the email; null means "the email". */
     userName: text("user_name"),
     /** lower(user_name ?? email), maintained by the users core: the effective userName, unique per tenant. */
@@ -120,6 +124,8 @@ export const users = sqliteTable(
     index("users_tenant_last_name_idx").on(t.tenantId, sql`lower(${t.lastName})`),
     index("users_tenant_display_name_idx").on(t.tenantId, sql`lower(${t.displayName})`),
     index("users_tenant_manager_idx").on(t.tenantId, t.managerId),
+    index("users_tenant_role_idx").on(t.tenantId, t.roleId),
+    index("users_tenant_identity_provider_idx").on(t.tenantId, t.identityProviderId),
     // SCIM lookups: userName eq (Okta, Entra) and displayName eq over the rendered display name.
     uniqueIndex("users_tenant_user_name_uq").on(t.tenantId, t.userNameLower),
     // Live users in creation order: SCIM's totalResults and startIndex paging walk only this index.
@@ -212,5 +218,46 @@ export const events = sqliteTable(
     index("events_tenant_seq_idx").on(t.tenantId, t.seq),
     index("events_tenant_subject_idx").on(t.tenantId, t.subjectId),
     index("events_status_idx").on(t.status, t.seq),
+  ],
+);
+
+/** Tenant roles. A user holds at most one (users.role_id); names are unique and case-sensitive. */
+export const roles = sqliteTable(
+  "roles",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    /** Higher weight = more privileged; clients sort and compare roles by it. */
+    weight: integer("weight").notNull().default(0),
+    /** JSON array of permission strings. */
+    permissions: text("permissions").notNull().default("[]"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex("roles_tenant_name_uq").on(t.tenantId, t.name)],
+);
+
+/** Identity providers users can be bound to for sign-in (users.identity_provider_id). */
+export const identityProviders = sqliteTable(
+  "identity_providers",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    /** Short unique handle, e.g. "okta" in login hints. */
+    prefix: text("prefix").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex("identity_providers_tenant_name_uq").on(t.tenantId, t.name),
+    uniqueIndex("identity_providers_tenant_prefix_uq").on(t.tenantId, t.prefix),
   ],
 );

@@ -20,6 +20,7 @@ interface CatalogueEntry {
 export const ERROR_CATALOGUE = {
   // 400
   invalid_json: { status: 400, title: "Malformed JSON body", scimType: "invalidSyntax" },
+  invalid_xml: { status: 400, title: "Unacceptable XML body", scimType: "invalidSyntax" },
   validation_failed: { status: 400, title: "The request is not valid", scimType: "invalidValue" },
   invalid_query: { status: 400, title: "A query parameter is not valid", scimType: "invalidValue" },
   invalid_cursor: { status: 400, title: "The cursor is not valid", scimType: "invalidValue" },

@@ -84,7 +84,6 @@ const security = [{ bearerAuth: [] }];
 const IdParam = z.object({ id: z.string().max(64) });
 
 export const apiTokensRouter = createRouter();
-apiTokensRouter.use("/v1/api-tokens", requireScope("admin"));
 apiTokensRouter.use("/v1/api-tokens/*", requireScope("admin"));
 
 apiTokensRouter.openapi(

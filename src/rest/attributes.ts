@@ -77,8 +77,8 @@ const tags = ["Attributes"];
 const security = [{ bearerAuth: [] }];
 
 export const attributesRouter = createRouter();
-attributesRouter.use("/v1/available-attributes", async (c, next) => (c.req.method === "GET" ? readAccess(c, next) : requireScope("admin")(c, next)));
-attributesRouter.use("/v1/available-attributes/*", requireScope("admin"));
+// Hono's "/x/*" also matches "/x", so this one guard covers the collection and its items.
+attributesRouter.use("/v1/available-attributes/*", async (c, next) => (c.req.method === "GET" ? readAccess(c, next) : requireScope("admin")(c, next)));
 
 attributesRouter.openapi(
   createRoute({

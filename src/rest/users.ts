@@ -2,7 +2,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireScope } from "../auth/middleware";
-import { uniqueViolation } from "../db/errors";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
 import { parsedJsonBody } from "../http/body";
@@ -43,6 +42,9 @@ export const UserSchema = z
     timezone: z.string().nullable(),
     locale: z.string().nullable(),
     userType: z.string().nullable(),
+    role: z.string().nullable().openapi({ description: "Name of the user's role (GET /v1/roles)." }),
+    roleId: z.string().nullable(),
+    identityProviderId: z.string().nullable(),
     userName: z.string().openapi({ description: "Sign-in name (SCIM userName); the email unless set." }),
     employeeNumber: z.string().nullable(),
     costCenter: z.string().nullable(),
@@ -65,6 +67,9 @@ const optionalFields = {
   timezone: optionalStr("timezone", "Europe/Copenhagen"),
   locale: optionalStr("locale", "da-DK"),
   userType: optionalStr("userType", "Employee"),
+  role: z.string().max(100).nullable().optional().openapi({ description: "A role's exact name (case-sensitive); alternative to roleId.", example: "Standard User" }),
+  roleId: optionalStr("roleId"),
+  identityProviderId: optionalStr("identityProviderId"),
   userName: optionalStr("userName").openapi({ description: "Sign-in name (SCIM userName), unique per tenant ignoring case; null means the email." }),
   employeeNumber: optionalStr("employeeNumber"),
   costCenter: optionalStr("costCenter"),
@@ -151,7 +156,7 @@ async function expectedVersion(c: Context<AppEnv>, ctx: CoreContext, id: string)
 
 export const usersRouter = createRouter();
 
-usersRouter.use("/v1/users", async (c, next) => requireScope(c.req.method === "GET" ? "users:read" : "users:write")(c, next));
+// Hono's "/x/*" also matches "/x", so this one guard covers the collection and its items.
 usersRouter.use("/v1/users/*", async (c, next) => requireScope(c.req.method === "GET" ? "users:read" : "users:write")(c, next));
 
 usersRouter.openapi(
@@ -195,8 +200,9 @@ usersRouter.openapi(
           : undefined,
       });
     } catch (err) {
-      // A concurrent retry with the same key won the race: answer with its response.
-      if (key && uniqueViolation(err)?.startsWith("idempotency_keys")) {
+      // A concurrent request with the same key may have won the race (our insert then fails on the
+      // key, or on the email it just took): if it stored a response, that is the answer.
+      if (key) {
         const stored = await findReplay(ctx.db, ctx.tenantId, key, hash);
         if (stored) return replayResponse(stored) as never;
       }

@@ -15,6 +15,7 @@ import { FilterCompiler, type ScalarAttr } from "../filter/compile";
 import { parseScimFilter } from "../filter/parse";
 import { loadAttributeSet, type AttributeSet } from "../users/attributes";
 import { etagOf, toUser, type User } from "../users/model";
+import { loadRoles } from "../users/references";
 import type { CoreContext } from "../users/service";
 import { baseUrlOf, project, projectionFrom, scimJson, type Projection } from "./http";
 import {
@@ -128,12 +129,12 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
   // The offset is walked over rowids only (a covering index scan for unfiltered lists), then the
   // page's rows are fetched: skipping 900,000 users does not read 900,000 rows.
   const page = ctx.db.select({ rowid: sql`rowid` }).from(users).where(where).orderBy(...order).limit(limit).offset(startIndex - 1);
-  const [rows, total] = await ctx.db.batch([
-    ctx.db.select().from(users).where(sql`rowid IN ${page}`).orderBy(...order),
-    ctx.db.select({ n: count() }).from(users).where(where),
+  const [[rows, total], roles] = await Promise.all([
+    ctx.db.batch([ctx.db.select().from(users).where(sql`rowid IN ${page}`).orderBy(...order), ctx.db.select({ n: count() }).from(users).where(where)]),
+    loadRoles(ctx.db, ctx.tenantId),
   ]);
   const base = baseUrlOf(c);
-  const resources = limit === 0 ? [] : rows.map((row) => project(toScimUser(toUser(row), base, attrs), params.projection));
+  const resources = limit === 0 ? [] : rows.map((row) => project(toScimUser(toUser(row, roles), base, attrs), params.projection));
   return scimJson(c, {
     schemas: [LIST_RESPONSE],
     totalResults: total[0]?.n ?? 0,

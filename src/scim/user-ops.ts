@@ -4,8 +4,8 @@
  */
 import { ApiError } from "../http/errors";
 import type { AttributeSet } from "../users/attributes";
-import { toUser, type User } from "../users/model";
-import { createUser, eraseUser, getUser, getUserRow, updateUser, type CoreContext } from "../users/service";
+import type { User } from "../users/model";
+import { createUser, eraseUser, getUser, updateUser, type CoreContext } from "../users/service";
 import { applyPatch, parsePatchBody, type PatchTarget } from "./patch";
 import { CORE_USER, ENTERPRISE_USER, TENANT_USER } from "./schema";
 import { canonicalUser, fieldsFromScim, schemaSet, toScimUser, translateCoreError, type Json, type UserSchemaSet } from "./users";
@@ -96,8 +96,7 @@ export async function scimPatchUser(ctx: CoreContext, attrs: AttributeSet, baseU
 /** SCIM DELETE erases the user (personal data gone, id kept as a tombstone); afterwards it is 404. */
 export async function scimDeleteUser(ctx: CoreContext, id: string, ifMatch?: (u: User) => number | undefined): Promise<void> {
   await run(async () => {
-    const row = await getUserRow(ctx, id);
-    const expectedVersion = ifMatch?.(toUser(row));
+    const expectedVersion = ifMatch?.(await getUser(ctx, id));
     await eraseUser(ctx, id, { expectedVersion });
   });
 }

@@ -6,6 +6,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { events, users } from "../db/schema";
+import { batchOf } from "../db/batch";
 import { isForeignKeyViolation, uniqueViolation } from "../db/errors";
 import type { Db } from "../env";
 import { ApiError, type FieldError } from "../http/errors";
@@ -13,6 +14,7 @@ import { uuidv7 } from "../lib/ids";
 import { canonicalLocale, canonicalTimeZone } from "../lib/intl";
 import { insertEvent, insertEventIfPreviousChangedOneRow, type EventType } from "../events/outbox";
 import { type AttributeSet, isEmail, loadAttributeSet, throwIfErrors } from "./attributes";
+import { checkIdentityProvider, loadRoles, type RoleDirectory } from "./references";
 import { SETTABLE_FIELDS, parseAttributes, toUser, type SettableField, type User, type UserFields, type UserRow } from "./model";
 
 export interface CoreContext {
@@ -33,6 +35,8 @@ export const MAX_FIELD_LENGTH: Record<SettableField, number> = {
   timezone: 64,
   locale: 35,
   userType: 64,
+  roleId: 64,
+  identityProviderId: 64,
   userName: 255,
   employeeNumber: 64,
   costCenter: 255,
@@ -56,6 +60,8 @@ function valuesOf(row: UserRow): Values {
     timezone: row.timezone,
     locale: row.locale,
     userType: row.userType,
+    roleId: row.roleId,
+    identityProviderId: row.identityProviderId,
     userName: row.userName,
     employeeNumber: row.employeeNumber,
     costCenter: row.costCenter,
@@ -79,7 +85,8 @@ function checkBuiltIns(values: Values, touched: Set<string>, attrs: AttributeSet
       values[field] = value === "" ? null : value;
       value = values[field];
     }
-    const def = attrs.get(field);
+    // Only built-in definitions: a tenant's custom attribute may share a name with a newer column (costCenter).
+    const def = attrs.get(field)?.builtIn ? attrs.get(field) : undefined;
     if (value === null) {
       if (def?.required && (isCreate || touched.has(field))) {
         errors.push({
@@ -117,6 +124,34 @@ function checkRequiredCustom(attributes: Record<string, unknown>, attrs: Attribu
     if (present) continue;
     if (touchedKeys === null) errors.push({ path: `attributes.${def.key}`, message: "is required (this tenant requires it on every user)" });
     else if (touchedKeys.has(def.key)) errors.push({ path: `attributes.${def.key}`, message: "is required and cannot be cleared" });
+  }
+}
+
+/** Resolves `role` (by exact name) into `roleId` and checks role and identity-provider references. */
+async function checkReferences(
+  ctx: CoreContext,
+  input: UserFields,
+  values: Values,
+  touched: Set<string>,
+  roles: RoleDirectory,
+  errors: FieldError[],
+  previous?: Values,
+): Promise<void> {
+  if (input.role !== undefined) {
+    const name = input.role === null ? "" : input.role.trim();
+    const byName = name === "" ? null : roles.resolveName(name, errors);
+    if (input.roleId !== undefined && input.roleId !== null && byName !== null && byName !== input.roleId) {
+      errors.push({ path: "role", message: "names a different role than roleId; send one of them" });
+    }
+    if (name === "" || byName !== null) values.roleId = byName;
+    touched.add("roleId");
+  }
+  if (touched.has("roleId") && values.roleId !== null && values.roleId !== previous?.roleId && !roles.hasId(values.roleId)) {
+    const names = roles.all.map((r) => `${r.id} (${r.name})`).join(", ");
+    errors.push({ path: "roleId", message: `no role with id '${values.roleId}' exists in this tenant${names ? `; roles: ${names}` : ""}` });
+  }
+  if (touched.has("identityProviderId") && values.identityProviderId !== null && values.identityProviderId !== previous?.identityProviderId) {
+    await checkIdentityProvider(ctx.db, ctx.tenantId, values.identityProviderId, errors);
   }
 }
 
@@ -196,12 +231,13 @@ export interface CreateOptions {
 }
 
 export async function createUser(ctx: CoreContext, input: UserFields, options: CreateOptions = {}): Promise<User> {
-  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  const [attrs, roles] = await Promise.all([loadAttributeSet(ctx.db, ctx.tenantId), loadRoles(ctx.db, ctx.tenantId)]);
   const now = Date.now();
   const id = uuidv7(now);
   const values = Object.fromEntries(SETTABLE_FIELDS.map((f) => [f, input[f] ?? null])) as Values;
   const errors: FieldError[] = [];
   checkBuiltIns(values, new Set(SETTABLE_FIELDS), attrs, errors, true);
+  await checkReferences(ctx, input, values, new Set(SETTABLE_FIELDS), roles, errors);
   const attributes = Object.fromEntries(Object.entries(input.attributes ?? {}).filter(([, v]) => v !== null));
   attrs.checkCustomAttributes(input.attributes ?? {}, errors);
   checkRequiredCustom(attributes, attrs, errors, null);
@@ -222,7 +258,7 @@ export async function createUser(ctx: CoreContext, input: UserFields, options: C
     updatedAt: now,
     erasedAt: null,
   };
-  const user = toUser(row);
+  const user = toUser(row, roles);
   try {
     await ctx.db.batch([
       ctx.db.insert(users).values(row),
@@ -268,7 +304,7 @@ const MAX_WRITE_ATTEMPTS = 3;
  * lose each other's changes; a patch that changes nothing writes nothing and emits no event.
  */
 export async function updateUser(ctx: CoreContext, id: string, patch: UserFields, options: UpdateOptions = {}): Promise<User> {
-  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  const [attrs, roles] = await Promise.all([loadAttributeSet(ctx.db, ctx.tenantId), loadRoles(ctx.db, ctx.tenantId)]);
   for (let attempt = 1; ; attempt++) {
     const row = await getUserRow(ctx, id);
     if (options.expectedVersion !== undefined && row.version !== options.expectedVersion) {
@@ -284,6 +320,7 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
     }
     const errors: FieldError[] = [];
     checkBuiltIns(values, touched, attrs, errors, false);
+    await checkReferences(ctx, patch, values, touched, roles, errors, valuesOf(row));
 
     const current = parseAttributes(row.attributes);
     let attributes = current;
@@ -311,7 +348,7 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
     }
     const active = patch.active ?? row.active;
     if (active !== row.active) changes.active = active;
-    if (Object.keys(changes).length === 0) return toUser(row);
+    if (Object.keys(changes).length === 0) return toUser(row, roles);
 
     const userNameLower = userNameLowerOf(values);
     const userNameChanged = userNameLower !== row.userNameLower;
@@ -337,7 +374,7 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
     const type: EventType = changes.active === false ? "user.deactivated" : changes.active === true ? "user.reactivated" : "user.updated";
     let results;
     try {
-      results = await ctx.db.batch([
+      results = await batchOf(ctx.db, [
         ctx.db
           .update(users)
           .set({ ...values, emailLower: next.emailLower, userNameLower, active, attributes: next.attributes, version: next.version, updatedAt: now })
@@ -349,7 +386,7 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
       if (conflict) throw conflict;
       throw err;
     }
-    if (results[0].meta.changes === 1) return toUser(next);
+    if (results[0]!.meta.changes === 1) return toUser(next, roles);
     // Someone else wrote in between. With If-Match that is the caller's 412; without it, re-read and re-apply.
     if (options.expectedVersion !== undefined) {
       throw new ApiError("precondition_failed", "The user changed while this request was being applied. Fetch it again and retry.");
@@ -395,5 +432,6 @@ export async function eraseUser(ctx: CoreContext, id: string, options: UpdateOpt
 }
 
 export async function getUser(ctx: CoreContext, id: string): Promise<User> {
-  return toUser(await getUserRow(ctx, id));
+  const [row, roles] = await Promise.all([getUserRow(ctx, id), loadRoles(ctx.db, ctx.tenantId)]);
+  return toUser(row, roles);
 }

@@ -7,5 +7,6 @@ ALTER TABLE `users` ADD `division` text;--> statement-breakpoint
 -- Hand-added backfill: the effective userName of existing users is their email.
 UPDATE `users` SET `user_name_lower` = `email_lower` WHERE `user_name_lower` IS NULL;--> statement-breakpoint
 CREATE UNIQUE INDEX `users_tenant_user_name_uq` ON `users` (`tenant_id`,`user_name_lower`);--> statement-breakpoint
+CREATE INDEX `users_tenant_live_idx` ON `users` (`tenant_id`,`id`) WHERE "erased_at" IS NULL;--> statement-breakpoint
 -- Hand-corrected: drizzle-kit splits expression indexes at commas; this is the expression in schema.ts.
 CREATE INDEX `users_tenant_display_name_eff_idx` ON `users` (`tenant_id`,lower(coalesce("display_name", trim(coalesce("first_name", '') || ' ' || coalesce("last_name", '')))));

@@ -1,1 +1,0 @@
-CREATE INDEX `users_tenant_live_idx` ON `users` (`tenant_id`,`id`) WHERE "erased_at" IS NULL;
