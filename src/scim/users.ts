@@ -201,7 +201,9 @@ export function fieldsFromScim(user: Json, attrs: AttributeSet, current?: User):
     // Required by the core; SCIM makes it optional, so a create without it uses userName (the
     // IdP's own unique key) and a PUT without it keeps the stored one.
     externalId: str(user.externalId) ?? current?.externalId ?? userName,
-    userName,
+    // Stored only when it differs from the email, so a REST user read and written back over SCIM
+    // keeps "userName is my email" and follows later email changes.
+    userName: userName !== null && userName === email ? null : userName,
     email,
     firstName: str(name.givenName),
     lastName: str(name.familyName),

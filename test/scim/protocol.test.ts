@@ -80,15 +80,21 @@ describe("REST and SCIM are the same users", () => {
     await scim(t, `/Users/${u.id}`, { method: "PATCH", body: patch({ op: "replace", path: `${ENTERPRISE}:costCenter`, value: "CC-9" }, { op: "replace", path: "active", value: false }) });
     const after = (await (await t.call(`/v1/users/${u.id}`)).json()) as any;
     expect(after).toMatchObject({ costCenter: "CC-9", active: false, userName: rest.email });
+    // Written back unchanged over SCIM (Okta's GET then PUT), userName stays "the email": a later
+    // REST email change moves the userName along.
+    const full = await scimBody(await scim(t, `/Users/${u.id}`));
+    expect((await scim(t, `/Users/${u.id}`, { method: "PUT", body: full })).status).toBe(200);
+    await t.call(`/v1/users/${u.id}`, { method: "PATCH", body: { email: `moved.${rest.email}` } });
+    expect((await scimBody(await scim(t, `/Users/${u.id}`))).userName).toBe(`moved.${rest.email}`);
     // A SCIM user with a userName that is not an email keeps both.
     const s = await createScimUser(t, { userName: "not-an-email" });
     const sr = (await (await t.call(`/v1/users/${s.id}`)).json()) as any;
     expect(sr.userName).toBe("not-an-email");
     expect(sr.email).toBe(s.emails[0].value);
     // userName is unique against emails used as userNames too, and the 409 says which attribute.
-    const dup = await scimError(await scim(t, "/Users", { method: "POST", body: scimUser({ userName: rest.email.toUpperCase() }) }), 409, "uniqueness");
+    const dup = await scimError(await scim(t, "/Users", { method: "POST", body: scimUser({ userName: `MOVED.${rest.email.toUpperCase()}` }) }), 409, "uniqueness");
     expect(dup.detail).toContain(`userName (a user's userName defaults to its email) already exists (id ${rest.id})`);
-    const dupEmail = await scimError(await scim(t, "/Users", { method: "POST", body: scimUser({ emails: [{ value: rest.email }] }) }), 409, "uniqueness");
+    const dupEmail = await scimError(await scim(t, "/Users", { method: "POST", body: scimUser({ emails: [{ value: `moved.${rest.email}` }] }) }), 409, "uniqueness");
     expect(dupEmail.detail).toBe(`A user with this emails already exists (id ${rest.id}).`);
     // REST can set userName too; SCIM finds the user by it.
     const patched = await t.call(`/v1/users/${rest.id}`, { method: "PATCH", body: { userName: "rest.login" } });
