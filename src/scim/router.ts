@@ -129,8 +129,11 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
   // The offset is walked over rowids only (a covering index scan for unfiltered lists), then the
   // page's rows are fetched: skipping 900,000 users does not read 900,000 rows.
   const page = ctx.db.select({ rowid: sql`rowid` }).from(users).where(where).orderBy(...order).limit(limit).offset(startIndex - 1);
+  // Without a filter the count is over every live user: pin it to the small partial index, which
+  // the planner (without ANALYZE statistics) does not always pick by itself.
+  const countSource = params.filter === undefined ? sql`${users} INDEXED BY users_tenant_live_idx` : users;
   const [[rows, total], roles] = await Promise.all([
-    ctx.db.batch([ctx.db.select().from(users).where(sql`rowid IN ${page}`).orderBy(...order), ctx.db.select({ n: count() }).from(users).where(where)]),
+    ctx.db.batch([ctx.db.select().from(users).where(sql`rowid IN ${page}`).orderBy(...order), ctx.db.select({ n: count() }).from(countSource).where(where)]),
     loadRoles(ctx.db, ctx.tenantId),
   ]);
   const base = baseUrlOf(c);
