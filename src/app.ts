@@ -16,6 +16,8 @@ import { validationHook } from "./http/validation";
 import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
+import { collectionsRouter } from "./rest/collections";
+import { eventsRouter } from "./rest/events";
 import { usersRouter } from "./rest/users";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
@@ -50,6 +52,8 @@ export function createApp() {
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);
+  app.route("/", collectionsRouter);
+  app.route("/", eventsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
