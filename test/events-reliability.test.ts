@@ -213,4 +213,54 @@ describe("outbox delivery", () => {
     const unknown = await t.call(`/v1/events/01938f5e-7c1a-7b3e-9f1e-2d7a1c9b0e11/replay`, { method: "POST" });
     expect(unknown.status).toBe(404);
   });
+
+  it("ignores a message whose event belongs to another tenant", async () => {
+    const t1 = await createTenant();
+    const t2 = await createTenant();
+    const g = await createGroup(t1, "Mine");
+    const db = createDb(env.DB);
+    const user = await coreCreateUser({ db, tenantId: t1.id }, newUser() as never, { memberships: { group: [g.id] } });
+    const event = await latestEvent(t1.id, user.id);
+    const batch = eventBatch([{ id: "x1", body: { t: "event", tenantId: t2.id, eventId: event!.id } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["x1"]);
+    expect((await eventRow(event!.id))?.status).toBe("pending");
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM memberships WHERE user_id = ?").bind(user.id).first<{ n: number }>();
+    expect(rows?.n).toBe(0);
+  });
+
+  it("admins find failed events with ?status=failed; others may not filter by status", async () => {
+    const t = await createTenant();
+    const db = createDb(env.DB);
+    const user = await coreCreateUser({ db, tenantId: t.id }, newUser() as never);
+    const event = await latestEvent(t.id, user.id);
+    await env.DB.prepare("UPDATE events SET status = 'failed' WHERE id = ?").bind(event!.id).run();
+    const res = await t.call("/v1/events?status=failed");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).data.map((e: any) => e.id)).toEqual([event!.id]);
+    const tokenRes = await t.call("/v1/api-tokens", { body: { name: "reader", scopes: ["users:read"] } });
+    const reader = ((await tokenRes.json()) as { token: string }).token;
+    expect((await t.call("/v1/events?status=failed", { token: reader })).status).toBe(403);
+    expect((await t.call("/v1/events?status=lost")).status).toBe(400);
+  });
+
+  it("erasing a user ends all their memberships", async () => {
+    const t = await createTenant();
+    const g = await createGroup(t, "Erasable");
+    const user = await createUser(t, { groups: [g.id] });
+    await waitForProvisioning(t, user.id);
+    expect((await t.call(`/v1/users/${user.id}?erase=true`, { method: "DELETE" })).status).toBe(200);
+    await vi.waitUntil(async () => (await latestEvent(t.id, user.id))?.status === "processed" || false, { timeout: 10_000, interval: 50 });
+    const current = await env.DB.prepare("SELECT count(*) AS n FROM memberships WHERE tenant_id = ? AND user_id = ? AND ended_at IS NULL").bind(t.id, user.id).first<{ n: number }>();
+    expect(current?.n).toBe(0);
+  });
+
+  it("documents the new endpoints in the OpenAPI document", async () => {
+    const t = await createTenant();
+    const doc = (await (await t.call("/openapi.json")).json()) as any;
+    for (const path of ["/v1/events", "/v1/events/{id}/replay", "/v1/groups/{id}/members", "/v1/access-groups", "/v1/organizations/{id}"]) {
+      expect(doc.paths).toHaveProperty([path]);
+    }
+  });
 });

@@ -3,7 +3,7 @@
  * Every write commits its event in the same batch; a rule change is then applied to existing users
  * by the queue consumer, page by page (see effects.ts).
  */
-import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
 import { collections, memberships, users } from "../db/schema";
 import { uniqueViolation } from "../db/errors";
 import { insertEvent, insertEventIfPreviousChangedOneRow } from "../events/outbox";
@@ -14,6 +14,7 @@ import { loadAttributeSet } from "../users/attributes";
 import type { CoreContext } from "../users/service";
 import { KIND_INFO, type CollectionKind } from "./kinds";
 import { validateRule } from "./rules";
+import { MAX_RULE_COLLECTIONS } from "./effects";
 import { addMembership, endMembership } from "./statements";
 
 export type CollectionRow = typeof collections.$inferSelect;
@@ -73,11 +74,24 @@ function conflict(err: unknown, kind: CollectionKind): ApiError | null {
   });
 }
 
-async function checkRule(ctx: CoreContext, rule: string | null | undefined): Promise<string | null | undefined> {
+async function checkRule(ctx: CoreContext, rule: string | null | undefined, hadRule: boolean): Promise<string | null | undefined> {
   if (rule === undefined || rule === null) return rule;
   const trimmed = rule.trim();
   if (trimmed === "") return null;
   validateRule(trimmed, await loadAttributeSet(ctx.db, ctx.tenantId));
+  if (!hadRule) {
+    // Every user change evaluates every rule: keep that number bounded (effects.ts reads at most this many).
+    const n = await ctx.db
+      .select({ n: count() })
+      .from(collections)
+      .where(and(eq(collections.tenantId, ctx.tenantId), isNotNull(collections.rule), isNull(collections.deletedAt)))
+      .get();
+    if ((n?.n ?? 0) >= MAX_RULE_COLLECTIONS) {
+      throw new ApiError("invalid_rule", `rule: this tenant already has ${MAX_RULE_COLLECTIONS} collections with rules; remove a rule first`, {
+        errors: [{ path: "rule", message: `at most ${MAX_RULE_COLLECTIONS} collections per tenant may carry a rule` }],
+      });
+    }
+  }
   return trimmed;
 }
 
@@ -86,7 +100,7 @@ function emitted(ctx: CoreContext, ids: string[]): void {
 }
 
 export async function createCollection(ctx: CoreContext, kind: CollectionKind, input: CollectionInput & { name: string }): Promise<Collection> {
-  const rule = await checkRule(ctx, input.rule);
+  const rule = await checkRule(ctx, input.rule, false);
   const now = Date.now();
   const row: CollectionRow = {
     tenantId: ctx.tenantId,
@@ -123,7 +137,7 @@ export async function createCollection(ctx: CoreContext, kind: CollectionKind, i
 
 export async function updateCollection(ctx: CoreContext, kind: CollectionKind, id: string, patch: CollectionInput): Promise<Collection> {
   const row = await getCollectionRow(ctx, kind, id);
-  const rule = await checkRule(ctx, patch.rule);
+  const rule = await checkRule(ctx, patch.rule, row.rule !== null);
   const next: CollectionRow = { ...row };
   if (patch.name !== undefined) next.name = patch.name.trim();
   if (patch.externalId !== undefined) next.externalId = patch.externalId?.trim() || null;

@@ -8,7 +8,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gt, inArray, ne, type SQL } from "drizzle-orm";
-import { requireScope } from "../auth/middleware";
+import { hasScope, requireScope } from "../auth/middleware";
 import { events, userProvisioning } from "../db/schema";
 import { dispatchEvents } from "../events/dispatch";
 import { EVENT_TYPES, type EventType } from "../events/outbox";
@@ -47,6 +47,10 @@ const FeedQuery = z.object({
     .optional()
     .openapi({ description: `Comma-separated event types: ${EVENT_TYPES.join(", ")}.`, example: "user.created,user.updated" }),
   limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: "Page size, 1-1000 (default 100)." }),
+  status: z
+    .enum(["pending", "sent", "processed", "failed"], { error: "must be one of: pending, sent, processed, failed" })
+    .optional()
+    .openapi({ description: "Admin scope only: events in this delivery status, e.g. `failed` to find what needs a replay." }),
 });
 
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: "id", in: "path" } }) });
@@ -110,6 +114,12 @@ eventsRouter.openapi(
     }
     const conditions: SQL[] = [eq(events.tenantId, c.get("tenant").id), gt(events.seq, afterSeq)];
     if (types) conditions.push(inArray(events.type, types));
+    if (q.status) {
+      if (!hasScope(c, "admin")) {
+        throw new ApiError("insufficient_scope", "Filtering the feed by delivery status needs a token with the 'admin' scope.", { extra: { requiredScope: "admin" } });
+      }
+      conditions.push(eq(events.status, q.status));
+    }
     const rows = await c.get("db").select().from(events).where(and(...conditions)).orderBy(asc(events.seq)).limit(limit + 1).all();
     const page = rows.slice(0, limit);
     const lastSeq = page.length > 0 ? page[page.length - 1]!.seq : afterSeq;
