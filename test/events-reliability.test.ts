@@ -180,6 +180,25 @@ describe("outbox delivery", () => {
     expect((await eventRow(event!.id))?.status).toBe("processed");
   });
 
+  it("the sweep re-sends more events than fit in one send batch", async () => {
+    const t = await createTenant();
+    const db = createDb(env.DB);
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++) ids.push((await coreCreateUser({ db, tenantId: t.id }, newUser() as never)).id);
+    await env.DB.prepare("UPDATE events SET created_at = created_at - 120000 WHERE tenant_id = ?").bind(t.id).run();
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const unsent = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND attempts = 0").bind(t.id).first<{ n: number }>();
+    expect(unsent?.n).toBe(0);
+    await vi.waitUntil(
+      async () => (await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND status = 'processed'").bind(t.id).first<{ n: number }>())?.n === 100,
+      { timeout: 15_000, interval: 100 },
+    );
+    const done = await env.DB.prepare("SELECT count(*) AS n FROM user_provisioning WHERE tenant_id = ? AND status = 'completed'").bind(t.id).first<{ n: number }>();
+    expect(done?.n).toBe(100);
+  });
+
   it("dead letters mark the event and the provisioning failed; an admin replays it", async () => {
     const t = await createTenant();
     const group = await createGroup(t, "Replayed");

@@ -10,8 +10,11 @@ import type { QueueMessage } from "./messages";
 
 /** An event not processed within this long after its last send is sent again. */
 export const REDELIVER_AFTER_MS = 60_000;
-/** Queues accept at most 100 messages per sendBatch. */
-const SEND_BATCH = 100;
+/**
+ * Messages per sendBatch (Queues allow 100). Also the size of the `id IN (...)` that marks them
+ * sent, which must stay under D1's 100 bound parameters together with the other parameters.
+ */
+const SEND_BATCH = 90;
 /** Upper bound per sweep run, to stay well inside one invocation's limits. */
 const SWEEP_MAX = 1000;
 
