@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { createDb } from "../src/db/client";
-import { createUser as coreCreateUser } from "../src/users/service";
+import { createUser as coreCreateUser, updateUser as coreUpdateUser } from "../src/users/service";
 import type { QueueMessage } from "../src/events/messages";
 import { backoffSeconds } from "../src/events/consumer";
 import { createTenant, createUser, newUser, problem, type TestTenant } from "./helpers";
@@ -129,6 +129,31 @@ describe("outbox delivery", () => {
     const added = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND subject_id = ? AND type = 'membership.added'").bind(t.id, user.id).first<{ n: number }>();
     expect(added?.n).toBe(2);
     expect((await eventRow(event!.id))?.status).toBe("processed");
+  });
+
+  it("an older membership request delivered after a newer one does not undo it", async () => {
+    const t = await createTenant();
+    const g1 = await createGroup(t, "Old");
+    const g2 = await createGroup(t, "New");
+    const o = await (await t.call("/v1/organizations", { body: { name: "Org" } })).json() as { id: string };
+    const db = createDb(env.DB);
+    const core = { db, tenantId: t.id };
+    const user = await coreCreateUser(core, newUser() as never, { memberships: { group: [g1.id], organization: [o.id] } });
+    const older = await latestEvent(t.id, user.id);
+    await coreUpdateUser(core, user.id, { title: "Lead" }, { memberships: { group: [g2.id] } });
+    const newer = await latestEvent(t.id, user.id);
+    expect(newer!.seq).toBeGreaterThan(older!.seq);
+    for (const [i, e] of [newer, older].entries()) {
+      const batch = eventBatch([{ id: `o${i}`, body: { t: "event", tenantId: t.id, eventId: e!.id } }]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual([`o${i}`]);
+    }
+    const current = await env.DB.prepare("SELECT collection_id FROM memberships WHERE tenant_id = ? AND user_id = ? AND ended_at IS NULL ORDER BY collection_id")
+      .bind(t.id, user.id)
+      .all<{ collection_id: string }>();
+    // The newer group list wins; the older event's other kind (organizations) still applies.
+    expect(current.results.map((r) => r.collection_id)).toEqual([g2.id, o.id].sort());
   });
 
   it("retries with exponential backoff when the consumer throws before committing", async () => {

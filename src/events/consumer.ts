@@ -6,14 +6,14 @@
  *  - a failure retries with exponential backoff; after max_retries the queue moves the message to
  *    the dead-letter queue, whose consumer marks the event `failed` for an admin to replay.
  */
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, ne, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { createDb } from "../db/client";
 import { uniqueViolation } from "../db/errors";
 import { eventReceipts, events, userProvisioning } from "../db/schema";
 import type { Db, Env } from "../env";
 import type { MembershipRequest } from "../memberships/kinds";
-import { applyRulePage, isAbortedPrecondition, planUserEffects, userUnchanged } from "../memberships/effects";
+import { abortUnless, applyRulePage, isAbortedPrecondition, planUserEffects, userUnchanged } from "../memberships/effects";
 import { markFinished } from "../memberships/provisioning";
 import type { QueueMessage } from "./messages";
 
@@ -47,17 +47,46 @@ async function commitOnce(db: Db, row: EventRow, statements: BatchItem<"sqlite">
     return true;
   } catch (err) {
     if (uniqueViolation(err)?.startsWith("event_receipts")) return false;
-    if (isAbortedPrecondition(err)) throw new ConsumerError("the user changed while its event was being applied; retrying with the new state");
+    if (isAbortedPrecondition(err)) throw new ConsumerError("the user or their memberships changed while the event was being applied; retrying with the new state");
     throw err;
   }
 }
 
+/** Later membership requests of the same user that were already applied (bounded: users rarely have many). */
+function laterRequests(db: Db, row: EventRow) {
+  return and(
+    eq(events.tenantId, row.tenantId),
+    eq(events.subjectId, row.subjectId!),
+    gt(events.seq, row.seq),
+    eq(events.status, "processed"),
+    inArray(events.type, [...USER_EVENTS]),
+    sql`json_extract(${events.data}, '$.memberships') IS NOT NULL`,
+  );
+}
+
+/**
+ * Queues do not order a user's events. A request (per kind, the complete list) must not undo a
+ * newer one that was applied first, so kinds that a later, already-processed event listed are
+ * dropped from this one. The count is re-checked at commit, in case one lands meanwhile.
+ */
+async function unsupersededRequest(db: Db, row: EventRow, requested: MembershipRequest | undefined) {
+  if (!requested) return { requested, laterCount: 0 };
+  const later = await db.select({ data: events.data }).from(events).where(laterRequests(db, row)).limit(100).all();
+  const remaining: MembershipRequest = { ...requested };
+  for (const l of later) {
+    const newer = (parseData({ data: l.data } as EventRow).memberships ?? {}) as MembershipRequest;
+    for (const kind of Object.keys(newer)) delete remaining[kind as keyof MembershipRequest];
+  }
+  return { requested: remaining, laterCount: later.length };
+}
+
 async function handleUserEvent(db: Db, row: EventRow, now: number): Promise<void> {
   const data = parseData(row);
-  const requested = data.memberships as MembershipRequest | undefined;
+  const { requested, laterCount } = await unsupersededRequest(db, row, data.memberships as MembershipRequest | undefined);
   const plan = await planUserEffects(db, row.tenantId, row.subjectId!, requested, now);
   const statements: BatchItem<"sqlite">[] = [];
   if (plan.basedOnVersion !== null) statements.push(userUnchanged(db, row.tenantId, row.subjectId!, plan.basedOnVersion));
+  if (data.memberships) statements.push(abortUnless(db, sql`(SELECT count(*) FROM ${events} WHERE ${laterRequests(db, row)}) = ${laterCount}`));
   statements.push(...plan.statements);
   statements.push(markFinished(db, { tenantId: row.tenantId, userId: row.subjectId!, eventId: row.id, now, errors: plan.errors }));
   await commitOnce(db, row, statements, now);
