@@ -18,7 +18,8 @@ export default {
   },
   async scheduled(controller, env, ctx) {
     const db = createDb(env.DB);
-    ctx.waitUntil(sweepOutbox(env, db));
-    if (controller.cron !== "* * * * *") ctx.waitUntil(purgeExpiredIdempotencyKeys(db));
+    // Two crons (wrangler.toml): the 5-minute one purges, the every-minute one sweeps the outbox.
+    if (controller.cron === "*/5 * * * *") ctx.waitUntil(purgeExpiredIdempotencyKeys(db));
+    else ctx.waitUntil(sweepOutbox(env, db));
   },
 } satisfies ExportedHandler<Env, QueueMessage>;

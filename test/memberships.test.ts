@@ -194,6 +194,23 @@ describe("memberships requested on user writes", () => {
     expect(cleared.title).toBe("CTO");
   });
 
+  it("an Idempotency-Key retry replays the pending response and applies the memberships once", async () => {
+    const t = await createTenant();
+    const g = await make(t, "groups", { name: "Once" });
+    const body = { firstName: "I", lastName: "K", email: "ik@example.com", externalId: "IK-1", groups: [g.id] };
+    const first = await t.call("/v1/users", { body, headers: { "Idempotency-Key": "create-ik-1" } });
+    const second = await t.call("/v1/users", { body, headers: { "Idempotency-Key": "create-ik-1" } });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    const a = (await first.json()) as any;
+    const b = (await second.json()) as any;
+    expect(b).toEqual(a);
+    expect(b.provisioning).toEqual({ status: "pending" });
+    await settled(t, a.id);
+    const n = await env.DB.prepare("SELECT count(*) AS n FROM memberships WHERE tenant_id = ? AND user_id = ?").bind(t.id, a.id).first<{ n: number }>();
+    expect(n?.n).toBe(1);
+  });
+
   it("rejects malformed membership lists synchronously", async () => {
     const t = await createTenant();
     const res = await t.call("/v1/users", { body: { firstName: "A", lastName: "B", email: "a@b.co", externalId: "x1", groups: "g1" } });
