@@ -75,6 +75,31 @@ describe("collections", () => {
     expect(paths).toEqual(["colour", "name"]);
   });
 
+  it("refuses what it cannot do, saying why", async () => {
+    const t = await createTenant();
+    const g = await make(t, "groups", { name: "Guarded" });
+    const tokenRes = await t.call("/v1/api-tokens", { body: { name: "reader", scopes: ["users:read"] } });
+    const reader = ((await tokenRes.json()) as { token: string }).token;
+    expect((await t.call("/v1/groups", { token: reader })).status).toBe(200);
+    expect((await t.call("/v1/groups", { token: reader, body: { name: "X" } })).status).toBe(403);
+    expect((await t.call(`/v1/groups/${g.id}/members`, { token: reader, body: { userIds: ["a"] } })).status).toBe(403);
+
+    const empty = await t.call(`/v1/groups/${g.id}/members`, { body: { userIds: [] } });
+    expect((await problem(empty)).errors[0]).toEqual({ path: "userIds", message: "must list at least one user id" });
+    const tooMany = await t.call(`/v1/groups/${g.id}/members`, { body: { userIds: Array.from({ length: 101 }, (_, i) => `u${i}`) } });
+    expect((await problem(tooMany)).errors[0].path).toBe("userIds");
+    expect((await t.call("/v1/groups/no-such-id", { method: "PATCH", body: { name: "Y" } })).status).toBe(404);
+    expect((await t.call("/v1/groups/no-such-id", { method: "DELETE" })).status).toBe(404);
+    const badRule = await t.call(`/v1/groups/${g.id}`, { method: "PATCH", body: { rule: "title eq" } });
+    expect(badRule.status).toBe(400);
+    expect((await problem(badRule)).code).toBe("invalid_rule");
+    expect((await t.call("/v1/teams")).status).toBe(404);
+    // Another tenant cannot see or change this tenant's collection.
+    const other = await createTenant();
+    expect((await other.call(`/v1/groups/${g.id}`)).status).toBe(404);
+    expect((await other.call(`/v1/groups/${g.id}/members`, { body: { userIds: ["x"] } })).status).toBe(404);
+  });
+
   it("adds and removes members explicitly, pages them, and keeps history", async () => {
     const t = await createTenant();
     const g = await make(t, "groups", { name: "Readers" });
