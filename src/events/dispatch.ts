@@ -79,6 +79,7 @@ export async function sweepOutbox(env: Env, db: Db, now = Date.now()): Promise<n
 }
 
 /** The `onCommit` hook adapters hand to the users core: send the committed events after the response. */
-export function dispatchAfterResponse(env: Env, db: Db, executionCtx: { waitUntil(promise: Promise<unknown>): void }): (refs: OutboxRef[]) => void {
-  return (refs) => executionCtx.waitUntil(dispatchEvents(env, db, refs));
+export function dispatchAfterResponse(env: Env, db: Db, c: { readonly executionCtx: { waitUntil(promise: Promise<unknown>): void } }): (refs: OutboxRef[]) => void {
+  // executionCtx is read only when there is something to send: Hono's getter throws without one.
+  return (refs) => c.executionCtx.waitUntil(dispatchEvents(env, db, refs));
 }

@@ -79,7 +79,7 @@ const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: "id",
 const pagination = z.object({ limit: z.number().int(), nextCursor: z.string().nullable() });
 
 function coreContext(c: Context<AppEnv>): CoreContext {
-  return { db: c.get("db"), tenantId: c.get("tenant").id, onCommit: dispatchAfterResponse(c.env, c.get("db"), c.executionCtx) };
+  return { db: c.get("db"), tenantId: c.get("tenant").id, onCommit: dispatchAfterResponse(c.env, c.get("db"), c) };
 }
 
 export const collectionsRouter = createRouter();

@@ -156,7 +156,7 @@ const tag = ["Users"];
 const security = [{ bearerAuth: [] }];
 
 function coreContext(c: Context<AppEnv>, committed?: OutboxRef[]): CoreContext {
-  const dispatch = dispatchAfterResponse(c.env, c.get("db"), c.executionCtx);
+  const dispatch = dispatchAfterResponse(c.env, c.get("db"), c);
   return {
     db: c.get("db"),
     tenantId: c.get("tenant").id,
