@@ -7,6 +7,8 @@ CREATE TABLE `collections` (
 	`description` text,
 	`rule` text,
 	`rule_version` integer DEFAULT 0 NOT NULL,
+	`rule_status` text,
+	`rule_applied_at` integer,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
 	`deleted_at` integer,

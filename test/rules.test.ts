@@ -1,5 +1,8 @@
 /** Audience rules: validation, enrolment that follows attribute changes both ways, background runs. */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import worker from "../src/index";
+import type { QueueMessage } from "../src/events/messages";
 import { describe, expect, it, vi } from "vitest";
 import { createDb } from "../src/db/client";
 import { createUser as coreCreateUser } from "../src/users/service";
@@ -125,8 +128,10 @@ describe("rule-based enrolment", () => {
       (dept === "Sales" ? sales : ops).push(u.id);
     }
     const c = await make(t, "campaigns", { name: "Sales", rule: 'department eq "Sales"' });
+    expect(c.ruleStatus).toBe("applying");
     await vi.waitUntil(async () => (await memberIds(c.id, t.id)).length === sales.length, { timeout: 15_000, interval: 100 });
     expect(await memberIds(c.id, t.id)).toEqual(sales.sort());
+    await vi.waitUntil(async () => ((await (await t.call(`/v1/campaigns/${c.id}`)).json()) as any).ruleStatus === "applied", { timeout: 5_000 });
 
     const patched = await t.call(`/v1/campaigns/${c.id}`, { method: "PATCH", body: { rule: 'department eq "Ops"' } });
     expect(patched.status).toBe(200);
@@ -135,5 +140,31 @@ describe("rule-based enrolment", () => {
     // Removing the rule un-enrols everyone the rule had enrolled.
     await t.call(`/v1/campaigns/${c.id}`, { method: "PATCH", body: { rule: null } });
     await vi.waitUntil(async () => (await memberIds(c.id, t.id)).length === 0, { timeout: 15_000, interval: 100 });
+  });
+
+  it("a dead-lettered rule run shows failed; re-saving the rule runs it again", async () => {
+    const t = await createTenant();
+    const u = await createUser(t, { department: "Legal" });
+    await drained(t.id);
+    // Rules from the start, so that only the background run could enrol the existing user.
+    const g = await make(t, "groups", { name: "Legal", rule: 'department eq "Legal"' });
+    await vi.waitUntil(async () => ((await (await t.call(`/v1/groups/${g.id}`)).json()) as any).ruleStatus === "applied", { timeout: 10_000 });
+    expect(await memberIds(g.id, t.id)).toEqual([u.id]);
+    // Simulate the run's message dying in the DLQ (as after max_retries).
+    await env.DB.prepare("UPDATE memberships SET ended_at = 1, end_reason = 'test' WHERE collection_id = ?").bind(g.id).run();
+    const batch = createMessageBatch<QueueMessage>("provisioning-events-dlq", [
+      { id: "r1", timestamp: new Date(), attempts: 1, body: { t: "rule-page", tenantId: t.id, collectionId: g.id, ruleVersion: 1, after: null } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["r1"]);
+    expect(((await (await t.call(`/v1/groups/${g.id}`)).json()) as any).ruleStatus).toBe("failed");
+    const resaved = await t.call(`/v1/groups/${g.id}`, { method: "PATCH", body: { rule: 'department eq "Legal"' } });
+    expect(((await resaved.json()) as any).ruleStatus).toBe("applying");
+    await vi.waitUntil(async () => ((await (await t.call(`/v1/groups/${g.id}`)).json()) as any).ruleStatus === "applied", { timeout: 10_000 });
+    expect(await memberIds(g.id, t.id)).toEqual([u.id]);
+    // Re-saving an applied rule changes nothing.
+    const same = await t.call(`/v1/groups/${g.id}`, { method: "PATCH", body: { rule: 'department eq "Legal"' } });
+    expect(((await same.json()) as any).ruleStatus).toBe("applied");
   });
 });

@@ -215,6 +215,9 @@ export const collections = sqliteTable(
     description: text("description"),
     rule: text("rule"),
     ruleVersion: integer("rule_version").notNull().default(0),
+    /** Progress of applying the current rule version to existing users; null without a rule run. */
+    ruleStatus: text("rule_status", { enum: ["applying", "applied", "failed"] }),
+    ruleAppliedAt: integer("rule_applied_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     /** Soft delete: memberships stay as history, the name becomes free again. */

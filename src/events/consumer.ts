@@ -13,7 +13,7 @@ import { uniqueViolation } from "../db/errors";
 import { eventReceipts, events, userProvisioning } from "../db/schema";
 import type { Db, Env } from "../env";
 import type { MembershipRequest } from "../memberships/kinds";
-import { abortUnless, applyRulePage, isAbortedPrecondition, planUserEffects, userUnchanged } from "../memberships/effects";
+import { abortUnless, applyRulePage, isAbortedPrecondition, planUserEffects, setRuleStatus, userUnchanged } from "../memberships/effects";
 import { markFinished } from "../memberships/provisioning";
 import type { QueueMessage } from "./messages";
 
@@ -168,7 +168,8 @@ export async function consumeDeadLetters(batch: MessageBatch<QueueMessage>, env:
           .where(and(eq(userProvisioning.tenantId, body.tenantId), eq(userProvisioning.eventId, body.eventId), eq(userProvisioning.status, "pending"))),
       ]);
     } else {
-      console.error("events consumer: rule page dead-lettered; re-save the collection's rule to run it again", body);
+      console.error("events consumer: rule page dead-lettered; re-saving the collection's rule runs it again", body);
+      await setRuleStatus(db, body, "failed", Date.now());
     }
     msg.ack();
   }

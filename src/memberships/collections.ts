@@ -26,6 +26,8 @@ export interface Collection {
   externalId: string | null;
   description: string | null;
   rule: string | null;
+  /** Applying the rule to existing users: `applying`, `applied` or `failed` (re-save the rule to retry). */
+  ruleStatus: "applying" | "applied" | "failed" | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -38,6 +40,7 @@ export function toCollection(row: CollectionRow): Collection {
     externalId: row.externalId,
     description: row.description,
     rule: row.rule,
+    ruleStatus: row.ruleStatus,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
   };
@@ -111,6 +114,8 @@ export async function createCollection(ctx: CoreContext, kind: CollectionKind, i
     description: input.description ?? null,
     rule: rule ?? null,
     ruleVersion: rule ? 1 : 0,
+    ruleStatus: rule ? "applying" : null,
+    ruleAppliedAt: null,
     createdAt: now,
     updatedAt: now,
     deletedAt: null,
@@ -145,8 +150,11 @@ export async function updateCollection(ctx: CoreContext, kind: CollectionKind, i
   if (rule !== undefined) next.rule = rule;
   const changes: Record<string, unknown> = {};
   for (const f of ["name", "externalId", "description", "rule"] as const) if (next[f] !== row[f]) changes[f] = next[f];
+  // Re-saving the same rule after a failed run starts it again.
+  if (rule !== undefined && rule === row.rule && row.ruleStatus === "failed") changes.rule = rule;
   if (Object.keys(changes).length === 0) return toCollection(row);
   const ruleChanged = "rule" in changes;
+  if (ruleChanged) next.ruleStatus = "applying";
   next.ruleVersion = ruleChanged ? row.ruleVersion + 1 : row.ruleVersion;
   next.updatedAt = Math.max(Date.now(), row.updatedAt + 1);
   const eventId = uuidv7(next.updatedAt);
@@ -155,7 +163,7 @@ export async function updateCollection(ctx: CoreContext, kind: CollectionKind, i
     results = await ctx.db.batch([
       ctx.db
         .update(collections)
-        .set({ name: next.name, externalId: next.externalId, description: next.description, rule: next.rule, ruleVersion: next.ruleVersion, updatedAt: next.updatedAt })
+        .set({ name: next.name, externalId: next.externalId, description: next.description, rule: next.rule, ruleVersion: next.ruleVersion, ruleStatus: next.ruleStatus, updatedAt: next.updatedAt })
         // Optimistic: a concurrent change of the same collection makes this a no-op (and no event).
         .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.id, id), eq(collections.updatedAt, row.updatedAt), isNull(collections.deletedAt))),
       insertEventIfPreviousChangedOneRow(ctx.db, {

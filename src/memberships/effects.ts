@@ -157,9 +157,18 @@ export interface RulePage {
   after: string | null;
 }
 
+/** Sets the run's status, only if the collection is still at that rule version. */
+export function setRuleStatus(db: Db, page: Pick<RulePage, "tenantId" | "collectionId" | "ruleVersion">, status: "applied" | "failed", now: number) {
+  return db
+    .update(collections)
+    .set({ ruleStatus: status, ruleAppliedAt: status === "applied" ? now : null })
+    .where(and(eq(collections.tenantId, page.tenantId), eq(collections.id, page.collectionId), eq(collections.ruleVersion, page.ruleVersion)));
+}
+
 /**
  * Applies one collection's rule to one page of the tenant's users. Returns the cursor for the next
- * page, or null when done (or when the rule changed since: the newer version has its own run).
+ * page, or null when done (the last page marks the run `applied`) or when the rule changed since
+ * (the newer version has its own run).
  */
 export async function applyRulePage(db: Db, page: RulePage, now: number): Promise<string | null> {
   const c = await db
@@ -172,7 +181,10 @@ export async function applyRulePage(db: Db, page: RulePage, now: number): Promis
   const conditions = [eq(users.tenantId, page.tenantId), isNull(users.erasedAt)];
   if (page.after !== null) conditions.push(gt(users.id, page.after));
   const rows = deleted ? [] : await db.select().from(users).where(and(...conditions)).orderBy(asc(users.id)).limit(RULE_PAGE_SIZE).all();
-  if (rows.length === 0) return null;
+  if (rows.length === 0) {
+    await setRuleStatus(db, page, "applied", now);
+    return null;
+  }
   const last = rows[rows.length - 1]!.id;
   // The page's current memberships by id range: an IN list would exceed D1's 100 bound parameters.
   const memberConditions = [
@@ -195,11 +207,13 @@ export async function applyRulePage(db: Db, page: RulePage, now: number): Promis
       statements.push(...endMembership(db, { tenantId: page.tenantId, collection: ref, userId: u.id, reason: "rule no longer matches", now, onlySource: "rule" }));
     }
   }
+  const done = rows.length < RULE_PAGE_SIZE;
+  if (done) statements.push(setRuleStatus(db, page, "applied", now));
   if (statements.length > 0) {
     await db.batch([
       abortUnless(db, sql`(SELECT rule_version FROM ${collections} WHERE tenant_id = ${page.tenantId} AND id = ${c.id}) = ${page.ruleVersion}`),
       ...statements,
     ] as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   }
-  return rows.length === RULE_PAGE_SIZE ? last : null;
+  return done ? null : last;
 }

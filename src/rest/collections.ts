@@ -34,6 +34,10 @@ const CollectionSchema = z
     externalId: z.string().nullable(),
     description: z.string().nullable(),
     rule: z.string().nullable().openapi({ description: "Audience rule (SCIM filter over user attributes); null when membership is manual only." }),
+    ruleStatus: z
+      .enum(["applying", "applied", "failed"])
+      .nullable()
+      .openapi({ description: "Progress of applying the rule to existing users. After `failed`, PATCH the same rule to run it again." }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
