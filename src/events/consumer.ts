@@ -19,6 +19,7 @@ import type { QueueMessage } from "./messages";
 
 const USER_EVENTS = new Set(["user.created", "user.updated", "user.deactivated", "user.reactivated", "user.erased", "user.memberships_requested"]);
 const MAX_BACKOFF_SECONDS = 40;
+const MAX_LATER_REQUESTS = 100;
 
 /** An error whose message is safe to show an admin (no SQL, no stack). */
 export class ConsumerError extends Error {}
@@ -71,7 +72,7 @@ function laterRequests(db: Db, row: EventRow) {
  */
 async function unsupersededRequest(db: Db, row: EventRow, requested: MembershipRequest | undefined) {
   if (!requested) return { requested, laterCount: 0 };
-  const later = await db.select({ data: events.data }).from(events).where(laterRequests(db, row)).limit(100).all();
+  const later = await db.select({ data: events.data }).from(events).where(laterRequests(db, row)).limit(MAX_LATER_REQUESTS).all();
   const remaining: MembershipRequest = { ...requested };
   for (const l of later) {
     const newer = (parseData({ data: l.data } as EventRow).memberships ?? {}) as MembershipRequest;
@@ -86,7 +87,10 @@ async function handleUserEvent(db: Db, row: EventRow, now: number): Promise<void
   const plan = await planUserEffects(db, row.tenantId, row.subjectId!, requested, now);
   const statements: BatchItem<"sqlite">[] = [];
   if (plan.basedOnVersion !== null) statements.push(userUnchanged(db, row.tenantId, row.subjectId!, plan.basedOnVersion));
-  if (data.memberships) statements.push(abortUnless(db, sql`(SELECT count(*) FROM ${events} WHERE ${laterRequests(db, row)}) = ${laterCount}`));
+  // Same bound as the read, so that a user with very many requests cannot abort forever.
+  if (data.memberships) {
+    statements.push(abortUnless(db, sql`(SELECT count(*) FROM (SELECT 1 FROM ${events} WHERE ${laterRequests(db, row)} LIMIT ${MAX_LATER_REQUESTS})) = ${laterCount}`));
+  }
   statements.push(...plan.statements);
   statements.push(markFinished(db, { tenantId: row.tenantId, userId: row.subjectId!, eventId: row.id, now, errors: plan.errors }));
   await commitOnce(db, row, statements, now);
