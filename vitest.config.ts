@@ -15,6 +15,13 @@ export default defineConfig(async () => {
             BASE_DOMAIN: "example.test",
             PLATFORM_ADMIN_TOKEN: "test-platform-admin-token",
             TENANT_CACHE_SECONDS: "0",
+            // Queue retries without backoff delays, so failure tests finish quickly.
+            EVENTS_RETRY_BASE_SECONDS: "0",
+          },
+          // Deliver queue batches almost at once instead of after wrangler.toml's timeout.
+          queueConsumers: {
+            "provisioning-events": { maxBatchTimeout: 0.05, maxRetries: 5, deadLetterQueue: "provisioning-events-dlq" },
+            "provisioning-events-dlq": { maxBatchTimeout: 0.05 },
           },
         },
       }),

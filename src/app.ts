@@ -19,6 +19,8 @@ import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
 import { identityProvidersRouter } from "./rest/identity-providers";
 import { rolesRouter } from "./rest/roles";
+import { collectionsRouter } from "./rest/collections";
+import { eventsRouter } from "./rest/events";
 import { usersRouter } from "./rest/users";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
@@ -55,6 +57,8 @@ export function createApp() {
   app.route("/", attributesRouter);
   app.route("/", rolesRouter);
   app.route("/", identityProvidersRouter);
+  app.route("/", collectionsRouter);
+  app.route("/", eventsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -8,6 +8,8 @@ declare global {
       BASE_DOMAIN: string;
       PLATFORM_ADMIN_TOKEN?: string;
       TENANT_CACHE_SECONDS?: string;
+      EVENTS_QUEUE: Queue<import("../src/events/messages").QueueMessage>;
+      EVENTS_RETRY_BASE_SECONDS?: string;
       TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     }
   }

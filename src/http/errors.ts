@@ -27,6 +27,8 @@ export const ERROR_CATALOGUE = {
   unknown_attribute: { status: 400, title: "Unknown attribute", scimType: "invalidValue" },
   required_attribute: { status: 400, title: "A required attribute is missing", scimType: "invalidValue" },
   invalid_manager: { status: 400, title: "The manager is not a user of this tenant", scimType: "invalidValue" },
+  invalid_rule: { status: 400, title: "The audience rule is not valid", scimType: "invalidFilter" },
+  invalid_membership: { status: 400, title: "A membership cannot be applied", scimType: "invalidValue" },
   // 401 / 403
   missing_token: { status: 401, title: "Authentication required" },
   malformed_token: { status: 401, title: "Malformed bearer token" },
@@ -44,6 +46,7 @@ export const ERROR_CATALOGUE = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict", scimType: "uniqueness" },
   user_erased: { status: 410, title: "User erased" },
+  event_already_processed: { status: 409, title: "The event was already processed" },
   precondition_failed: { status: 412, title: "Precondition failed" },
   // 413 / 415 / 422 / 429
   payload_too_large: { status: 413, title: "Request body too large" },
