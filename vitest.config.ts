@@ -15,6 +15,14 @@ export default defineConfig(async () => {
             BASE_DOMAIN: "example.test",
             PLATFORM_ADMIN_TOKEN: "test-platform-admin-token",
             TENANT_CACHE_SECONDS: "0",
+            // Suites send bursts from one (absent) IP; the limits tests set 10/50 per tenant
+            // through the platform API and use distinct IPs (test/limits.test.ts).
+            RATE_LIMIT_IP_PER_SECOND: "100000",
+            RATE_LIMIT_TENANT_PER_SECOND: "100000",
+            RATE_LIMIT_BLOCK_SECONDS: "3",
+            // Local Durable Objects share one process with everything else; do not let a busy
+            // machine turn into fail-open admissions in the exactness tests.
+            RATE_LIMIT_TIMEOUT_MS: "10000",
           },
         },
       }),

@@ -12,7 +12,9 @@ import type { AppEnv } from "./env";
 import { jsonBody } from "./http/body";
 import { ApiError } from "./http/errors";
 import { renderProblem, toApiError } from "./http/problem";
+import { rateLimit } from "./limits/middleware";
 import { validationHook } from "./http/validation";
+import { blocksRouter } from "./platform/blocks";
 import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
@@ -43,10 +45,15 @@ export function createApp() {
     c.header("X-Content-Type-Options", "nosniff");
   });
 
-  app.use("/platform/*", requireApex, jsonBody);
-  app.use("/v1/*", requireTenant, authenticate, jsonBody);
+  // Rate limits: after the tenant is known, before authentication and any DB work. The platform
+  // API and the discovery documents count only against the client IP.
+  app.use("/platform/*", requireApex, rateLimit("ip"), jsonBody);
+  app.use("/v1/*", requireTenant, rateLimit("tenant"), authenticate, jsonBody);
+  app.use("/openapi.json", rateLimit("ip"));
+  app.use("/docs", rateLimit("ip"));
 
   app.route("/", platformRouter);
+  app.route("/", blocksRouter);
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);
