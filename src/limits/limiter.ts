@@ -136,6 +136,7 @@ export async function checkLimits(ns: DurableObjectNamespace<RateLimiter>, req: 
     if (entry && entry.until > now && req.tenant.limit <= entry.limit) {
       return { admitted: false, kind: "tenant", reason: "limit", limit: req.tenant.limit, retryAfterMs: entry.until - now };
     }
+    if (entry && entry.until <= now) cache.delete(tenantK);
   }
 
   // 2. The objects: in parallel, or the IP object first while a known block is being re-checked.

@@ -84,6 +84,7 @@ const platformErrors = {
   401: problemResponse("Missing or wrong platform admin token."),
   403: problemResponse("The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured)."),
   404: problemResponse("No such tenant or domain."),
+  429: problemResponse("Rate limit exceeded (the platform API counts against the per-IP limit)."),
 } as const;
 
 const iso = (ms: number) => new Date(ms).toISOString();
