@@ -106,25 +106,28 @@ describe("per-IP limit", () => {
     expectConsistentHeaders(other, "ip", 10);
   });
 
-  it("refuses the 11th of sequential requests and serves the IP again after the window", async () => {
+  it("keeps refusing within the window and serves the IP again after Retry-After", async () => {
     const { t, userPath } = await limitedTenant();
     const ip = freshIp();
-    const started = Date.now();
-    for (let i = 0; i < 10; i++) expect((await get(t, userPath, ip)).status).toBe(200);
-    const eleventh = await get(t, userPath, ip);
-    // Guard against a machine too slow for the premise (ten requests inside one second).
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(eleventh.status).toBe(429);
-    const retryAfter = Number(eleventh.headers.get("Retry-After"));
+    const burst = await Promise.all(Array.from({ length: 11 }, () => get(t, userPath, ip)));
+    expect(statuses(burst)).toEqual({ 200: 10, 429: 1 });
+    const retryAfter = Number(burst.find((r) => r.status === 429)!.headers.get("Retry-After"));
     expect(retryAfter).toBe(1);
 
-    // Still refused (from the isolate cache) right away...
-    expect((await get(t, userPath, ip)).status).toBe(429);
+    // Still refused right away (from the isolate cache: the object is not asked)...
+    const refusalsSeen = async () => (await limiter(`ip:${ip}`).inspect()).rejectionsInBlockWindow;
+    expect(await refusalsSeen()).toBe(1);
+    const again = await get(t, userPath, ip);
+    expect(again.status).toBe(429);
+    expectConsistentHeaders(again, "ip", 10);
+    expect(await refusalsSeen()).toBe(1);
     // ...and served once Retry-After has passed.
     await sleep(retryAfter * 1000 + 50);
-    const again = await get(t, userPath, ip);
-    expect(again.status).toBe(200);
-    expectConsistentHeaders(again, "ip", 10);
+    const later = await get(t, userPath, ip);
+    expect(later.status).toBe(200);
+    expectConsistentHeaders(later, "ip", 10);
+    // The refusal answered from the cache was reported with that call.
+    expect(await refusalsSeen()).toBe(2);
   });
 
   it("counts requests without CF-Connecting-IP under one shared key", async () => {
@@ -378,7 +381,6 @@ describe("failure and switching off", () => {
     );
     const app = createApp();
     const ctx = createExecutionContext();
-    const started = Date.now();
     const res = await app.request(
       `https://${t.host}${userPath}`,
       { headers: { Authorization: `Bearer ${t.token}`, "CF-Connecting-IP": freshIp() } },
@@ -387,7 +389,6 @@ describe("failure and switching off", () => {
     );
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(300);
     expect(res.headers.get("RateLimit")).toBeNull();
     const logged = errors.mock.calls.map((args) => String(args[0])).filter((line) => line.includes("rate_limiter_failed"));
     expect(logged.map((line) => JSON.parse(line).error)).toEqual(["no answer within 50 ms", "no answer within 50 ms"]);
