@@ -350,10 +350,16 @@ describe("automatic blocking", () => {
     expect((await problem(invalid)).errors[0].path).toBe("ip");
   });
 
-  it("the block endpoints need the platform token", async () => {
-    const res = await platform("/platform/blocks", { token: "wrong" });
-    expect(res.status).toBe(401);
+  it("the block endpoints need the platform token and valid paging", async () => {
     expect(PLATFORM_TOKEN).not.toBe("wrong");
+    expect((await platform("/platform/blocks", { token: "wrong" })).status).toBe(401);
+    expect((await platform("/platform/blocks/10.0.0.1", { method: "DELETE", token: "wrong" })).status).toBe(401);
+    const badCursor = await platform("/platform/blocks?cursor=nope");
+    expect(badCursor.status).toBe(400);
+    expect((await problem(badCursor)).code).toBe("invalid_cursor");
+    const badLimit = await platform("/platform/blocks?limit=0");
+    expect(badLimit.status).toBe(400);
+    expect((await problem(badLimit)).errors[0].path).toBe("limit");
   });
 });
 

@@ -68,8 +68,8 @@ export function readLimitConfig(env: Env): LimitConfig {
 }
 
 export interface TenantLimitOverrides {
-  rateLimitIpPerSecond: number | null;
-  rateLimitTenantPerSecond: number | null;
+  rateLimitIpPerSecond?: number | null;
+  rateLimitTenantPerSecond?: number | null;
 }
 
 /** The limits that apply to requests on a tenant's hosts. */

@@ -13,9 +13,9 @@ export interface TenantRecord {
   slug: string;
   name: string;
   suspended: boolean;
-  /** Rate-limit overrides; null = the configured default. */
-  rateLimitIpPerSecond: number | null;
-  rateLimitTenantPerSecond: number | null;
+  /** Rate-limit overrides; null or absent = the configured default. */
+  rateLimitIpPerSecond?: number | null;
+  rateLimitTenantPerSecond?: number | null;
 }
 
 export type HostResolution =
