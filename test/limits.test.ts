@@ -77,6 +77,33 @@ function expectConsistentHeaders(res: Response, kind: "ip" | "tenant", limit: nu
   return { remaining, reset };
 }
 
+/** Creates the limiter objects ahead of a timed burst (a fresh object's first call is slow locally). */
+async function warm(...keys: string[]): Promise<void> {
+  await Promise.all(keys.map((key) => limiter(key).inspect()));
+}
+
+/**
+ * Sends `count` concurrent requests made by `prepare()`'s function (fresh IPs per attempt). The
+ * claims under test hold for requests inside one second. A burst that took a second or more on a
+ * busy machine and came out other than `expected` is retried in a fresh window; a faster burst is
+ * returned as it is, so a limiter that admits too many cannot pass.
+ */
+async function burst(count: number, prepare: () => Promise<(i: number) => Promise<Response>>, expected: Record<number, number>): Promise<Response[]> {
+  let responses: Response[] = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const request = await prepare();
+    const started = Date.now();
+    responses = await Promise.all(Array.from({ length: count }, (_, i) => request(i)));
+    const elapsed = Date.now() - started;
+    const counts = statuses(responses);
+    const asExpected = Object.keys(expected).length === Object.keys(counts).length && Object.entries(expected).every(([k, v]) => counts[Number(k)] === v);
+    if (asExpected || elapsed < 1000) return responses;
+    console.warn(`a burst of ${count} took ${elapsed} ms (${JSON.stringify(counts)}); retrying in a fresh window`);
+    await sleep(1050);
+  }
+  return responses;
+}
+
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -84,11 +111,14 @@ afterEach(() => {
 describe("per-IP limit", () => {
   it("admits exactly 10 concurrent requests from one IP, refuses the 11th, and serves another IP", async () => {
     const { t, userPath } = await limitedTenant();
-    const ip = freshIp();
-    const burst = await Promise.all(Array.from({ length: 11 }, () => get(t, userPath, ip)));
-    expect(statuses(burst)).toEqual({ 200: 10, 429: 1 });
+    const responses = await burst(11, async () => {
+      const ip = freshIp();
+      await warm(`ip:${ip}`, `tenant:${t.id}`);
+      return () => get(t, userPath, ip);
+    }, { 200: 10, 429: 1 });
+    expect(statuses(responses)).toEqual({ 200: 10, 429: 1 });
 
-    const refused = burst.find((r) => r.status === 429)!;
+    const refused = responses.find((r) => r.status === 429)!;
     const body = await problem(refused);
     expect(body).toMatchObject({ status: 429, code: "rate_limited", limit: "ip", reason: "limit_exceeded", violatedPolicies: ["ip"] });
     expect(body.detail).toContain("10 requests per second per client IP");
@@ -98,7 +128,7 @@ describe("per-IP limit", () => {
     expect(refused.headers.get("X-Request-Id")).toBeTruthy();
 
     // The admitted ones counted down 9..0 on the tighter (IP) counter.
-    const remaining = burst.filter((r) => r.status === 200).map((r) => expectConsistentHeaders(r, "ip", 10).remaining);
+    const remaining = responses.filter((r) => r.status === 200).map((r) => expectConsistentHeaders(r, "ip", 10).remaining);
     expect(remaining.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 
     const other = await get(t, userPath, freshIp());
@@ -108,10 +138,14 @@ describe("per-IP limit", () => {
 
   it("keeps refusing within the window and serves the IP again after Retry-After", async () => {
     const { t, userPath } = await limitedTenant();
-    const ip = freshIp();
-    const burst = await Promise.all(Array.from({ length: 11 }, () => get(t, userPath, ip)));
-    expect(statuses(burst)).toEqual({ 200: 10, 429: 1 });
-    const retryAfter = Number(burst.find((r) => r.status === 429)!.headers.get("Retry-After"));
+    let ip = "";
+    const responses = await burst(11, async () => {
+      ip = freshIp();
+      await warm(`ip:${ip}`, `tenant:${t.id}`);
+      return () => get(t, userPath, ip);
+    }, { 200: 10, 429: 1 });
+    expect(statuses(responses)).toEqual({ 200: 10, 429: 1 });
+    const retryAfter = Number(responses.find((r) => r.status === 429)!.headers.get("Retry-After"));
     expect(retryAfter).toBe(1);
 
     // Still refused right away (from the isolate cache: the object is not asked)...
@@ -135,10 +169,13 @@ describe("per-IP limit", () => {
     expect(clientIp("not an ip; drop table")).toBe("unknown");
     expect(clientIp(" 2001:DB8::1 ")).toBe("2001:db8::1");
     const { t, userPath } = await limitedTenant();
-    await sleep(1050); // the shared key may have been used by the set-up requests
-    const before = await admitted("ip:unknown");
-    const burst = await Promise.all(Array.from({ length: 11 }, () => get(t, userPath)));
-    expect(statuses(burst)).toEqual({ 200: 10, 429: 1 });
+    let before = 0;
+    const responses = await burst(11, async () => {
+      await sleep(1050); // the shared key may have been used by the set-up requests
+      before = await admitted("ip:unknown");
+      return () => get(t, userPath);
+    }, { 200: 10, 429: 1 });
+    expect(statuses(responses)).toEqual({ 200: 10, 429: 1 });
     expect((await admitted("ip:unknown")) - before).toBe(10);
   });
 });
@@ -147,12 +184,17 @@ describe("per-tenant limit", () => {
   it("admits exactly 50 of 51 concurrent requests from six IPs; another tenant is unaffected", async () => {
     const { t, userPath } = await limitedTenant();
     const { t: other, userPath: otherPath } = await limitedTenant();
-    const ips = Array.from({ length: 6 }, freshIp);
-    const tenantBefore = await admitted(`tenant:${t.id}`);
-    const burst = await Promise.all(Array.from({ length: 51 }, (_, i) => get(t, userPath, ips[i % ips.length])));
-    expect(statuses(burst)).toEqual({ 200: 50, 429: 1 });
+    let ips: string[] = [];
+    let tenantBefore = 0;
+    const responses = await burst(51, async () => {
+      ips = Array.from({ length: 6 }, freshIp);
+      await warm(`tenant:${t.id}`, ...ips.map((ip) => `ip:${ip}`));
+      tenantBefore = await admitted(`tenant:${t.id}`);
+      return (i) => get(t, userPath, ips[i % ips.length]);
+    }, { 200: 50, 429: 1 });
+    expect(statuses(responses)).toEqual({ 200: 50, 429: 1 });
 
-    const refused = burst.find((r) => r.status === 429)!;
+    const refused = responses.find((r) => r.status === 429)!;
     expect(await problem(refused)).toMatchObject({ code: "rate_limited", limit: "tenant", violatedPolicies: ["tenant"] });
     expect(refused.headers.get("Retry-After")).toBe("1");
     expectConsistentHeaders(refused, "tenant", 50);
@@ -177,10 +219,14 @@ describe("per-tenant limit", () => {
 
   it("a request refused by the IP limit does not use the tenant's quota", async () => {
     const { t, userPath } = await limitedTenant();
-    const ip = freshIp();
-    const before = await admitted(`tenant:${t.id}`);
-    const burst = await Promise.all(Array.from({ length: 15 }, () => get(t, userPath, ip)));
-    expect(statuses(burst)).toEqual({ 200: 10, 429: 5 });
+    let before = 0;
+    const responses = await burst(15, async () => {
+      const ip = freshIp();
+      await warm(`ip:${ip}`, `tenant:${t.id}`);
+      before = await admitted(`tenant:${t.id}`);
+      return () => get(t, userPath, ip);
+    }, { 200: 10, 429: 5 });
+    expect(statuses(responses)).toEqual({ 200: 10, 429: 5 });
     await vi.waitFor(async () => expect((await admitted(`tenant:${t.id}`)) - before).toBe(10));
   });
 
@@ -189,11 +235,11 @@ describe("per-tenant limit", () => {
     const view = (await (await platform(`/platform/tenants/${t.slug}`)).json()) as Record<string, any>;
     expect(view.rateLimits).toEqual({ enabled: true, ipPerSecond: 100, tenantPerSecond: 3, overrides: { ipPerSecond: 100, tenantPerSecond: 3 } });
 
-    const burst = await Promise.all(Array.from({ length: 4 }, () => get(t, userPath, freshIp())));
-    expect(statuses(burst)).toEqual({ 200: 3, 429: 1 });
-    expectConsistentHeaders(burst.find((r) => r.status === 429)!, "tenant", 3);
+    const responses = await burst(4, async () => () => get(t, userPath, freshIp()), { 200: 3, 429: 1 });
+    expect(statuses(responses)).toEqual({ 200: 3, 429: 1 });
+    expectConsistentHeaders(responses.find((r) => r.status === 429)!, "tenant", 3);
     // With 3 per tenant and 100 per IP, the tenant counter is the tighter one on 2xx.
-    expectConsistentHeaders(burst.find((r) => r.status === 200)!, "tenant", 3);
+    expectConsistentHeaders(responses.find((r) => r.status === 200)!, "tenant", 3);
 
     const reset = await platform(`/platform/tenants/${t.slug}`, { method: "PATCH", body: { rateLimits: { tenantPerSecond: null } } });
     expect(reset.status).toBe(200);
@@ -370,9 +416,9 @@ describe("failure and switching off", () => {
     // Simulates the objects throwing (a crash or `overloaded`); the Worker must still serve.
     vi.spyOn(RateLimiter.prototype, "hit").mockRejectedValue(Object.assign(new Error("Durable Object is overloaded"), { overloaded: true }));
     const ip = freshIp();
-    const burst = await Promise.all(Array.from({ length: 12 }, () => get(t, userPath, ip)));
-    expect(statuses(burst)).toEqual({ 200: 12 });
-    expect(burst[0]!.headers.get("RateLimit")).toBeNull();
+    const served = await Promise.all(Array.from({ length: 12 }, () => get(t, userPath, ip)));
+    expect(statuses(served)).toEqual({ 200: 12 });
+    expect(served[0]!.headers.get("RateLimit")).toBeNull();
     const logged = errors.mock.calls.map((args) => String(args[0])).filter((line) => line.includes("rate_limiter_failed"));
     expect(logged.length).toBeGreaterThanOrEqual(12);
     expect(JSON.parse(logged[0]!)).toMatchObject({ event: "rate_limiter_failed", overloaded: true });
