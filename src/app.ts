@@ -14,6 +14,8 @@ import { ApiError } from "./http/errors";
 import { renderProblem, toApiError } from "./http/problem";
 import { validationHook } from "./http/validation";
 import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./http/xml";
+import { rateLimit } from "./limits/middleware";
+import { blocksRouter } from "./platform/blocks";
 import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
@@ -48,10 +50,15 @@ export function createApp() {
     c.header("X-Content-Type-Options", "nosniff");
   });
 
-  app.use("/platform/*", requireApex, jsonBody);
-  app.use("/v1/*", xmlResponses, requireTenant, authenticate, jsonOrXmlBody);
+  // Rate limits: after the tenant is known, before authentication and any DB work. The platform
+  // API and the discovery documents count only against the client IP.
+  app.use("/platform/*", requireApex, rateLimit("ip"), jsonBody);
+  app.use("/v1/*", xmlResponses, requireTenant, rateLimit("tenant"), authenticate, jsonOrXmlBody);
+  app.use("/openapi.json", rateLimit("ip"));
+  app.use("/docs", rateLimit("ip"));
 
   app.route("/", platformRouter);
+  app.route("/", blocksRouter);
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);

@@ -5,7 +5,10 @@ import type { Env } from "./env";
 import { consumeDeadLetters, consumeEvents } from "./events/consumer";
 import { sweepOutbox } from "./events/dispatch";
 import type { QueueMessage } from "./events/messages";
+import { purgeExpiredBlocks } from "./limits/blocks";
 import { purgeExpiredIdempotencyKeys } from "./rest/idempotency";
+
+export { RateLimiter } from "./limits/durable-object";
 
 const app = createApp();
 
@@ -19,7 +22,9 @@ export default {
   async scheduled(controller, env, ctx) {
     const db = createDb(env.DB);
     // Two crons (wrangler.toml): the 5-minute one purges, the every-minute one sweeps the outbox.
-    if (controller.cron === "*/5 * * * *") ctx.waitUntil(purgeExpiredIdempotencyKeys(db));
-    else ctx.waitUntil(sweepOutbox(env, db));
+    if (controller.cron === "*/5 * * * *") {
+      ctx.waitUntil(purgeExpiredIdempotencyKeys(db));
+      ctx.waitUntil(purgeExpiredBlocks(db));
+    } else ctx.waitUntil(sweepOutbox(env, db));
   },
 } satisfies ExportedHandler<Env, QueueMessage>;

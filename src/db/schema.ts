@@ -23,6 +23,9 @@ export const tenants = sqliteTable("tenants", {
   suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /** Per-tenant rate-limit overrides (requests per second); null = the configured default. */
+  rateLimitIpPerSecond: integer("rate_limit_ip_per_second"),
+  rateLimitTenantPerSecond: integer("rate_limit_tenant_per_second"),
 });
 
 /** Custom hostnames (e.g. users.acme.com) that route to a tenant besides its subdomain. */
@@ -337,3 +340,21 @@ export const eventReceipts = sqliteTable("event_receipts", {
   tenantId: text("tenant_id").notNull(),
   processedAt: integer("processed_at").notNull(),
 });
+
+/**
+ * The registry of automatic IP blocks, so that the platform API can list them. The per-IP rate
+ * limiter (a Durable Object) is the source of truth for enforcement; it writes a row here when a
+ * block starts. Platform-wide, so no tenant_id. Expired rows are filtered on read and purged by
+ * the scheduled sweep.
+ */
+export const rateLimitBlocks = sqliteTable(
+  "rate_limit_blocks",
+  {
+    ip: text("ip").primaryKey(),
+    blockedAt: integer("blocked_at").notNull(),
+    blockedUntil: integer("blocked_until").notNull(),
+    /** Rejected requests counted in the detection window when the block started. */
+    rejections: integer("rejections").notNull(),
+  },
+  (t) => [index("rate_limit_blocks_until_idx").on(t.blockedUntil)],
+);
