@@ -14,11 +14,15 @@ import { ApiError } from "./http/errors";
 import { renderProblem, toApiError } from "./http/problem";
 import { validationHook } from "./http/validation";
 import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./http/xml";
+import { rateLimit } from "./limits/middleware";
+import { blocksRouter } from "./platform/blocks";
 import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
 import { identityProvidersRouter } from "./rest/identity-providers";
 import { rolesRouter } from "./rest/roles";
+import { collectionsRouter } from "./rest/collections";
+import { eventsRouter } from "./rest/events";
 import { usersRouter } from "./rest/users";
 import { isScimPath, renderScimError } from "./scim/http";
 import { requireScimScope, scimRouter } from "./scim/router";
@@ -48,18 +52,25 @@ export function createApp() {
     c.header("X-Content-Type-Options", "nosniff");
   });
 
-  app.use("/platform/*", requireApex, jsonBody);
-  app.use("/v1/*", xmlResponses, requireTenant, authenticate, jsonOrXmlBody);
-  // SCIM: same tenancy and tokens as /v1, but only tokens with the `scim` scope; bodies may be
-  // application/scim+json or application/json (the body guard accepts any +json type).
-  app.use("/scim/v2/*", requireTenant, authenticate, requireScimScope, jsonBody);
+  // Rate limits: after the tenant is known, before authentication and any DB work. The platform
+  // API and the discovery documents count only against the client IP.
+  app.use("/platform/*", requireApex, rateLimit("ip"), jsonBody);
+  app.use("/v1/*", xmlResponses, requireTenant, rateLimit("tenant"), authenticate, jsonOrXmlBody);
+  app.use("/openapi.json", rateLimit("ip"));
+  app.use("/docs", rateLimit("ip"));
+  // SCIM: same tenancy, rate limit and tokens as /v1, but only tokens with the `scim` scope; bodies
+  // may be application/scim+json or application/json (the body guard accepts any +json type).
+  app.use("/scim/v2/*", requireTenant, rateLimit("tenant"), authenticate, requireScimScope, jsonBody);
 
   app.route("/", platformRouter);
+  app.route("/", blocksRouter);
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);
   app.route("/", rolesRouter);
   app.route("/", identityProvidersRouter);
+  app.route("/", collectionsRouter);
+  app.route("/", eventsRouter);
   app.route("/scim/v2", scimRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

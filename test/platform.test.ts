@@ -118,10 +118,11 @@ describe("configuration edges", () => {
   it("without PLATFORM_ADMIN_TOKEN the platform API refuses every request", async () => {
     const { env } = await import("cloudflare:workers");
     const { createApp } = await import("../src/app");
+    const { createExecutionContext } = await import("cloudflare:test");
     const app = createApp();
     const bare = { ...env, PLATFORM_ADMIN_TOKEN: undefined };
     for (const token of ["", "test-platform-admin-token", "anything"]) {
-      const res = await app.request(`https://${BASE}/platform/tenants`, { headers: token ? { Authorization: `Bearer ${token}` } : {} }, bare);
+      const res = await app.request(`https://${BASE}/platform/tenants`, { headers: token ? { Authorization: `Bearer ${token}` } : {} }, bare, createExecutionContext());
       expect(res.status).toBe(403);
       expect((await problem(res)).code).toBe("platform_disabled");
     }

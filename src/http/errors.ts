@@ -27,6 +27,8 @@ export const ERROR_CATALOGUE = {
   unknown_attribute: { status: 400, title: "Unknown attribute", scimType: "invalidValue" },
   required_attribute: { status: 400, title: "A required attribute is missing", scimType: "invalidValue" },
   invalid_manager: { status: 400, title: "The manager is not a user of this tenant", scimType: "invalidValue" },
+  invalid_rule: { status: 400, title: "The audience rule is not valid", scimType: "invalidFilter" },
+  invalid_membership: { status: 400, title: "A membership cannot be applied", scimType: "invalidValue" },
   invalid_filter: { status: 400, title: "The filter is not valid", scimType: "invalidFilter" },
   invalid_path: { status: 400, title: "The PATCH path is not valid", scimType: "invalidPath" },
   no_target: { status: 400, title: "The PATCH path matches nothing", scimType: "noTarget" },
@@ -51,6 +53,7 @@ export const ERROR_CATALOGUE = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict", scimType: "uniqueness" },
   user_erased: { status: 410, title: "User erased" },
+  event_already_processed: { status: 409, title: "The event was already processed" },
   precondition_failed: { status: 412, title: "Precondition failed" },
   not_implemented: { status: 501, title: "Not implemented" },
   // 413 / 415 / 422 / 429

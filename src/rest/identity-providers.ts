@@ -3,7 +3,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { hasScope, requireScope } from "../auth/middleware";
-import { batchOf } from "../db/batch";
 import { uniqueViolation } from "../db/errors";
 import { identityProviders, users } from "../db/schema";
 import type { AppEnv, Db } from "../env";
@@ -175,8 +174,8 @@ identityProvidersRouter.openapi(
       throw new ApiError("conflict", `${count} user(s) are bound to '${row.name}'. Pass ?unbind=true to clear their binding, or disable it instead.`, { extra: { userCount: count } });
     }
     const now = Date.now();
-    await batchOf(db, [
-      insertEventsForUsers(db, { tenantId, type: "user.updated", data: { changes: { identityProviderId: null } }, createdAt: now }, { sql: "identity_provider_id = ?", params: [row.id] }),
+    await db.batch([
+      insertEventsForUsers(db, { tenantId, type: "user.updated", data: { changes: { identityProviderId: null } }, createdAt: now }, eq(users.identityProviderId, row.id)),
       db
         .update(users)
         .set({ identityProviderId: null, version: sql`${users.version} + 1`, updatedAt: now })

@@ -3,7 +3,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { hasScope, requireScope } from "../auth/middleware";
-import { batchOf } from "../db/batch";
 import { uniqueViolation } from "../db/errors";
 import { roles, users } from "../db/schema";
 import type { AppEnv, Db } from "../env";
@@ -208,8 +207,8 @@ rolesRouter.openapi(
       })).id;
     }
     const now = Date.now();
-    await batchOf(db, [
-      insertEventsForUsers(db, { tenantId, type: "user.updated", data: { changes: { roleId: target } }, createdAt: now }, { sql: "role_id = ?", params: [row.id] }),
+    await db.batch([
+      insertEventsForUsers(db, { tenantId, type: "user.updated", data: { changes: { roleId: target } }, createdAt: now }, eq(users.roleId, row.id)),
       db
         .update(users)
         .set({ roleId: target, version: sql`${users.version} + 1`, updatedAt: now })

@@ -13,7 +13,7 @@ import { loadAttributeSet } from "../users/attributes";
 import { etagOf, type User } from "../users/model";
 import { BULK_REQUEST, BULK_RESPONSE } from "./schema";
 import { baseUrlOf, scimErrorBody, scimJson } from "./http";
-import { scimCreateUser, scimDeleteUser, scimPatchUser, scimReplaceUser } from "./user-ops";
+import { coreContext, scimCreateUser, scimDeleteUser, scimPatchUser, scimReplaceUser } from "./user-ops";
 import type { Json } from "./users";
 
 /** Each operation costs a handful of D1 queries; this keeps a request well inside a Worker's budget. */
@@ -63,7 +63,7 @@ export async function bulkHandler(c: Context<AppEnv>): Promise<Response> {
     failOnErrors = b.failonerrors as number;
   }
 
-  const ctx = { db: c.get("db"), tenantId: c.get("tenant").id };
+  const ctx = coreContext(c);
   const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
   const base = baseUrlOf(c);
   const ids = new Map<string, string>();

@@ -16,7 +16,6 @@ import { parseScimFilter } from "../filter/parse";
 import { loadAttributeSet, type AttributeSet } from "../users/attributes";
 import { etagOf, toUser, type User } from "../users/model";
 import { loadRoles } from "../users/references";
-import type { CoreContext } from "../users/service";
 import { baseUrlOf, project, projectionFrom, scimJson, type Projection } from "./http";
 import {
   CORE_USER,
@@ -29,7 +28,7 @@ import {
 } from "./schema";
 import { toScimUser, type Json } from "./users";
 import { bulkHandler, BULK_MAX_OPERATIONS, BULK_MAX_PAYLOAD } from "./bulk";
-import { scimCreateUser, scimDeleteUser, scimGetUser, scimPatchUser, scimReplaceUser } from "./user-ops";
+import { coreContext, scimCreateUser, scimDeleteUser, scimGetUser, scimPatchUser, scimReplaceUser } from "./user-ops";
 
 export const DEFAULT_COUNT = 100;
 export const MAX_COUNT = 200;
@@ -47,9 +46,6 @@ export const requireScimScope = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-function coreContext(c: Context<AppEnv>): CoreContext {
-  return { db: c.get("db"), tenantId: c.get("tenant").id };
-}
 
 /** Query parameters are matched case-insensitively (clients send startindex, Count, ...). */
 function query(c: Context<AppEnv>, name: string): string | undefined {

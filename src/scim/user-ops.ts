@@ -2,6 +2,9 @@
  * SCIM user operations on the users core, shared by the single-resource endpoints and /Bulk:
  * translate the SCIM shape, call the core, translate its errors back to SCIM names.
  */
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { dispatchAfterResponse } from "../events/dispatch";
 import { ApiError } from "../http/errors";
 import type { AttributeSet } from "../users/attributes";
 import type { User } from "../users/model";
@@ -9,6 +12,11 @@ import { createUser, eraseUser, getUser, updateUser, type CoreContext } from "..
 import { applyPatch, parsePatchBody, type PatchTarget } from "./patch";
 import { CORE_USER, ENTERPRISE_USER, TENANT_USER } from "./schema";
 import { canonicalUser, fieldsFromScim, schemaSet, toScimUser, translateCoreError, type Json, type UserSchemaSet } from "./users";
+
+/** The users core, told to send committed events to the queue right after the response (as /v1 does). */
+export function coreContext(c: Context<AppEnv>): CoreContext {
+  return { db: c.get("db"), tenantId: c.get("tenant").id, onCommit: dispatchAfterResponse(c.env, c.get("db"), c) };
+}
 
 async function run<T>(fn: () => Promise<T>): Promise<T> {
   try {

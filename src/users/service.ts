@@ -6,13 +6,15 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { events, users } from "../db/schema";
-import { batchOf } from "../db/batch";
 import { isForeignKeyViolation, uniqueViolation } from "../db/errors";
 import type { Db } from "../env";
 import { ApiError, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { canonicalLocale, canonicalTimeZone } from "../lib/intl";
 import { insertEvent, insertEventIfPreviousChangedOneRow, type EventType } from "../events/outbox";
+import type { OutboxRef } from "../events/dispatch";
+import type { MembershipRequest } from "../memberships/kinds";
+import { markPending } from "../memberships/provisioning";
 import { type AttributeSet, isEmail, loadAttributeSet, throwIfErrors } from "./attributes";
 import { checkIdentityProvider, loadRoles, type RoleDirectory } from "./references";
 import { SETTABLE_FIELDS, parseAttributes, toUser, type SettableField, type User, type UserFields, type UserRow } from "./model";
@@ -20,6 +22,19 @@ import { SETTABLE_FIELDS, parseAttributes, toUser, type SettableField, type User
 export interface CoreContext {
   db: Db;
   tenantId: string;
+  /** Told the events a write committed, so the adapter can send them to the queue at once. */
+  onCommit?: (events: OutboxRef[]) => void;
+}
+
+function committed(ctx: CoreContext, eventId: string): void {
+  ctx.onCommit?.([{ id: eventId, tenantId: ctx.tenantId }]);
+}
+
+/** Only kinds with a list; an empty list is kept (it means "none of this kind"). */
+function requestedMemberships(request: MembershipRequest | undefined): MembershipRequest | undefined {
+  if (!request) return undefined;
+  const entries = Object.entries(request).filter(([, ids]) => Array.isArray(ids));
+  return entries.length > 0 ? (Object.fromEntries(entries.map(([k, ids]) => [k, [...new Set(ids)]])) as MembershipRequest) : undefined;
 }
 
 export const MAX_FIELD_LENGTH: Record<SettableField, number> = {
@@ -228,6 +243,8 @@ async function checkUnique(ctx: CoreContext, values: Values, selfId: string | nu
 export interface CreateOptions {
   /** Extra statements committed atomically with the user (e.g. an idempotency record). */
   alsoWrite?: (user: User) => BatchItem<"sqlite">[];
+  /** Memberships to apply asynchronously; they travel in the event, so they commit with the user. */
+  memberships?: MembershipRequest;
 }
 
 export async function createUser(ctx: CoreContext, input: UserFields, options: CreateOptions = {}): Promise<User> {
@@ -259,10 +276,14 @@ export async function createUser(ctx: CoreContext, input: UserFields, options: C
     erasedAt: null,
   };
   const user = toUser(row, roles);
+  const eventId = uuidv7(now);
+  const requested = requestedMemberships(options.memberships);
   try {
     await ctx.db.batch([
       ctx.db.insert(users).values(row),
-      insertEvent(ctx.db, { tenantId: ctx.tenantId, type: "user.created", subjectId: id, data: { user }, createdAt: now }),
+      insertEvent(ctx.db, { id: eventId, tenantId: ctx.tenantId, type: "user.created", subjectId: id, data: requested ? { user, memberships: requested } : { user }, createdAt: now }),
+      // Every new user gets rule-based enrolment, so creation always has provisioning to track.
+      markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now }),
       ...(options.alsoWrite?.(user) ?? []),
     ]);
   } catch (err) {
@@ -271,6 +292,7 @@ export async function createUser(ctx: CoreContext, input: UserFields, options: C
     if (isForeignKeyViolation(err)) throw new ApiError("invalid_manager", "managerId: the manager no longer exists in this tenant.", { errors: [{ path: "managerId", message: "must be the id of a user of this tenant" }] });
     throw err;
   }
+  committed(ctx, eventId);
   return user;
 }
 
@@ -295,6 +317,8 @@ export async function getUserRow(ctx: CoreContext, id: string): Promise<UserRow>
 export interface UpdateOptions {
   /** Version the caller last saw (from If-Match); a mismatch is 412. */
   expectedVersion?: number;
+  /** Memberships to apply asynchronously (per listed kind, the complete set of manual memberships). */
+  memberships?: MembershipRequest;
 }
 
 const MAX_WRITE_ATTEMPTS = 3;
@@ -348,7 +372,19 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
     }
     const active = patch.active ?? row.active;
     if (active !== row.active) changes.active = active;
-    if (Object.keys(changes).length === 0) return toUser(row, roles);
+    const requested = requestedMemberships(options.memberships);
+    if (Object.keys(changes).length === 0) {
+      if (!requested) return toUser(row, roles);
+      // Nothing about the user changed, but memberships were asked for: record the request.
+      const now = Date.now();
+      const eventId = uuidv7(now);
+      await ctx.db.batch([
+        insertEvent(ctx.db, { id: eventId, tenantId: ctx.tenantId, type: "user.memberships_requested", subjectId: id, data: { memberships: requested, version: row.version }, createdAt: now }),
+        markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now }),
+      ]);
+      committed(ctx, eventId);
+      return toUser(row, roles);
+    }
 
     const userNameLower = userNameLowerOf(values);
     const userNameChanged = userNameLower !== row.userNameLower;
@@ -372,21 +408,27 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
       updatedAt: now,
     };
     const type: EventType = changes.active === false ? "user.deactivated" : changes.active === true ? "user.reactivated" : "user.updated";
+    const eventId = uuidv7(now);
+    const data = requested ? { changes, version: next.version, memberships: requested } : { changes, version: next.version };
     let results;
     try {
-      results = await batchOf(ctx.db, [
+      results = await ctx.db.batch([
         ctx.db
           .update(users)
           .set({ ...values, emailLower: next.emailLower, userNameLower, active, attributes: next.attributes, version: next.version, updatedAt: now })
           .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id), eq(users.version, row.version))),
-        insertEventIfPreviousChangedOneRow(ctx.db, { tenantId: ctx.tenantId, type, subjectId: id, data: { changes, version: next.version }, createdAt: now }),
+        insertEventIfPreviousChangedOneRow(ctx.db, { id: eventId, tenantId: ctx.tenantId, type, subjectId: id, data, createdAt: now }),
+        ...(requested ? [markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now, ifPreviousChanged: true })] : []),
       ]);
     } catch (err) {
       const conflict = await conflictFrom(ctx, err, values);
       if (conflict) throw conflict;
       throw err;
     }
-    if (results[0]!.meta.changes === 1) return toUser(next, roles);
+    if (results[0]!.meta.changes === 1) {
+      committed(ctx, eventId);
+      return toUser(next, roles);
+    }
     // Someone else wrote in between. With If-Match that is the caller's 412; without it, re-read and re-apply.
     if (options.expectedVersion !== undefined) {
       throw new ApiError("precondition_failed", "The user changed while this request was being applied. Fetch it again and retry.");
@@ -411,6 +453,7 @@ export async function eraseUser(ctx: CoreContext, id: string, options: UpdateOpt
     throw new ApiError("precondition_failed", `The user is at version ${row.version}, not ${options.expectedVersion}.`);
   }
   const now = Date.now();
+  const eventId = uuidv7(now);
   const cleared = Object.fromEntries(SETTABLE_FIELDS.map((f) => [f, null]));
   await ctx.db.batch([
     // Reports of the erased user keep existing; they just lose the manager reference.
@@ -426,8 +469,9 @@ export async function eraseUser(ctx: CoreContext, id: string, options: UpdateOpt
       .update(events)
       .set({ data: "{}" })
       .where(and(eq(events.tenantId, ctx.tenantId), eq(events.subjectId, id))),
-    insertEvent(ctx.db, { tenantId: ctx.tenantId, type: "user.erased", subjectId: id, data: {}, createdAt: now }),
+    insertEvent(ctx.db, { id: eventId, tenantId: ctx.tenantId, type: "user.erased", subjectId: id, data: {}, createdAt: now }),
   ]);
+  committed(ctx, eventId);
   return { id, erasedAt: new Date(now).toISOString() };
 }
 
