@@ -1,6 +1,6 @@
 /** SCIM protocol behaviour: auth, media types, tenancy, paging, shaping, ETags, PATCH atomicity, errors. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createTenant, createUser, problem, type TestTenant } from "../helpers";
+import { call, createTenant, createUser, platform, problem, type TestTenant } from "../helpers";
 import { CORE, ENTERPRISE, LIST, TENANT_EXT, createScimUser, patch, scim, scimBody, scimError, scimUser } from "./helpers";
 
 async function tokenWith(t: TestTenant, scopes: string[]): Promise<string> {
@@ -294,5 +294,19 @@ describe("core rules and effects through SCIM", () => {
     const { env } = await import("cloudflare:workers");
     const rows = await env.DB.prepare("SELECT type FROM events WHERE tenant_id = ? AND subject_id = ? ORDER BY seq").bind(t.id, u.id).all<{ type: string }>();
     expect(rows.results.map((r) => r.type)).toEqual(["user.created", "user.deactivated", "user.erased"]);
+  });
+});
+
+describe("rate limits", () => {
+  it("SCIM counts against the tenant's limit and answers 429 as a SCIM Error with Retry-After", async () => {
+    const t = await createTenant();
+    const res = await platform(`/platform/tenants/${t.slug}`, { method: "PATCH", body: { rateLimits: { tenantPerSecond: 3, ipPerSecond: 100 } } });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1050));
+    const responses = await Promise.all(Array.from({ length: 8 }, () => scim(t, "/Users?count=1")));
+    const limited = responses.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]!.headers.get("Retry-After")).toBeTruthy();
+    await scimError(limited[0]!, 429);
   });
 });
