@@ -18,7 +18,11 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             BASE_DOMAIN: "example.test",
             PLATFORM_ADMIN_TOKEN: "test-platform-admin-token",
-            TENANT_CACHE_SECONDS: "0",
+            // The tenant cache as in production (5 s), so requests measure D1, not host resolution.
+            TENANT_CACHE_SECONDS: "5",
+            // Limiting stays on (its Durable Object round trip is part of every request) but high.
+            RATE_LIMIT_IP_PER_SECOND: "100000",
+            RATE_LIMIT_TENANT_PER_SECOND: "100000",
             SCIM_BENCH_USERS: process.env.SCIM_BENCH_USERS ?? "1000000",
             SCIM_BENCH_ITERATIONS: process.env.SCIM_BENCH_ITERATIONS ?? "300",
           },
