@@ -24,6 +24,8 @@ import { rolesRouter } from "./rest/roles";
 import { collectionsRouter } from "./rest/collections";
 import { eventsRouter } from "./rest/events";
 import { usersRouter } from "./rest/users";
+import { isScimPath, renderScimError } from "./scim/http";
+import { requireScimScope, scimRouter } from "./scim/router";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
 export const API_VERSION = "1.0.0";
@@ -56,6 +58,9 @@ export function createApp() {
   app.use("/v1/*", xmlResponses, requireTenant, rateLimit("tenant"), authenticate, jsonOrXmlBody);
   app.use("/openapi.json", rateLimit("ip"));
   app.use("/docs", rateLimit("ip"));
+  // SCIM: same tenancy, rate limit and tokens as /v1, but only tokens with the `scim` scope; bodies
+  // may be application/scim+json or application/json (the body guard accepts any +json type).
+  app.use("/scim/v2/*", requireTenant, rateLimit("tenant"), authenticate, requireScimScope, jsonBody);
 
   app.route("/", platformRouter);
   app.route("/", blocksRouter);
@@ -66,6 +71,7 @@ export function createApp() {
   app.route("/", identityProvidersRouter);
   app.route("/", collectionsRouter);
   app.route("/", eventsRouter);
+  app.route("/scim/v2", scimRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -100,6 +106,14 @@ export function createApp() {
   app.notFound((c: Context<AppEnv>) => {
     const path = new URL(c.req.url).pathname;
     const allowed = allowedMethods(app, path);
+    if (isScimPath(c.req.url)) {
+      return renderScimError(
+        c,
+        allowed.length > 0
+          ? new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${allowed.join(", ")}.`, { headers: { Allow: allowed.join(", ") } })
+          : new ApiError("route_not_found", `No SCIM endpoint matches ${c.req.method} ${path}. This service offers /scim/v2/Users, /Bulk and discovery.`),
+      );
+    }
     if (allowed.length > 0) {
       return renderProblem(
         c,
@@ -109,7 +123,10 @@ export function createApp() {
     return renderProblem(c, new ApiError("route_not_found", `No endpoint matches ${c.req.method} ${path}. The API reference is at /docs.`));
   });
 
-  app.onError((err, c) => renderProblem(c, toApiError(err, c.get("requestId"))));
+  app.onError((err, c) => {
+    const apiError = toApiError(err, c.get("requestId"));
+    return isScimPath(c.req.url) ? renderScimError(c, apiError) : renderProblem(c, apiError);
+  });
 
   return app;
 }

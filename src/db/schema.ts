@@ -67,6 +67,12 @@ export const apiTokens = sqliteTable(
  * Users. Personal columns are nullable only so that an erased user can keep its id as a tombstone;
  * the users core guarantees them for every live user.
  */
+/**
+ * lower() of the display name as rendered (stored, else "first last"). SCIM displayName filters
+ * compile to exactly this expression so that SQLite can use the expression index below.
+ */
+export const effectiveDisplayNameLower = sql`lower(coalesce("users"."display_name", trim(coalesce("users"."first_name", '') || ' ' || coalesce("users"."last_name", ''))))`;
+
 export const users = sqliteTable(
   "users",
   {
@@ -93,6 +99,15 @@ export const users = sqliteTable(
     roleId: text("role_id"),
     /** identity_providers.id of the same tenant (checked by the users core). */
     identityProviderId: text("identity_provider_id"),
+    /** Sign-in name (SCIM userName) when it differs from the email; null means "the email". */
+    userName: text("user_name"),
+    /** lower(user_name ?? email), maintained by the users core: the effective userName, unique per tenant. */
+    userNameLower: text("user_name_lower"),
+    // Enterprise attributes (SCIM enterprise extension); department and managerId are above.
+    employeeNumber: text("employee_number"),
+    costCenter: text("cost_center"),
+    organization: text("organization"),
+    division: text("division"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     /** JSON object of the tenant's custom attributes, keyed by attribute key. */
     attributes: text("attributes").notNull().default("{}"),
@@ -114,6 +129,14 @@ export const users = sqliteTable(
     index("users_tenant_manager_idx").on(t.tenantId, t.managerId),
     index("users_tenant_role_idx").on(t.tenantId, t.roleId),
     index("users_tenant_identity_provider_idx").on(t.tenantId, t.identityProviderId),
+    // SCIM lookups: userName eq (Okta, Entra) and displayName eq over the rendered display name.
+    uniqueIndex("users_tenant_user_name_uq").on(t.tenantId, t.userNameLower),
+    // Live users in creation order: SCIM's totalResults and startIndex paging walk only this index.
+    index("users_tenant_live_idx").on(t.tenantId, t.id).where(sql`${t.erasedAt} IS NULL`),
+    index("users_tenant_display_name_eff_idx").on(
+      t.tenantId,
+      sql`lower(coalesce(${t.displayName}, trim(coalesce(${t.firstName}, '') || ' ' || coalesce(${t.lastName}, ''))))`,
+    ),
     // A manager is a user of the same tenant: the composite key makes that a database fact.
     foreignKey({
       columns: [t.tenantId, t.managerId],

@@ -95,9 +95,17 @@ class CaseInsensitiveTester extends Tester {
 
 const tester = new CaseInsensitiveTester();
 
+/**
+ * Built-in fields added after tenants could already define custom attributes of the same name
+ * (the SCIM enterprise fields): a tenant's own custom attribute keeps the bare name in rules.
+ */
+const YIELDING_BUILT_INS = ["userName", "employeeNumber", "costCenter", "organization", "division"];
+
 /** What a rule sees: the REST user, with custom attributes also at the top level. */
 export function ruleSubject(user: User): Record<string, unknown> {
-  return { ...user.attributes, ...user };
+  const subject: Record<string, unknown> = { ...user.attributes, ...user };
+  for (const key of YIELDING_BUILT_INS) if (key in user.attributes) subject[key] = user.attributes[key];
+  return subject;
 }
 
 /** Evaluates a stored rule; a rule that no longer parses matches nobody rather than everybody. */

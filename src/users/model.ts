@@ -22,6 +22,12 @@ export interface UserFields {
   role?: string | null;
   roleId?: string | null;
   identityProviderId?: string | null;
+  /** Sign-in name when it differs from the email (SCIM userName); null means "use the email". */
+  userName?: string | null;
+  employeeNumber?: string | null;
+  costCenter?: string | null;
+  organization?: string | null;
+  division?: string | null;
   active?: boolean;
   /** Merge-patch of custom attributes: a null value removes that key. */
   attributes?: Record<string, unknown> | null;
@@ -42,6 +48,11 @@ export const SETTABLE_FIELDS = [
   "userType",
   "roleId",
   "identityProviderId",
+  "userName",
+  "employeeNumber",
+  "costCenter",
+  "organization",
+  "division",
 ] as const satisfies readonly (keyof UserFields)[];
 
 export type SettableField = (typeof SETTABLE_FIELDS)[number];
@@ -64,6 +75,12 @@ export interface User {
   role: string | null;
   roleId: string | null;
   identityProviderId: string | null;
+  /** The effective sign-in name: the stored userName, else the email. */
+  userName: string;
+  employeeNumber: string | null;
+  costCenter: string | null;
+  organization: string | null;
+  division: string | null;
   active: boolean;
   attributes: Record<string, unknown>;
   version: number;
@@ -100,6 +117,11 @@ export function toUser(row: UserRow, roles: RoleDirectory): User {
     role: roles.nameOf(row.roleId),
     roleId: row.roleId,
     identityProviderId: row.identityProviderId,
+    userName: row.userName ?? row.email ?? "",
+    employeeNumber: row.employeeNumber,
+    costCenter: row.costCenter,
+    organization: row.organization,
+    division: row.division,
     active: row.active,
     attributes: parseAttributes(row.attributes),
     version: row.version,

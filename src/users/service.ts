@@ -52,6 +52,11 @@ export const MAX_FIELD_LENGTH: Record<SettableField, number> = {
   userType: 64,
   roleId: 64,
   identityProviderId: 64,
+  userName: 255,
+  employeeNumber: 64,
+  costCenter: 255,
+  organization: 255,
+  division: 255,
 };
 
 type Values = Record<SettableField, string | null>;
@@ -72,7 +77,18 @@ function valuesOf(row: UserRow): Values {
     userType: row.userType,
     roleId: row.roleId,
     identityProviderId: row.identityProviderId,
+    userName: row.userName,
+    employeeNumber: row.employeeNumber,
+    costCenter: row.costCenter,
+    organization: row.organization,
+    division: row.division,
   };
+}
+
+/** lower(userName ?? email): the effective userName that the unique index guards. */
+function userNameLowerOf(values: Values): string | null {
+  const name = values.userName ?? values.email;
+  return name === null ? null : name.toLowerCase();
 }
 
 /** Normalises and checks built-in values in place; collects every problem before failing. */
@@ -84,7 +100,8 @@ function checkBuiltIns(values: Values, touched: Set<string>, attrs: AttributeSet
       values[field] = value === "" ? null : value;
       value = values[field];
     }
-    const def = attrs.get(field);
+    // Only built-in definitions: a tenant's custom attribute may share a name with a newer column (costCenter).
+    const def = attrs.get(field)?.builtIn ? attrs.get(field) : undefined;
     if (value === null) {
       if (def?.required && (isCreate || touched.has(field))) {
         errors.push({
@@ -173,12 +190,20 @@ async function checkManager(ctx: CoreContext, managerId: string | null, selfId: 
 async function conflictFrom(ctx: CoreContext, err: unknown, values: Values): Promise<ApiError | null> {
   const columns = uniqueViolation(err);
   if (!columns || !columns.startsWith("users.")) return null;
-  const field = columns.includes("email_lower") ? "email" : columns.includes("external_id") ? "externalId" : null;
+  const field = columns.includes("email_lower")
+    ? "email"
+    : columns.includes("external_id")
+      ? "externalId"
+      : columns.includes("user_name_lower")
+        ? "userName"
+        : null;
   if (!field) return null;
   const condition =
     field === "email"
       ? eq(users.emailLower, (values.email ?? "").toLowerCase())
-      : eq(users.externalId, values.externalId ?? "");
+      : field === "userName"
+        ? eq(users.userNameLower, userNameLowerOf(values) ?? "")
+        : eq(users.externalId, values.externalId ?? "");
   const existing = await ctx.db
     .select({ id: users.id })
     .from(users)
@@ -190,11 +215,15 @@ async function conflictFrom(ctx: CoreContext, err: unknown, values: Values): Pro
   });
 }
 
-/** Cheap early check for a taken email or externalId; the unique indexes remain the guarantee. */
-async function checkUnique(ctx: CoreContext, values: Values, selfId: string | null): Promise<void> {
-  const checks: Array<["email" | "externalId", ReturnType<typeof eq>]> = [];
+/**
+ * Cheap early check for a taken email, externalId or effective userName (userName, else email);
+ * the unique indexes remain the guarantee.
+ */
+async function checkUnique(ctx: CoreContext, values: Values, selfId: string | null, userNameLower: string | null): Promise<void> {
+  const checks: Array<["email" | "externalId" | "userName", ReturnType<typeof eq>]> = [];
   if (values.email) checks.push(["email", eq(users.emailLower, values.email.toLowerCase())]);
   if (values.externalId) checks.push(["externalId", eq(users.externalId, values.externalId)]);
+  if (userNameLower) checks.push(["userName", eq(users.userNameLower, userNameLower)]);
   for (const [field, condition] of checks) {
     const existing = await ctx.db
       .select({ id: users.id })
@@ -202,7 +231,8 @@ async function checkUnique(ctx: CoreContext, values: Values, selfId: string | nu
       .where(and(eq(users.tenantId, ctx.tenantId), condition))
       .get();
     if (existing && existing.id !== selfId) {
-      throw new ApiError("conflict", `A user with this ${field} already exists (id ${existing.id}).`, {
+      const what = field === "userName" ? "userName (a user's userName defaults to its email)" : field;
+      throw new ApiError("conflict", `A user with this ${what} already exists (id ${existing.id}).`, {
         errors: [{ path: field, message: "must be unique in this tenant" }],
         extra: { field, existingUserId: existing.id },
       });
@@ -230,13 +260,14 @@ export async function createUser(ctx: CoreContext, input: UserFields, options: C
   checkRequiredCustom(attributes, attrs, errors, null);
   await checkManager(ctx, values.managerId, id, errors);
   throwIfErrors(errors);
-  await checkUnique(ctx, values, null);
+  await checkUnique(ctx, values, null, userNameLowerOf(values));
 
   const row: UserRow = {
     tenantId: ctx.tenantId,
     id,
     ...values,
     emailLower: values.email!.toLowerCase(),
+    userNameLower: userNameLowerOf(values),
     active: input.active ?? true,
     attributes: JSON.stringify(attributes),
     version: 1,
@@ -355,14 +386,22 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
       return toUser(row, roles);
     }
 
-    if (changes.email !== undefined || changes.externalId !== undefined) {
-      await checkUnique(ctx, { ...values, email: changes.email !== undefined ? values.email : null, externalId: changes.externalId !== undefined ? values.externalId : null }, id);
+    const userNameLower = userNameLowerOf(values);
+    const userNameChanged = userNameLower !== row.userNameLower;
+    if (changes.email !== undefined || changes.externalId !== undefined || userNameChanged) {
+      await checkUnique(
+        ctx,
+        { ...values, email: changes.email !== undefined ? values.email : null, externalId: changes.externalId !== undefined ? values.externalId : null },
+        id,
+        userNameChanged ? userNameLower : null,
+      );
     }
     const now = Math.max(Date.now(), row.updatedAt + 1);
     const next: UserRow = {
       ...row,
       ...values,
       emailLower: values.email!.toLowerCase(),
+      userNameLower,
       active,
       attributes: JSON.stringify(attributes),
       version: row.version + 1,
@@ -376,7 +415,7 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
       results = await ctx.db.batch([
         ctx.db
           .update(users)
-          .set({ ...values, emailLower: next.emailLower, active, attributes: next.attributes, version: next.version, updatedAt: now })
+          .set({ ...values, emailLower: next.emailLower, userNameLower, active, attributes: next.attributes, version: next.version, updatedAt: now })
           .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id), eq(users.version, row.version))),
         insertEventIfPreviousChangedOneRow(ctx.db, { id: eventId, tenantId: ctx.tenantId, type, subjectId: id, data, createdAt: now }),
         ...(requested ? [markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now, ifPreviousChanged: true })] : []),
@@ -424,7 +463,7 @@ export async function eraseUser(ctx: CoreContext, id: string, options: UpdateOpt
       .where(and(eq(users.tenantId, ctx.tenantId), eq(users.managerId, id))),
     ctx.db
       .update(users)
-      .set({ ...cleared, emailLower: null, active: false, attributes: "{}", version: row.version + 1, updatedAt: now, erasedAt: now })
+      .set({ ...cleared, emailLower: null, userNameLower: null, active: false, attributes: "{}", version: row.version + 1, updatedAt: now, erasedAt: now })
       .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id))),
     ctx.db
       .update(events)
