@@ -28,8 +28,38 @@ export const DEFAULT_FILTER_LIMITS: FilterLimits = { maxLength: 1000, maxDepth: 
 
 const COMPARE_OPS = new Set(["eq", "ne", "co", "sw", "ew", "gt", "lt", "ge", "le"]);
 
-export function invalidFilter(detail: string): ApiError {
-  return new ApiError("invalid_filter", detail, { errors: [{ path: "filter", message: detail }] });
+/** A 400 invalidFilter; `position` (0-based character offset) points at the offending token. */
+export function invalidFilter(detail: string, position?: number): ApiError {
+  return new ApiError("invalid_filter", detail, {
+    errors: [{ path: "filter", message: detail }],
+    ...(position === undefined ? {} : { extra: { position } }),
+  });
+}
+
+/**
+ * Character offsets of tokens in the original text. The tokens may have been rewritten (bare values
+ * quoted, brackets restructured): a token found at or after the cursor, as is or without added
+ * quotes, takes that offset; a synthetic one takes the cursor's.
+ */
+function tokenOffsets(text: string, tokens: Token[]): number[] {
+  const offsets: number[] = [];
+  let cursor = 0;
+  for (const token of tokens) {
+    const candidates = [token.literal, token.literal.replace(/^"(.*)"$/s, "$1")];
+    let at = -1;
+    for (const literal of candidates) {
+      if (!literal) continue;
+      const found = text.indexOf(literal, cursor);
+      // Only accept a match separated from the cursor by white space or brackets (no skipped words).
+      if (found !== -1 && /^[\s()[\]]*$/.test(text.slice(cursor, found))) {
+        at = found;
+        cursor = found + literal.length;
+        break;
+      }
+    }
+    offsets.push(at === -1 ? cursor : at);
+  }
+  return offsets;
 }
 
 function isJsonLiteral(literal: string): boolean {
@@ -104,15 +134,34 @@ export function parseScimFilter(text: string, limits: FilterLimits = DEFAULT_FIL
   }
   if (text.trim() === "") throw invalidFilter("The filter is empty; omit the parameter to list everything.");
   let ast: Filter;
+  let tokens: Token[] = [];
+  let list: Tokens | undefined;
   try {
-    const tokens = rewriteTokens(tokenizer(text));
-    const list = new Tokens(tokens);
+    tokens = rewriteTokens(tokenizer(text));
+    list = new Tokens(tokens);
     ast = parseTokens(list);
     if (list.peek().type !== "EOT") throw new Error(`unexpected '${list.peek().literal}' after the end of the expression`);
   } catch (err) {
     if (err instanceof ApiError) throw err;
     const reason = err instanceof Error ? err.message : "unparseable";
-    throw invalidFilter(`The filter is not valid SCIM filter syntax (RFC 7644 §3.4.2.2): ${reason}. Example: userName eq "jane@example.com".`);
+    let index = list ? Math.min(list.i, tokens.length) : tokens.length;
+    // "Unexpected token a b as valFilter": `b` is an unknown operator; point at it.
+    const operator = /Unexpected token \S+ (\S+) as valFilter/.exec(reason)?.[1];
+    // Otherwise the parser has often consumed the token it complains about: find it a few tokens back.
+    const named = operator ?? /Unexpected token \[?([^\s\]]+)\]? /.exec(reason)?.[1];
+    for (let j = Math.min(index, tokens.length - 1); named && j >= Math.max(0, index - 3); j--) {
+      if (tokens[j]!.literal === named) {
+        index = j;
+        break;
+      }
+    }
+    const position = index < tokens.length ? tokenOffsets(text, tokens)[index]! : text.length;
+    const near = text.slice(position, position + 20);
+    throw invalidFilter(
+      `The filter is not valid SCIM filter syntax (RFC 7644 §3.4.2.2) at position ${position}` +
+        `${near ? ` (near '${near}')` : " (at the end)"}: ${reason}. Example: userName eq "jane@example.com".`,
+      position,
+    );
   }
   const depth = depthOf(ast);
   if (depth > limits.maxDepth) {

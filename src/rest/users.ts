@@ -8,7 +8,9 @@ import { parsedJsonBody } from "../http/body";
 import { matches, parseETagList } from "../http/etag";
 import { validateWith } from "../http/validation";
 import { etagOf, type User } from "../users/model";
-import { listUsers } from "../users/queries";
+import { loadAttributeSet } from "../users/attributes";
+import { listUsers, SORT_FIELDS } from "../users/queries";
+import { compileRestFilter, parseSort } from "./user-filter";
 import { createUser, deactivateUser, eraseUser, getUser, getUserRow, MAX_FIELD_LENGTH, updateUser, type CoreContext } from "../users/service";
 import { hasScope } from "../auth/middleware";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
@@ -163,7 +165,30 @@ const ListQuery = z.object({
   active: boolParam.optional(),
   updatedSince: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO 8601; lists users changed at or after it, oldest change first." }),
   q: z.string().min(1).max(100).optional().openapi({ description: "Case-insensitive prefix of first, last or display name, or of the email." }),
+  filter: z.string().max(1000).optional().openapi({
+    description: 'SCIM filter syntax over REST attribute names, e.g. `department eq "Sales" and attributes.costCenter sw "CC-"`.',
+  }),
+  sort: z.string().max(20).optional().openapi({ description: `One of ${SORT_FIELDS.join(", ")}; prefix with - for descending.` }),
 });
+
+/** The same parameters as a JSON body, for filters too long for a URL. */
+const SearchBody = z
+  .strictObject({
+    filter: z.string().max(4000).optional(),
+    sort: z.string().max(20).optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+    cursor: z.string().max(512).optional(),
+    page: z.number().int().min(1).max(1_000_000).optional(),
+    pageSize: z.number().int().min(1).max(1000).optional(),
+    email: z.string().max(254).optional(),
+    externalId: z.string().max(255).optional(),
+    active: z.boolean().optional(),
+    updatedSince: z.iso.datetime({ offset: true }).optional(),
+    q: z.string().min(1).max(100).optional(),
+  })
+  .openapi("UserSearch");
+
+type ListParams = Omit<z.output<typeof SearchBody>, "active"> & { active?: boolean };
 
 const EraseQuery = z.object({ erase: boolParam.optional() });
 
@@ -217,7 +242,10 @@ async function expectedVersion(c: Context<AppEnv>, ctx: CoreContext, id: string)
 export const usersRouter = createRouter();
 
 // Hono's "/x/*" also matches "/x", so this one guard covers the collection and its items.
-usersRouter.use("/v1/users/*", async (c, next) => requireScope(c.req.method === "GET" ? "users:read" : "users:write")(c, next));
+usersRouter.use("/v1/users/*", async (c, next) => {
+  const isRead = c.req.method === "GET" || (c.req.method === "POST" && c.req.path === "/v1/users/search");
+  return requireScope(isRead ? "users:read" : "users:write")(c, next);
+});
 
 usersRouter.openapi(
   createRoute({
@@ -288,32 +316,48 @@ usersRouter.openapi(
     request: { query: ListQuery },
     responses: { 200: jsonContent(UserListSchema, "A page of users."), ...errorResponses },
   }),
-  async (c) => {
-    const q = c.req.valid("query");
-    const limit = q.pageSize ?? q.limit ?? 100;
-    const page = await listUsers(coreContext(c), {
-      email: q.email,
-      externalId: q.externalId,
-      active: q.active,
-      updatedSince: q.updatedSince ? Date.parse(q.updatedSince) : undefined,
-      q: q.q,
-      limit,
-      cursor: q.cursor,
-      page: q.page ?? (q.pageSize !== undefined ? 1 : undefined),
-    });
-    return c.json(
-      {
-        data: page.data,
-        pagination: {
-          limit,
-          nextCursor: page.nextCursor,
-          ...(page.totalCount !== undefined ? { page: q.page ?? 1, totalCount: page.totalCount } : {}),
-        },
-      },
-      200,
-    );
-  },
+  async (c) => c.json(await runList(c, c.req.valid("query"), 1000), 200),
 );
+
+usersRouter.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/users/search",
+    tags: tag,
+    security,
+    summary: "Search users (list parameters in a JSON body)",
+    description: "Takes the parameters of GET /v1/users as JSON, so that long filters (up to 4,000 characters) fit. Needs users:read.",
+    request: { body: jsonBodyOf(SearchBody) },
+    responses: { 200: jsonContent(UserListSchema, "A page of users."), ...errorResponses, ...bodyErrorResponses },
+  }),
+  async (c) => c.json(await runList(c, c.req.valid("json"), 4000), 200),
+);
+
+async function runList(c: Context<AppEnv>, q: ListParams, maxFilterLength: number) {
+  const ctx = coreContext(c);
+  const limit = q.pageSize ?? q.limit ?? 100;
+  const where = q.filter === undefined ? undefined : compileRestFilter(q.filter, await loadAttributeSet(ctx.db, ctx.tenantId), maxFilterLength);
+  const page = await listUsers(ctx, {
+    email: q.email,
+    externalId: q.externalId,
+    active: q.active,
+    updatedSince: q.updatedSince ? Date.parse(q.updatedSince) : undefined,
+    q: q.q,
+    where,
+    sort: parseSort(q.sort),
+    limit,
+    cursor: q.cursor,
+    page: q.page ?? (q.pageSize !== undefined ? 1 : undefined),
+  });
+  return {
+    data: page.data,
+    pagination: {
+      limit,
+      nextCursor: page.nextCursor,
+      ...(page.totalCount !== undefined ? { page: q.page ?? 1, totalCount: page.totalCount } : {}),
+    },
+  };
+}
 
 usersRouter.openapi(
   createRoute({

@@ -3,12 +3,21 @@
  * by (updated_at, id) when filtering on updatedSince), so page 10,000 costs what page 1 costs.
  * `page`/`pageSize` (offset paging) exist for clients that insist on them.
  */
-import { and, asc, count, eq, getTableColumns, gt, gte, isNull, or, sql, type SQL } from "drizzle-orm";
+import { and, count, eq, getTableColumns, gte, isNull, or, sql, type SQL } from "drizzle-orm";
 import { users } from "../db/schema";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import type { CoreContext } from "./service";
 import { toUser, type User, type UserRow } from "./model";
 import { loadRoles } from "./references";
+
+/** Fields a listing can be sorted by: each is present on every live user, so keyset paging is exact. */
+export const SORT_FIELDS = ["id", "createdAt", "updatedAt", "email", "externalId", "firstName", "lastName"] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+
+export interface UserSort {
+  field: SortField;
+  descending: boolean;
+}
 
 export interface UserListQuery {
   email?: string;
@@ -18,6 +27,10 @@ export interface UserListQuery {
   updatedSince?: number;
   /** Case-insensitive prefix of first, last or display name, or of the email. */
   q?: string;
+  /** An extra condition over `users`, e.g. a compiled filter expression. */
+  where?: SQL;
+  /** Default: by id (creation order); with updatedSince, by updatedAt. */
+  sort?: UserSort;
   limit: number;
   cursor?: string;
   /** Offset paging (1-based); when set, `cursor` is ignored. */
@@ -30,6 +43,17 @@ export interface UserListPage {
   /** Only for offset paging. */
   totalCount?: number;
 }
+
+/** The SQL each sort field orders by (ids are UUIDv7, so id order is creation order). */
+const SORT_EXPR: Record<SortField, SQL | typeof users.id> = {
+  id: users.id,
+  createdAt: users.id,
+  updatedAt: sql`${users.updatedAt}`,
+  email: sql`${users.emailLower}`,
+  externalId: sql`${users.externalId}`,
+  firstName: sql`lower(${users.firstName})`,
+  lastName: sql`lower(${users.lastName})`,
+};
 
 /** Upper bound for a prefix range: every string that starts with `prefix` sorts below it. */
 function prefixUpper(prefix: string): string {
@@ -46,21 +70,26 @@ const ROW_COLUMNS = sql.join(
  * Each branch is a range on its own index; the CROSS JOIN makes SQLite drive from those matches
  * (instead of walking the whole tenant in id order), so the cost follows the number of matches.
  */
-async function prefixSearch(ctx: CoreContext, q: string, conditions: SQL[], byUpdated: boolean, limit: number): Promise<UserRow[]> {
+async function prefixSearch(ctx: CoreContext, q: string, conditions: SQL[], orderBy: SQL, sortKey: SQL, limit: number): Promise<SortedRow[]> {
   const p = q.toLowerCase();
   const upper = prefixUpper(p);
   const t = ctx.tenantId;
   const rows = await ctx.db.all<Record<string, unknown>>(sql`
-    SELECT ${ROW_COLUMNS} FROM (
+    SELECT ${ROW_COLUMNS}, ${sortKey} AS "__sortKey" FROM (
       SELECT rowid AS rid FROM users WHERE tenant_id = ${t} AND email_lower >= ${p} AND email_lower < ${upper}
       UNION SELECT rowid FROM users WHERE tenant_id = ${t} AND lower(first_name) >= ${p} AND lower(first_name) < ${upper}
       UNION SELECT rowid FROM users WHERE tenant_id = ${t} AND lower(last_name) >= ${p} AND lower(last_name) < ${upper}
       UNION SELECT rowid FROM users WHERE tenant_id = ${t} AND lower(display_name) >= ${p} AND lower(display_name) < ${upper}
     ) AS m CROSS JOIN ${users} ON ${users}.rowid = m.rid
     WHERE ${and(...conditions)}
-    ORDER BY ${byUpdated ? sql`${users.updatedAt}, ${users.id}` : users.id}
+    ORDER BY ${orderBy}
     LIMIT ${limit}`);
-  return rows.map((r) => ({ ...r, active: Boolean(r.active) }) as UserRow);
+  return rows.map(({ __sortKey, ...r }) => ({ row: { ...r, active: Boolean(r.active) } as UserRow, sortKey: __sortKey as string | number }));
+}
+
+interface SortedRow {
+  row: UserRow;
+  sortKey: string | number;
 }
 
 export async function listUsers(ctx: CoreContext, query: UserListQuery): Promise<UserListPage> {
@@ -68,40 +97,45 @@ export async function listUsers(ctx: CoreContext, query: UserListQuery): Promise
   if (query.email !== undefined) conditions.push(eq(users.emailLower, query.email.toLowerCase()));
   if (query.externalId !== undefined) conditions.push(eq(users.externalId, query.externalId));
   if (query.active !== undefined) conditions.push(eq(users.active, query.active));
+  if (query.updatedSince !== undefined) conditions.push(gte(users.updatedAt, query.updatedSince));
+  if (query.where) conditions.push(query.where);
 
-  const byUpdated = query.updatedSince !== undefined;
-  if (byUpdated) conditions.push(gte(users.updatedAt, query.updatedSince!));
-  const ordering = byUpdated ? "updated" : "id";
-  const orderBy = byUpdated ? [asc(users.updatedAt), asc(users.id)] : [asc(users.id)];
+  const sort = query.sort ?? { field: query.updatedSince !== undefined ? "updatedAt" : "id", descending: false };
+  const byId = sort.field === "id" || sort.field === "createdAt";
+  const expr = SORT_EXPR[sort.field];
+  const dir = sort.descending ? sql`DESC` : sql`ASC`;
+  const orderBy = byId ? sql`${users.id} ${dir}` : sql`${expr} ${dir}, ${users.id} ${dir}`;
+  // The cursor names its ordering, so it cannot be replayed against another sort.
+  const ordering = `${byId ? "id" : sort.field}:${sort.descending ? "desc" : "asc"}`;
+  const roles = await loadRoles(ctx.db, ctx.tenantId);
 
   if (query.page !== undefined) {
     const [rows, total] = await Promise.all([
-      ctx.db.select().from(users).where(and(...conditions)).orderBy(...orderBy).limit(query.limit).offset((query.page - 1) * query.limit).all(),
+      ctx.db.select().from(users).where(and(...conditions)).orderBy(orderBy).limit(query.limit).offset((query.page - 1) * query.limit).all(),
       ctx.db.select({ n: count() }).from(users).where(and(...conditions)).get(),
     ]);
-    const roles = await loadRoles(ctx.db, ctx.tenantId);
     return { data: rows.map((r) => toUser(r, roles)), nextCursor: null, totalCount: total?.n ?? 0 };
   }
 
   if (query.cursor) {
-    const key = decodeCursor(query.cursor, ordering, byUpdated ? 2 : 1);
-    if (byUpdated) {
-      const [updatedAt, id] = key as [number, string];
-      conditions.push(or(gt(users.updatedAt, updatedAt), and(eq(users.updatedAt, updatedAt), gt(users.id, id)))!);
+    const after = (a: SQL | typeof users.id, v: string | number) => (sort.descending ? sql`${a} < ${v}` : sql`${a} > ${v}`);
+    if (byId) {
+      const [id] = decodeCursor(query.cursor, ordering, 1);
+      conditions.push(after(users.id, String(id)));
     } else {
-      conditions.push(gt(users.id, String(key[0])));
+      const [value, id] = decodeCursor(query.cursor, ordering, 2) as [string | number, string];
+      conditions.push(or(after(expr, value), and(sql`${expr} = ${value}`, after(users.id, String(id))))!);
     }
   }
   // One extra row tells whether there is a next page without a count query.
-  const rows =
+  const sortKey = sql`${expr}`;
+  const rows: SortedRow[] =
     query.q !== undefined
-      ? await prefixSearch(ctx, query.q, conditions, byUpdated, query.limit + 1)
-      : await ctx.db.select().from(users).where(and(...conditions)).orderBy(...orderBy).limit(query.limit + 1).all();
+      ? await prefixSearch(ctx, query.q, conditions, orderBy, sortKey, query.limit + 1)
+      : (await ctx.db.select({ row: users, sortKey: sql<string | number>`${expr}` }).from(users).where(and(...conditions)).orderBy(orderBy).limit(query.limit + 1).all());
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
   const last = page[page.length - 1];
-  const nextCursor =
-    hasMore && last ? encodeCursor({ o: ordering, k: byUpdated ? [last.updatedAt, last.id] : [last.id] }) : null;
-  const roles = await loadRoles(ctx.db, ctx.tenantId);
-  return { data: page.map((r) => toUser(r, roles)), nextCursor };
+  const nextCursor = hasMore && last ? encodeCursor({ o: ordering, k: byId ? [last.row.id] : [last.sortKey, last.row.id] }) : null;
+  return { data: page.map((r) => toUser(r.row, roles)), nextCursor };
 }

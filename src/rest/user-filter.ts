@@ -1,0 +1,86 @@
+/**
+ * The REST side of the one filter language: the SCIM filter grammar (shared parser and SQL
+ * compiler in src/filter/) over the REST attribute names of a user, including the tenant's custom
+ * attributes (bare, or as `attributes.<key>`), plus the `sort` parameter.
+ */
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { effectiveDisplayNameLower, roles, users } from "../db/schema";
+import { FilterCompiler, type AttrDef, type AttributeMap, type ScalarAttr } from "../filter/compile";
+import { DEFAULT_FILTER_LIMITS, parseScimFilter } from "../filter/parse";
+import { ApiError } from "../http/errors";
+import { CUSTOM_KEY_RE, type AttributeSet } from "../users/attributes";
+import { SORT_FIELDS, type SortField, type UserSort } from "../users/queries";
+
+const toEpoch = (v: string | number | boolean) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : undefined);
+
+function col(expr: SQLWrapper, o: Partial<ScalarAttr> = {}): ScalarAttr {
+  return { kind: "scalar", type: "string", expr, caseExact: false, ...o };
+}
+
+/** REST attribute names -> columns; case-insensitive ones compare through the indexed lower() forms. */
+export function restUserFilterMap(attrs: AttributeSet): AttributeMap {
+  const core: Record<string, AttrDef> = {
+    id: col(users.id, { caseExact: true }),
+    externalId: col(users.externalId, { caseExact: true }),
+    email: col(users.email, { lowerExpr: users.emailLower }),
+    userName: col(sql`coalesce(${users.userName}, ${users.email})`, { lowerExpr: users.userNameLower }),
+    firstName: col(users.firstName, { lowerExpr: sql`lower(${users.firstName})` }),
+    lastName: col(users.lastName, { lowerExpr: sql`lower(${users.lastName})` }),
+    displayName: col(sql`coalesce(${users.displayName}, trim(coalesce(${users.firstName}, '') || ' ' || coalesce(${users.lastName}, '')))`, {
+      lowerExpr: effectiveDisplayNameLower,
+    }),
+    phone: col(users.phone),
+    title: col(users.title),
+    department: col(users.department),
+    employeeNumber: col(users.employeeNumber),
+    costCenter: col(users.costCenter),
+    organization: col(users.organization),
+    division: col(users.division),
+    managerId: col(users.managerId, { caseExact: true, ordered: false }),
+    timezone: col(users.timezone),
+    locale: col(users.locale),
+    userType: col(users.userType),
+    roleId: col(users.roleId, { caseExact: true, ordered: false }),
+    role: col(sql`(SELECT ${roles.name} FROM ${roles} WHERE ${roles.tenantId} = ${users.tenantId} AND ${roles.id} = ${users.roleId})`, { caseExact: true }),
+    identityProviderId: col(users.identityProviderId, { caseExact: true, ordered: false }),
+    active: col(users.active, { type: "boolean" }),
+    createdAt: col(users.createdAt, { type: "dateTime", toStored: toEpoch }),
+    updatedAt: col(users.updatedAt, { type: "dateTime", toStored: toEpoch }),
+  };
+  const custom: Record<string, ScalarAttr> = {};
+  for (const d of attrs.custom) {
+    if (!CUSTOM_KEY_RE.test(d.key)) continue;
+    // The key matches CUSTOM_KEY_RE, so it is safe inside the JSON path literal.
+    const expr = sql`json_extract(${users.attributes}, ${sql.raw(`'$.${d.key}'`)})`;
+    const type = d.type === "number" ? "decimal" : d.type === "boolean" ? "boolean" : d.type === "date" ? "string" : "string";
+    custom[d.key] = col(expr, { type, caseExact: d.type === "enum" });
+  }
+  const bare: Record<string, AttrDef> = {};
+  const coreLower = new Set(Object.keys(core).map((k) => k.toLowerCase()));
+  for (const [k, v] of Object.entries(custom)) if (!coreLower.has(k.toLowerCase())) bare[k] = v;
+  return {
+    schemas: [
+      {
+        urn: "urn:provisioning:rest:user",
+        attributes: { ...core, ...bare, attributes: { kind: "complex", multiValued: false, presence: sql`1`, sub: custom } },
+      },
+    ],
+  };
+}
+
+export function compileRestFilter(text: string, attrs: AttributeSet, maxLength = DEFAULT_FILTER_LIMITS.maxLength): SQL {
+  return new FilterCompiler(restUserFilterMap(attrs)).compile(parseScimFilter(text, { ...DEFAULT_FILTER_LIMITS, maxLength }));
+}
+
+/** `sort=lastName` or `sort=-updatedAt` (descending). */
+export function parseSort(value: string | undefined): UserSort | undefined {
+  if (value === undefined) return undefined;
+  const descending = value.startsWith("-");
+  const field = (descending ? value.slice(1) : value) as SortField;
+  if (!SORT_FIELDS.includes(field)) {
+    throw new ApiError("invalid_query", `sort: '${value}' is not sortable; use one of ${SORT_FIELDS.join(", ")}, with a leading - for descending`, {
+      errors: [{ path: "sort", message: `must be one of ${SORT_FIELDS.join(", ")}, optionally prefixed with -` }],
+    });
+  }
+  return { field, descending };
+}
