@@ -84,7 +84,7 @@ async function unsupersededRequest(db: Db, row: EventRow, requested: MembershipR
 async function handleUserEvent(db: Db, row: EventRow, now: number): Promise<void> {
   const data = parseData(row);
   const { requested, laterCount } = await unsupersededRequest(db, row, data.memberships as MembershipRequest | undefined);
-  const plan = await planUserEffects(db, row.tenantId, row.subjectId!, requested, now);
+  const plan = await planUserEffects(db, row.tenantId, row.subjectId!, requested, now, data.addMemberships as MembershipRequest | undefined);
   const statements: BatchItem<"sqlite">[] = [];
   if (plan.basedOnVersion !== null) statements.push(userUnchanged(db, row.tenantId, row.subjectId!, plan.basedOnVersion));
   // Same bound as the read, so that a user with very many requests cannot abort forever.

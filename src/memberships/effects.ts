@@ -49,7 +49,18 @@ function refOf(c: { id: string; kind: CollectionKind; name: string }): Collectio
   return { id: c.id, kind: c.kind, name: c.name };
 }
 
-export async function planUserEffects(db: Db, tenantId: string, userId: string, requested: MembershipRequest | undefined, now: number): Promise<Plan> {
+/**
+ * `requested`: per listed kind, the complete set of manual memberships (others of that kind end).
+ * `additions`: memberships to add, ending none (bulk invitations of existing users).
+ */
+export async function planUserEffects(
+  db: Db,
+  tenantId: string,
+  userId: string,
+  requested: MembershipRequest | undefined,
+  now: number,
+  additions?: MembershipRequest,
+): Promise<Plan> {
   const row = await db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, userId))).get();
   const current = await db
     .select({ collectionId: memberships.collectionId, source: memberships.source, kind: collections.kind, name: collections.name })
@@ -73,9 +84,9 @@ export async function planUserEffects(db: Db, tenantId: string, userId: string, 
   const currentRef = new Map(current.map((m) => [m.collectionId, refOf({ id: m.collectionId, kind: m.kind, name: m.name })]));
   const active = row.active;
 
-  // 1. Requested memberships: per listed kind, the complete set of the user's manual memberships.
-  if (requested) {
-    const ids = [...new Set(Object.values(requested).flat())];
+  // 1. Requested memberships (replace per listed kind) and additions (add only).
+  const apply = async (request: MembershipRequest, replace: boolean) => {
+    const ids = [...new Set(Object.values(request).flat())];
     const found = new Map<string, CollectionRef>();
     for (let i = 0; i < ids.length; i += 90) {
       const rows = await db
@@ -86,7 +97,7 @@ export async function planUserEffects(db: Db, tenantId: string, userId: string, 
       for (const r of rows) found.set(r.id, refOf(r));
     }
     for (const kind of COLLECTION_KINDS) {
-      const list = requested[kind];
+      const list = request[kind];
       if (!list) continue;
       const info = KIND_INFO[kind];
       const wanted = new Set<string>();
@@ -104,6 +115,7 @@ export async function planUserEffects(db: Db, tenantId: string, userId: string, 
           }
         }
       }
+      if (!replace) continue;
       for (const m of current) {
         if (m.kind === kind && m.source === "manual" && !wanted.has(m.collectionId)) {
           end(currentRef.get(m.collectionId)!, "removed by request");
@@ -111,7 +123,9 @@ export async function planUserEffects(db: Db, tenantId: string, userId: string, 
         }
       }
     }
-  }
+  };
+  if (requested) await apply(requested, true);
+  if (additions) await apply(additions, false);
 
   // 2. Audience rules, evaluated against the user's current attributes.
   const ruled = await db

@@ -51,11 +51,24 @@ export async function loadRoles(db: Db, tenantId: string): Promise<RoleDirectory
   return new RoleDirectory(rows);
 }
 
-export async function checkIdentityProvider(db: Db, tenantId: string, id: string, errors: FieldError[]): Promise<void> {
-  const rows = await db.select().from(identityProviders).where(eq(identityProviders.tenantId, tenantId)).all();
-  const idp = rows.find((r) => r.id === id);
+export interface IdentityProviderRef {
+  id: string;
+  name: string;
+  enabled: boolean;
+}
+
+export async function loadIdentityProviders(db: Db, tenantId: string): Promise<IdentityProviderRef[]> {
+  return db
+    .select({ id: identityProviders.id, name: identityProviders.name, enabled: identityProviders.enabled })
+    .from(identityProviders)
+    .where(eq(identityProviders.tenantId, tenantId))
+    .all();
+}
+
+export function checkIdentityProvider(all: IdentityProviderRef[], id: string, errors: FieldError[]): void {
+  const idp = all.find((r) => r.id === id);
   if (!idp) {
-    const available = rows.filter((r) => r.enabled).map((r) => `${r.id} (${r.name})`);
+    const available = all.filter((r) => r.enabled).map((r) => `${r.id} (${r.name})`);
     errors.push({
       path: "identityProviderId",
       message: `no identity provider with id '${id}' exists in this tenant${available.length ? `; enabled ones: ${available.join(", ")}` : ""}`,

@@ -16,7 +16,7 @@ import type { OutboxRef } from "../events/dispatch";
 import type { MembershipRequest } from "../memberships/kinds";
 import { markPending } from "../memberships/provisioning";
 import { type AttributeSet, isEmail, loadAttributeSet, throwIfErrors } from "./attributes";
-import { checkIdentityProvider, loadRoles, type RoleDirectory } from "./references";
+import { checkIdentityProvider, loadIdentityProviders, loadRoles, type IdentityProviderRef, type RoleDirectory } from "./references";
 import { SETTABLE_FIELDS, parseAttributes, toUser, type SettableField, type User, type UserFields, type UserRow } from "./model";
 
 export interface CoreContext {
@@ -142,16 +142,25 @@ function checkRequiredCustom(attributes: Record<string, unknown>, attrs: Attribu
   }
 }
 
+/** What validating a new or changed user needs from the database: small per-tenant tables, read once. */
+export interface UserLookups {
+  attrs: AttributeSet;
+  roles: RoleDirectory;
+  identityProviders: IdentityProviderRef[];
+}
+
+export async function loadUserLookups(ctx: CoreContext): Promise<UserLookups> {
+  const [attrs, roles, identityProviders] = await Promise.all([
+    loadAttributeSet(ctx.db, ctx.tenantId),
+    loadRoles(ctx.db, ctx.tenantId),
+    loadIdentityProviders(ctx.db, ctx.tenantId),
+  ]);
+  return { attrs, roles, identityProviders };
+}
+
 /** Resolves `role` (by exact name) into `roleId` and checks role and identity-provider references. */
-async function checkReferences(
-  ctx: CoreContext,
-  input: UserFields,
-  values: Values,
-  touched: Set<string>,
-  roles: RoleDirectory,
-  errors: FieldError[],
-  previous?: Values,
-): Promise<void> {
+function checkReferences(input: UserFields, values: Values, touched: Set<string>, lookups: UserLookups, errors: FieldError[], previous?: Values): void {
+  const { roles } = lookups;
   if (input.role !== undefined) {
     const name = input.role === null ? "" : input.role.trim();
     const byName = name === "" ? null : roles.resolveName(name, errors);
@@ -166,7 +175,7 @@ async function checkReferences(
     errors.push({ path: "roleId", message: `no role with id '${values.roleId}' exists in this tenant${names ? `; roles: ${names}` : ""}` });
   }
   if (touched.has("identityProviderId") && values.identityProviderId !== null && values.identityProviderId !== previous?.identityProviderId) {
-    await checkIdentityProvider(ctx.db, ctx.tenantId, values.identityProviderId, errors);
+    checkIdentityProvider(lookups.identityProviders, values.identityProviderId, errors);
   }
 }
 
@@ -247,26 +256,26 @@ export interface CreateOptions {
   memberships?: MembershipRequest;
 }
 
-export async function createUser(ctx: CoreContext, input: UserFields, options: CreateOptions = {}): Promise<User> {
-  const [attrs, roles] = await Promise.all([loadAttributeSet(ctx.db, ctx.tenantId), loadRoles(ctx.db, ctx.tenantId)]);
-  const now = Date.now();
+/**
+ * Validates a new user and builds its row, without I/O: everything but the manager's existence and
+ * uniqueness, which callers check singly (createUser) or in bulk (invitations).
+ */
+export function buildNewUser(ctx: CoreContext, input: UserFields, lookups: UserLookups, now: number): { row: UserRow; errors: FieldError[] } {
+  const { attrs } = lookups;
   const id = uuidv7(now);
   const values = Object.fromEntries(SETTABLE_FIELDS.map((f) => [f, input[f] ?? null])) as Values;
   const errors: FieldError[] = [];
   checkBuiltIns(values, new Set(SETTABLE_FIELDS), attrs, errors, true);
-  await checkReferences(ctx, input, values, new Set(SETTABLE_FIELDS), roles, errors);
+  checkReferences(input, values, new Set(SETTABLE_FIELDS), lookups, errors);
   const attributes = Object.fromEntries(Object.entries(input.attributes ?? {}).filter(([, v]) => v !== null));
   attrs.checkCustomAttributes(input.attributes ?? {}, errors);
   checkRequiredCustom(attributes, attrs, errors, null);
-  await checkManager(ctx, values.managerId, id, errors);
-  throwIfErrors(errors);
-  await checkUnique(ctx, values, null, userNameLowerOf(values));
-
+  if (values.managerId !== null && values.managerId === id) errors.push({ path: "managerId", message: "a user cannot be their own manager" });
   const row: UserRow = {
     tenantId: ctx.tenantId,
     id,
     ...values,
-    emailLower: values.email!.toLowerCase(),
+    emailLower: values.email?.toLowerCase() ?? null,
     userNameLower: userNameLowerOf(values),
     active: input.active ?? true,
     attributes: JSON.stringify(attributes),
@@ -275,6 +284,20 @@ export async function createUser(ctx: CoreContext, input: UserFields, options: C
     updatedAt: now,
     erasedAt: null,
   };
+  return { row, errors };
+}
+
+export async function createUser(ctx: CoreContext, input: UserFields, options: CreateOptions = {}): Promise<User> {
+  const lookups = await loadUserLookups(ctx);
+  const { roles } = lookups;
+  const now = Date.now();
+  const { row, errors } = buildNewUser(ctx, input, lookups, now);
+  const id = row.id;
+  const values = valuesOf(row);
+  await checkManager(ctx, values.managerId, id, errors);
+  throwIfErrors(errors);
+  await checkUnique(ctx, values, null, row.userNameLower);
+
   const user = toUser(row, roles);
   const eventId = uuidv7(now);
   const requested = requestedMemberships(options.memberships);
@@ -328,7 +351,8 @@ const MAX_WRITE_ATTEMPTS = 3;
  * lose each other's changes; a patch that changes nothing writes nothing and emits no event.
  */
 export async function updateUser(ctx: CoreContext, id: string, patch: UserFields, options: UpdateOptions = {}): Promise<User> {
-  const [attrs, roles] = await Promise.all([loadAttributeSet(ctx.db, ctx.tenantId), loadRoles(ctx.db, ctx.tenantId)]);
+  const lookups = await loadUserLookups(ctx);
+  const { attrs, roles } = lookups;
   for (let attempt = 1; ; attempt++) {
     const row = await getUserRow(ctx, id);
     if (options.expectedVersion !== undefined && row.version !== options.expectedVersion) {
@@ -344,7 +368,7 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
     }
     const errors: FieldError[] = [];
     checkBuiltIns(values, touched, attrs, errors, false);
-    await checkReferences(ctx, patch, values, touched, roles, errors, valuesOf(row));
+    checkReferences(patch, values, touched, lookups, errors, valuesOf(row));
 
     const current = parseAttributes(row.attributes);
     let attributes = current;
