@@ -20,6 +20,7 @@ import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
 import { identityProvidersRouter } from "./rest/identity-providers";
+import { invitationsRouter } from "./rest/invitations";
 import { rolesRouter } from "./rest/roles";
 import { collectionsRouter } from "./rest/collections";
 import { eventsRouter } from "./rest/events";
@@ -69,6 +70,7 @@ export function createApp() {
   app.route("/", attributesRouter);
   app.route("/", rolesRouter);
   app.route("/", identityProvidersRouter);
+  app.route("/", invitationsRouter);
   app.route("/", collectionsRouter);
   app.route("/", eventsRouter);
   app.route("/scim/v2", scimRouter);

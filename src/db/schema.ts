@@ -109,6 +109,10 @@ export const users = sqliteTable(
     organization: text("organization"),
     division: text("division"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
+    /** `invited` from a bulk invitation until it is accepted; `active` otherwise. */
+    status: text("status", { enum: ["active", "invited"] }).notNull().default("active"),
+    /** While invited: when the pending invitation expires. */
+    invitationExpiresAt: integer("invitation_expires_at"),
     /** JSON object of the tenant's custom attributes, keyed by attribute key. */
     attributes: text("attributes").notNull().default("{}"),
     version: integer("version").notNull().default(1),
@@ -380,4 +384,35 @@ export const rateLimitBlocks = sqliteTable(
     rejections: integer("rejections").notNull(),
   },
   (t) => [index("rate_limit_blocks_until_idx").on(t.blockedUntil)],
+);
+
+/**
+ * Invitations: a user created by a bulk invitation has status `invited` until the invitation is
+ * accepted; `invitation.created` events carry what a mailer needs (this service sends no email).
+ */
+export const invitations = sqliteTable(
+  "invitations",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    id: text("id").notNull(),
+    userId: text("user_id").notNull(),
+    email: text("email").notNull(),
+    status: text("status", { enum: ["pending", "accepted", "revoked"] }).notNull(),
+    sendEmail: integer("send_email", { mode: "boolean" }).notNull(),
+    /** JSON array of organization ids requested with the invitation. */
+    organizationIds: text("organization_ids").notNull().default("[]"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    sentCount: integer("sent_count").notNull().default(1),
+    lastSentAt: integer("last_sent_at").notNull(),
+    acceptedAt: integer("accepted_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    index("invitations_tenant_user_idx").on(t.tenantId, t.userId),
+    index("invitations_tenant_status_idx").on(t.tenantId, t.status, t.id),
+  ],
 );

@@ -20,7 +20,12 @@ export type EventType =
   | "membership.removed"
   | "collection.created"
   | "collection.updated"
-  | "collection.deleted";
+  | "collection.deleted"
+  /** Feed-only: what a mailer needs to send (or re-send) an invitation. */
+  | "invitation.created"
+  | "invitation.resent"
+  | "invitation.accepted"
+  | "invitation.revoked";
 
 export const EVENT_TYPES: readonly EventType[] = [
   "user.created",
@@ -34,6 +39,10 @@ export const EVENT_TYPES: readonly EventType[] = [
   "collection.created",
   "collection.updated",
   "collection.deleted",
+  "invitation.created",
+  "invitation.resent",
+  "invitation.accepted",
+  "invitation.revoked",
 ];
 
 export interface NewEvent {

@@ -69,6 +69,9 @@ export const UserSchema = z
     organization: z.string().nullable(),
     division: z.string().nullable(),
     active: z.boolean(),
+    status: z.enum(["active", "inactive", "invited", "invitation_expired"]).openapi({
+      description: "`invited` until a bulk invitation is accepted (`invitation_expired` once it lapses); `inactive` when deactivated.",
+    }),
     attributes: AttributesSchema,
     version: z.number().int().openapi({ description: "Increments on every change; the ETag is W/\"<version>\"." }),
     createdAt: z.string().openapi({ format: "date-time" }),

@@ -82,6 +82,8 @@ export interface User {
   organization: string | null;
   division: string | null;
   active: boolean;
+  /** `invited` until a bulk invitation is accepted (`invitation_expired` once it lapses), `inactive` when deactivated. */
+  status: UserStatus;
   attributes: Record<string, unknown>;
   version: number;
   createdAt: string;
@@ -95,6 +97,14 @@ export function parseAttributes(json: string): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+export type UserStatus = "active" | "inactive" | "invited" | "invitation_expired";
+
+export function statusOf(row: Pick<UserRow, "active" | "status" | "invitationExpiresAt">, now = Date.now()): UserStatus {
+  if (!row.active) return "inactive";
+  if (row.status !== "invited") return "active";
+  return row.invitationExpiresAt !== null && row.invitationExpiresAt <= now ? "invitation_expired" : "invited";
 }
 
 export function toUser(row: UserRow, roles: RoleDirectory): User {
@@ -123,6 +133,7 @@ export function toUser(row: UserRow, roles: RoleDirectory): User {
     organization: row.organization,
     division: row.division,
     active: row.active,
+    status: statusOf(row),
     attributes: parseAttributes(row.attributes),
     version: row.version,
     createdAt: new Date(row.createdAt).toISOString(),

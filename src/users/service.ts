@@ -278,6 +278,8 @@ export function buildNewUser(ctx: CoreContext, input: UserFields, lookups: UserL
     emailLower: values.email?.toLowerCase() ?? null,
     userNameLower: userNameLowerOf(values),
     active: input.active ?? true,
+    status: "active",
+    invitationExpiresAt: null,
     attributes: JSON.stringify(attributes),
     version: 1,
     createdAt: now,
