@@ -88,3 +88,18 @@ export function requireScope(scope: Scope) {
     await next();
   });
 }
+
+/**
+ * Reference data (attributes, roles, identity providers): readable with `users:read` or `admin`,
+ * changeable with `admin` only.
+ */
+export const adminWritesReadersRead = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method !== "GET") return requireScope("admin")(c, next);
+  if (!hasScope(c, "users:read") && !hasScope(c, "admin")) {
+    throw new ApiError("insufficient_scope", "Reading this needs a token with the 'users:read' or 'admin' scope.", {
+      extra: { requiredScope: "users:read" },
+      headers: { "WWW-Authenticate": 'Bearer realm="api", error="insufficient_scope", scope="users:read"' },
+    });
+  }
+  await next();
+});

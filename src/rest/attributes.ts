@@ -5,10 +5,8 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, sql } from "drizzle-orm";
-import { createMiddleware } from "hono/factory";
-import { hasScope, requireScope } from "../auth/middleware";
+import { adminWritesReadersRead } from "../auth/middleware";
 import { attributeDefinitions, users } from "../db/schema";
-import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
 import {
   ATTRIBUTE_TYPES,
@@ -66,19 +64,12 @@ function view(d: AttributeDefinition) {
   return { key: d.key, label: d.label, type: d.type, required: d.required, builtIn: d.builtIn, enumValues: d.enumValues, description: d.description };
 }
 
-const readAccess = createMiddleware<AppEnv>(async (c, next) => {
-  if (!hasScope(c, "users:read") && !hasScope(c, "admin")) {
-    throw new ApiError("insufficient_scope", "Listing attributes needs a token with the 'users:read' or 'admin' scope.", { extra: { requiredScope: "users:read" } });
-  }
-  await next();
-});
-
 const tags = ["Attributes"];
 const security = [{ bearerAuth: [] }];
 
 export const attributesRouter = createRouter();
 // Hono's "/x/*" also matches "/x", so this one guard covers the collection and its items.
-attributesRouter.use("/v1/available-attributes/*", async (c, next) => (c.req.method === "GET" ? readAccess(c, next) : requireScope("admin")(c, next)));
+attributesRouter.use("/v1/available-attributes/*", adminWritesReadersRead);
 
 attributesRouter.openapi(
   createRoute({

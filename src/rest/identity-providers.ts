@@ -1,11 +1,10 @@
 /** `/v1/identity-providers`: where the tenant's users sign in. Users can be bound to one. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
-import { createMiddleware } from "hono/factory";
-import { hasScope, requireScope } from "../auth/middleware";
+import { adminWritesReadersRead } from "../auth/middleware";
 import { uniqueViolation } from "../db/errors";
 import { identityProviders, users } from "../db/schema";
-import type { AppEnv, Db } from "../env";
+import type { Db } from "../env";
 import { insertEventsForUsers } from "../events/outbox";
 import { ApiError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
@@ -53,19 +52,12 @@ function taken(err: unknown): ApiError | null {
   return new ApiError("conflict", `Another identity provider of this tenant has this ${field}.`, { errors: [{ path: field, message: "is taken" }] });
 }
 
-const readAccess = createMiddleware<AppEnv>(async (c, next) => {
-  if (!hasScope(c, "users:read") && !hasScope(c, "admin")) {
-    throw new ApiError("insufficient_scope", "Reading identity providers needs a token with the 'users:read' or 'admin' scope.", { extra: { requiredScope: "users:read" } });
-  }
-  await next();
-});
-
 const tags = ["Identity providers"];
 const security = [{ bearerAuth: [] }];
 const IdParam = z.object({ id: z.string().max(64) });
 
 export const identityProvidersRouter = createRouter();
-identityProvidersRouter.use("/v1/identity-providers/*", async (c, next) => (c.req.method === "GET" ? readAccess(c, next) : requireScope("admin")(c, next)));
+identityProvidersRouter.use("/v1/identity-providers/*", adminWritesReadersRead);
 
 identityProvidersRouter.openapi(
   createRoute({

@@ -1,11 +1,10 @@
 /** `/v1/roles`: the tenant's roles (id, name, weight, permissions). Users hold at most one. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
-import { createMiddleware } from "hono/factory";
-import { hasScope, requireScope } from "../auth/middleware";
+import { adminWritesReadersRead } from "../auth/middleware";
 import { uniqueViolation } from "../db/errors";
 import { roles, users } from "../db/schema";
-import type { AppEnv, Db } from "../env";
+import type { Db } from "../env";
 import { insertEventsForUsers } from "../events/outbox";
 import { ApiError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
@@ -64,19 +63,12 @@ function nameTaken(err: unknown, value: string): ApiError | null {
   return new ApiError("conflict", `A role named '${value}' already exists.`, { errors: [{ path: "name", message: "is taken" }] });
 }
 
-const readAccess = createMiddleware<AppEnv>(async (c, next) => {
-  if (!hasScope(c, "users:read") && !hasScope(c, "admin")) {
-    throw new ApiError("insufficient_scope", "Reading roles needs a token with the 'users:read' or 'admin' scope.", { extra: { requiredScope: "users:read" } });
-  }
-  await next();
-});
-
 const tags = ["Roles"];
 const security = [{ bearerAuth: [] }];
 const IdParam = z.object({ id: z.string().max(64) });
 
 export const rolesRouter = createRouter();
-rolesRouter.use("/v1/roles/*", async (c, next) => (c.req.method === "GET" ? readAccess(c, next) : requireScope("admin")(c, next)));
+rolesRouter.use("/v1/roles/*", adminWritesReadersRead);
 
 rolesRouter.openapi(
   createRoute({
