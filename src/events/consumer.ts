@@ -54,7 +54,7 @@ async function commitOnce(db: Db, row: EventRow, statements: BatchItem<"sqlite">
 }
 
 /** Later membership requests of the same user that were already applied (bounded: users rarely have many). */
-function laterRequests(db: Db, row: EventRow) {
+function laterRequests(row: EventRow) {
   return and(
     eq(events.tenantId, row.tenantId),
     eq(events.subjectId, row.subjectId!),
@@ -72,7 +72,7 @@ function laterRequests(db: Db, row: EventRow) {
  */
 async function unsupersededRequest(db: Db, row: EventRow, requested: MembershipRequest | undefined) {
   if (!requested) return { requested, laterCount: 0 };
-  const later = await db.select({ data: events.data }).from(events).where(laterRequests(db, row)).limit(MAX_LATER_REQUESTS).all();
+  const later = await db.select({ data: events.data }).from(events).where(laterRequests(row)).limit(MAX_LATER_REQUESTS).all();
   const remaining: MembershipRequest = { ...requested };
   for (const l of later) {
     const newer = (parseData({ data: l.data } as EventRow).memberships ?? {}) as MembershipRequest;
@@ -89,7 +89,7 @@ async function handleUserEvent(db: Db, row: EventRow, now: number): Promise<void
   if (plan.basedOnVersion !== null) statements.push(userUnchanged(db, row.tenantId, row.subjectId!, plan.basedOnVersion));
   // Same bound as the read, so that a user with very many requests cannot abort forever.
   if (data.memberships) {
-    statements.push(abortUnless(db, sql`(SELECT count(*) FROM (SELECT 1 FROM ${events} WHERE ${laterRequests(db, row)} LIMIT ${MAX_LATER_REQUESTS})) = ${laterCount}`));
+    statements.push(abortUnless(db, sql`(SELECT count(*) FROM (SELECT 1 FROM ${events} WHERE ${laterRequests(row)} LIMIT ${MAX_LATER_REQUESTS})) = ${laterCount}`));
   }
   statements.push(...plan.statements);
   statements.push(markFinished(db, { tenantId: row.tenantId, userId: row.subjectId!, eventId: row.id, now, errors: plan.errors }));

@@ -20,7 +20,7 @@ export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldE
   return errors;
 }
 
-export const validationHook: Hook<any, AppEnv, any, any> = (result, c) => {
+export const validationHook: Hook<any, AppEnv, any, any> = (result) => {
   if (result.success) return;
   const errors = issuesToFieldErrors(result.error.issues);
   const inQuery = result.target === "query" || result.target === "param" || result.target === "header";
