@@ -321,22 +321,26 @@ export async function removeMembers(ctx: CoreContext, kind: CollectionKind, id: 
 }
 
 /** A user's current memberships, grouped by kind (at most 1,000; users rarely have more). */
-export async function userMemberships(ctx: CoreContext, userId: string) {
-  const rows = await ctx.db
+/** The user's current memberships, as GET /v1/users/{id} shows them (query and mapping apart, for batching). */
+export function userMembershipsQuery(ctx: CoreContext, userId: string) {
+  return ctx.db
     .select({ id: collections.id, kind: collections.kind, name: collections.name, source: memberships.source, startedAt: memberships.startedAt })
     .from(memberships)
     .innerJoin(collections, and(eq(collections.tenantId, memberships.tenantId), eq(collections.id, memberships.collectionId)))
     .where(and(eq(memberships.tenantId, ctx.tenantId), eq(memberships.userId, userId), isNull(memberships.endedAt)))
     .orderBy(asc(collections.kind), asc(collections.name))
-    .limit(1000)
-    .all();
-  const out: Record<"groups" | "campaigns" | "accessGroups" | "organizations", Array<{ id: string; name: string; source: "manual" | "rule"; since: string }>> = {
-    groups: [],
-    campaigns: [],
-    accessGroups: [],
-    organizations: [],
-  };
+    .limit(1000);
+}
+
+export type UserMemberships = Record<"groups" | "campaigns" | "accessGroups" | "organizations", Array<{ id: string; name: string; source: "manual" | "rule"; since: string }>>;
+
+export function toUserMemberships(rows: Awaited<ReturnType<ReturnType<typeof userMembershipsQuery>["all"]>>): UserMemberships {
+  const out: UserMemberships = { groups: [], campaigns: [], accessGroups: [], organizations: [] };
   for (const r of rows) out[KIND_INFO[r.kind].responseKey].push({ id: r.id, name: r.name, source: r.source, since: new Date(r.startedAt).toISOString() });
   return out;
+}
+
+export async function userMemberships(ctx: CoreContext, userId: string): Promise<UserMemberships> {
+  return toUserMemberships(await userMembershipsQuery(ctx, userId).all());
 }
 

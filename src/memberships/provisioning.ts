@@ -39,12 +39,11 @@ export function markFinished(db: Db, p: { tenantId: string; userId: string; even
     .where(and(eq(userProvisioning.tenantId, p.tenantId), eq(userProvisioning.userId, p.userId), eq(userProvisioning.eventId, p.eventId)));
 }
 
-export async function getProvisioning(ctx: CoreContext, userId: string): Promise<Provisioning | null> {
-  const row = await ctx.db
-    .select()
-    .from(userProvisioning)
-    .where(and(eq(userProvisioning.tenantId, ctx.tenantId), eq(userProvisioning.userId, userId)))
-    .get();
+export function provisioningQuery(ctx: CoreContext, userId: string) {
+  return ctx.db.select().from(userProvisioning).where(and(eq(userProvisioning.tenantId, ctx.tenantId), eq(userProvisioning.userId, userId)));
+}
+
+export function toProvisioning(row: typeof userProvisioning.$inferSelect | undefined): Provisioning | null {
   if (!row) return null;
   return {
     status: row.status,
@@ -53,4 +52,8 @@ export async function getProvisioning(ctx: CoreContext, userId: string): Promise
     completedAt: row.completedAt === null ? null : new Date(row.completedAt).toISOString(),
     errors: row.errors ? (JSON.parse(row.errors) as ProvisioningItemError[]) : [],
   };
+}
+
+export async function getProvisioning(ctx: CoreContext, userId: string): Promise<Provisioning | null> {
+  return toProvisioning(await provisioningQuery(ctx, userId).get());
 }

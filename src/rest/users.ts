@@ -11,14 +11,14 @@ import { etagOf, type User } from "../users/model";
 import { loadAttributeSet } from "../users/attributes";
 import { listUsers, SORT_FIELDS } from "../users/queries";
 import { compileRestFilter, parseSort } from "./user-filter";
-import { createUser, deactivateUser, eraseUser, getUser, getUserRow, MAX_FIELD_LENGTH, updateUser, type CoreContext } from "../users/service";
+import { createUser, deactivateUser, eraseUser, readUserWith, getUserRow, MAX_FIELD_LENGTH, updateUser, type CoreContext } from "../users/service";
 import { hasScope } from "../auth/middleware";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
 import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayResponse } from "./idempotency";
 import { dispatchAfterResponse, type OutboxRef } from "../events/dispatch";
 import { KINDS, MAX_IDS_PER_KIND, type MembershipRequest } from "../memberships/kinds";
-import { getProvisioning, type Provisioning } from "../memberships/provisioning";
-import { userMemberships } from "../memberships/collections";
+import { getProvisioning, provisioningQuery, toProvisioning, type Provisioning } from "../memberships/provisioning";
+import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../memberships/collections";
 
 const str = (field: keyof typeof MAX_FIELD_LENGTH) => z.string().max(MAX_FIELD_LENGTH[field]);
 const requiredStr = (field: keyof typeof MAX_FIELD_LENGTH, example: string) =>
@@ -224,7 +224,7 @@ function splitMemberships<T extends Record<string, unknown>>(input: T): { fields
 
 const PENDING: Pick<Provisioning, "status"> = { status: "pending" };
 
-function userResponse<S extends 200 | 201 = 200>(c: Context<AppEnv>, user: User & { provisioning?: Pick<Provisioning, "status"> | null; memberships?: Awaited<ReturnType<typeof userMemberships>> }, status?: S) {
+function userResponse<S extends 200 | 201 = 200>(c: Context<AppEnv>, user: User & { provisioning?: Pick<Provisioning, "status"> | null; memberships?: UserMemberships }, status?: S) {
   c.header("ETag", etagOf(user.version));
   return c.json(user, (status ?? 200) as S);
 }
@@ -380,13 +380,14 @@ usersRouter.openapi(
   }),
   async (c) => {
     const ctx = coreContext(c);
-    const user = await getUser(ctx, c.req.valid("param").id);
+    const id = c.req.valid("param").id;
+    // One D1 round trip for everything this response shows.
+    const [user, provisioningRows, membershipRows] = await readUserWith(ctx, id, [provisioningQuery(ctx, id), userMembershipsQuery(ctx, id)]);
     const condition = parseETagList(c.req.header("If-None-Match"));
     if (condition && matches(condition, user.version)) {
       return c.body(null, 304, { ETag: etagOf(user.version) });
     }
-    const [provisioning, memberships] = await Promise.all([getProvisioning(ctx, user.id), userMemberships(ctx, user.id)]);
-    return userResponse(c, { ...user, provisioning, memberships }, 200);
+    return userResponse(c, { ...user, provisioning: toProvisioning(provisioningRows[0]), memberships: toUserMemberships(membershipRows) }, 200);
   },
 );
 

@@ -46,9 +46,12 @@ export class RoleDirectory {
   }
 }
 
+export function rolesQuery(db: Db, tenantId: string) {
+  return db.select({ id: roles.id, name: roles.name }).from(roles).where(eq(roles.tenantId, tenantId)).orderBy(asc(roles.name));
+}
+
 export async function loadRoles(db: Db, tenantId: string): Promise<RoleDirectory> {
-  const rows = await db.select({ id: roles.id, name: roles.name }).from(roles).where(eq(roles.tenantId, tenantId)).orderBy(asc(roles.name)).all();
-  return new RoleDirectory(rows);
+  return new RoleDirectory(await rolesQuery(db, tenantId).all());
 }
 
 export interface IdentityProviderRef {

@@ -16,7 +16,7 @@ import type { OutboxRef } from "../events/dispatch";
 import type { MembershipRequest } from "../memberships/kinds";
 import { markPending } from "../memberships/provisioning";
 import { type AttributeSet, isEmail, loadAttributeSet, throwIfErrors } from "./attributes";
-import { checkIdentityProvider, loadIdentityProviders, loadRoles, type IdentityProviderRef, type RoleDirectory } from "./references";
+import { checkIdentityProvider, loadIdentityProviders, loadRoles, RoleDirectory, rolesQuery, type IdentityProviderRef, type RoleRef } from "./references";
 import { SETTABLE_FIELDS, parseAttributes, toUser, type SettableField, type User, type UserFields, type UserRow } from "./model";
 
 export interface CoreContext {
@@ -499,6 +499,28 @@ export async function eraseUser(ctx: CoreContext, id: string, options: UpdateOpt
   ]);
   committed(ctx, eventId);
   return { id, erasedAt: new Date(now).toISOString() };
+}
+
+/**
+ * Reads a live user (404 / 410 as getUserRow) together with extra queries in one D1 batch, i.e. one
+ * round trip: the role names it needs and whatever the caller shows next to the user.
+ */
+export async function readUserWith<const Q extends BatchItem<"sqlite">[]>(
+  ctx: CoreContext,
+  id: string,
+  extra: Q,
+): Promise<[User, ...{ [K in keyof Q]: Awaited<Q[K]> }]> {
+  const [rows, roleRows, ...rest] = await ctx.db.batch([
+    ctx.db.select().from(users).where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id))),
+    rolesQuery(ctx.db, ctx.tenantId),
+    ...extra,
+  ] as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  const row = (rows as UserRow[])[0];
+  if (!row) throw new ApiError("not_found", `No user with id '${id}' exists in this tenant.`);
+  if (row.erasedAt !== null) {
+    throw new ApiError("user_erased", `User '${id}' was erased on ${new Date(row.erasedAt).toISOString()}; only its id remains.`);
+  }
+  return [toUser(row, new RoleDirectory(roleRows as RoleRef[])), ...rest] as [User, ...{ [K in keyof Q]: Awaited<Q[K]> }];
 }
 
 export async function getUser(ctx: CoreContext, id: string): Promise<User> {
