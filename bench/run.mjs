@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick | --smoke] [--connections N] [--duration S]`
+//
+// Builds the production bundle, serves it from workerd through Miniflare's API (local D1 and
+// whatever Durable Objects / Queues wrangler.toml declares), seeds a big and a small tenant
+// through D1 batches, then loads each scenario with autocannon on 127.0.0.1 and reports it as a
+// ratio to a bare Hono Worker served the same way (the ceiling). See bench/README.md.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { runLoad } from "./lib/load.mjs";
+import { fmt, gitInfo, machineInfo, toMarkdown, toSvg } from "./lib/report.mjs";
+import { SCENARIOS, probePending } from "./lib/scenarios.mjs";
+import { applyMigrations, createTenant, seedUsers } from "./lib/seed.mjs";
+import { buildBundle, compatibilityDateOf, httpRequest, reconfigureWorker, root, startWorker } from "./lib/workers.mjs";
+
+const MODES = {
+  full: { bigUsers: 1_000_000, smallUsers: 10_000, deepIndex: 900_000, durationSec: 10, warmupSec: 2, coldRepeats: 5, profileRepeats: 50, budgetMin: 60 },
+  quick: { bigUsers: 100_000, smallUsers: 2_000, deepIndex: 90_000, durationSec: 5, warmupSec: 1, coldRepeats: 3, profileRepeats: 30, budgetMin: 20 },
+  // For `npm test`: proves every piece still works, in well under a minute. Numbers are meaningless.
+  smoke: { bigUsers: 600, smallUsers: 60, deepIndex: 500, durationSec: 1, warmupSec: 0.3, coldRepeats: 1, profileRepeats: 3, budgetMin: 2 },
+};
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    smoke: { type: "boolean", default: false },
+    connections: { type: "string" },
+    duration: { type: "string" },
+    out: { type: "string" },
+  },
+  strict: true,
+});
+const mode = args.smoke ? "smoke" : args.quick ? "quick" : "full";
+const cfg = { ...MODES[mode] };
+cfg.connections = Number(args.connections ?? 10);
+if (args.duration) cfg.durationSec = Number(args.duration);
+if (!(cfg.connections >= 1 && cfg.connections <= 256)) throw new Error("--connections must be 1-256");
+if (!(cfg.durationSec > 0 && cfg.durationSec <= 120)) throw new Error("--duration must be 0-120 seconds");
+
+const argv = process.argv.slice(2).join(" ");
+const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench${argv ? ` -- ${argv}` : ""}` : `node bench/run.mjs${argv ? ` ${argv}` : ""}`;
+const outDir = path.resolve(root, args.out ?? (mode === "smoke" ? "bench/.tmp/results" : "bench/results"));
+const tmp = path.join(root, "bench", ".tmp");
+const deadline = Date.now() + cfg.budgetMin * 60_000;
+const log = (msg) => console.log(`[bench ${((performance.now() / 1000) | 0).toString().padStart(4)}s] ${msg}`);
+
+// Everything we start is ours to stop, on every exit path.
+const started = [];
+async function disposeAll() {
+  while (started.length) await started.pop().mf.dispose().catch(() => {});
+}
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => disposeAll().finally(() => process.exit(130)));
+const watchdog = setTimeout(() => {
+  console.error(`bench: over its ${cfg.budgetMin}-minute budget, stopping`);
+  disposeAll().finally(() => process.exit(1));
+}, cfg.budgetMin * 60_000 + 60_000);
+watchdog.unref();
+
+const BASE_DOMAIN = "bench.test";
+const ADMIN_TOKEN = `bench-${randomBytes(18).toString("base64url")}`;
+// Scenario 1 runs with both limiter checks on and limits far above what the machine can send.
+const LIMITS_ON = { RATE_LIMIT_ENABLED: "true", RATE_LIMIT_IP_PER_SECOND: "1000000", RATE_LIMIT_TENANT_PER_SECOND: "1000000" };
+
+async function main() {
+  const startedAt = new Date().toISOString();
+  log(`mode ${mode}: ${fmt(cfg.bigUsers)} users, ${cfg.connections} connections, ${cfg.durationSec}s per scenario`);
+
+  // 1. Production bundles: the app and the ceiling, same wrangler, same compatibility date.
+  const buildDir = path.join(tmp, "build");
+  rmSync(buildDir, { recursive: true, force: true });
+  const app = buildBundle({ config: "wrangler.toml", outdir: path.join(buildDir, "app") });
+  const ceilingBuild = buildBundle({ config: "bench/ceiling/wrangler.toml", outdir: path.join(buildDir, "ceiling"), compatibilityDate: compatibilityDateOf("wrangler.toml") });
+  log(`bundles: app ${(app.gzipBytes / 1024).toFixed(1)} KiB gzip, ceiling ${(ceilingBuild.gzipBytes / 1024).toFixed(1)} KiB gzip`);
+
+  // 2. Both Workers in their own workerd processes; fresh local state for the app.
+  const stateDir = path.join(tmp, `state-${mode}`);
+  rmSync(stateDir, { recursive: true, force: true });
+  mkdirSync(stateDir, { recursive: true });
+  const ceiling = await startWorker({ name: "ceiling", config: "bench/ceiling/wrangler.toml", scriptPath: ceilingBuild.entry, bindings: {}, persistDir: path.join(tmp, `state-${mode}-ceiling`) });
+  started.push(ceiling);
+  const appBindings = { BASE_DOMAIN, PLATFORM_ADMIN_TOKEN: ADMIN_TOKEN, ...LIMITS_ON };
+  const appWorker = await startWorker({ name: "app", config: "wrangler.toml", scriptPath: app.entry, bindings: appBindings, persistDir: stateDir });
+  started.push(appWorker);
+  log(`workerd pids: app ${appWorker.pid}, ceiling ${ceiling.pid}`);
+
+  // 3. Schema, tenants (real platform API), users (D1 batches), all before any timing.
+  let db = await appWorker.mf.getD1Database("DB");
+  await applyMigrations(db);
+  const runId = randomBytes(4).toString("hex");
+  const bigT = await createTenant(appWorker, { baseDomain: BASE_DOMAIN, adminToken: ADMIN_TOKEN, slug: "big", name: "Big Tenant" });
+  const smallT = await createTenant(appWorker, { baseDomain: BASE_DOMAIN, adminToken: ADMIN_TOKEN, slug: "small", name: "Small Tenant" });
+  const seeding = [];
+  const small = await seedUsers(db, smallT, cfg.smallUsers, { method: "bound", sampleSize: Math.min(500, cfg.smallUsers), deadline });
+  seeding.push({ tenant: "small", count: small.count, method: small.method, ms: small.ms, rowsPerSecond: small.rowsPerSecond, batches: small.batches });
+  log(`seeded small tenant: ${fmt(cfg.smallUsers)} users (bound parameters) in ${(small.ms / 1000).toFixed(1)}s`);
+  const big = await seedUsers(db, bigT, cfg.bigUsers, {
+    method: "literal",
+    sampleSize: Math.min(2000, cfg.bigUsers),
+    keepIndexes: [cfg.deepIndex, cfg.deepIndex + 1],
+    deadline,
+    onProgress: (i, ms) => log(`  big tenant: ${fmt(i)} users, ${(ms / 1000).toFixed(1)}s`),
+  });
+  seeding.push({ tenant: "big", count: big.count, method: big.method, ms: big.ms, rowsPerSecond: big.rowsPerSecond, batches: big.batches });
+  log(`seeded big tenant: ${fmt(cfg.bigUsers)} users (literal values) in ${(big.ms / 1000).toFixed(1)}s`);
+
+  const ctx = {
+    app: appWorker,
+    runId,
+    connections: cfg.connections,
+    durationSec: cfg.durationSec,
+    warmupSec: cfg.warmupSec,
+    big: { ...bigT, size: cfg.bigUsers, sample: big.sample, deep: big.kept.get(cfg.deepIndex), afterDeep: big.kept.get(cfg.deepIndex + 1) },
+    small: { ...smallT, size: cfg.smallUsers, sample: small.sample },
+    tokenHash: createHash("sha256").update(bigT.token).digest("hex"),
+    fmt,
+    sizeLabel: (t) => fmt(t.size),
+  };
+
+  // 4. Ceiling before and after the scenarios: drift between them shows a noisy machine.
+  const ceilingLoad = () => runLoad(ceiling, { host: "ceiling.local", request: () => ({ path: "/" }), connections: cfg.connections, durationSec: cfg.durationSec, warmupSec: cfg.warmupSec });
+  const ceilingRuns = [await ceilingLoad()];
+  log(`ceiling: ${fmt(ceilingRuns[0].requestsPerSec)} req/s, p50 ${ceilingRuns[0].p50Ms} ms`);
+
+  // 5. Scenarios, grouped by the Worker configuration they need.
+  const rows = [];
+  const pending = [];
+  for (const phase of ["limits-on", "limits-off"]) {
+    if (phase === "limits-off") {
+      await reconfigureWorker(appWorker, { RATE_LIMIT_ENABLED: "false" });
+      db = await appWorker.mf.getD1Database("DB"); // stubs do not survive a restart
+    }
+    for (const s of SCENARIOS) {
+      if (s.run === null) {
+        if (phase === "limits-on") pending.push({ id: s.id, title: s.title, note: s.pending, probe: await probePending(ctx, s) });
+        continue;
+      }
+      if (s.phase !== phase) continue;
+      if (Date.now() > deadline) throw new Error(`over the ${cfg.budgetMin}-minute budget before scenario ${s.id}`);
+      for (const row of await s.run(ctx)) {
+        rows.push({ id: s.id, ...row });
+        log(`${row.key.padEnd(13)} ${fmt(row.result.requestsPerSec).padStart(9)} req/s  p50 ${row.result.p50Ms} ms  p99 ${row.result.p99Ms} ms  non-2xx ${row.result.non2xx}`);
+      }
+    }
+  }
+  ceilingRuns.push(await ceilingLoad());
+  const ceilingRps = ceilingRuns.reduce((a, r) => a + r.requestsPerSec, 0) / ceilingRuns.length;
+  const ceilingP50 = ceilingRuns.reduce((a, r) => a + r.p50Ms, 0) / ceilingRuns.length;
+  log(`ceiling again: ${fmt(ceilingRuns[1].requestsPerSec)} req/s (mean ${fmt(ceilingRps)})`);
+  const scenarios = rows.map((r) => ({ ...r, ratio: r.result.requestsPerSec / ceilingRps }));
+
+  // 6. Profile: query plans and SQLite time of each request's queries, through the D1 binding.
+  const profile = [];
+  for (const row of rows) {
+    const queries = [];
+    for (const q of row.queries) {
+      const tenant = row.key === "1-small" ? ctx.small : ctx.big;
+      const params = q.args(ctx, tenant);
+      const plan = (await db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).bind(...params).all()).results.map((p) => p.detail);
+      let total = 0;
+      for (let i = 0; i < cfg.profileRepeats; i++) total += (await db.prepare(q.sql).bind(...params).all()).meta.duration;
+      queries.push({ label: q.label, sql: q.sql, plan, d1Ms: total / cfg.profileRepeats });
+    }
+    const d1Ms = queries.reduce((a, q) => a + q.d1Ms, 0);
+    profile.push({ key: row.key, p50Ms: row.result.p50Ms, ceilingP50Ms: ceilingP50, d1Ms, restMs: row.result.p50Ms - ceilingP50 - d1Ms, queries });
+  }
+
+  // 7. Cold start: fresh workerd processes, app vs ceiling, launch to first answered request.
+  const cold = { app: [], ceiling: [] };
+  for (let i = 0; i < cfg.coldRepeats; i++) {
+    for (const [kind, opts] of [
+      ["ceiling", { name: "ceiling", config: "bench/ceiling/wrangler.toml", scriptPath: ceilingBuild.entry, bindings: {} }],
+      ["app", { name: "app", config: "wrangler.toml", scriptPath: app.entry, bindings: appBindings }],
+    ]) {
+      const dir = path.join(tmp, `cold-${kind}-${i}`);
+      const w = await startWorker({ ...opts, persistDir: dir });
+      cold[kind].push({ readyMs: w.readyMs, startupMs: w.startupMs, firstRequestMs: w.startupMs - w.readyMs, status: w.firstStatus });
+      await w.mf.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const coldSummary = (xs) => ({ runs: xs, medianStartupMs: median(xs.map((x) => x.startupMs)), medianFirstRequestMs: median(xs.map((x) => x.firstRequestMs)) });
+  const coldStart = { repeats: cfg.coldRepeats, app: coldSummary(cold.app), ceiling: coldSummary(cold.ceiling) };
+  coldStart.workerStartupMs = coldStart.app.medianStartupMs - coldStart.ceiling.medianStartupMs;
+
+  // 8. Targets.
+  const byKey = Object.fromEntries(scenarios.map((s) => [s.key, s]));
+  const atScale = cfg.bigUsers >= 1_000_000;
+  const scaleNote = atScale ? "" : ` (at ${fmt(cfg.bigUsers)} users; the target is stated for 1,000,000)`;
+  const targets = [];
+  if (byKey["1"]) targets.push({ name: "Scenario 1 >= 0.5 of the ceiling", value: `${byKey["1"].ratio.toFixed(2)}`, met: byKey["1"].ratio >= 0.5 });
+  for (const k of ["3-email", "3-externalId"]) {
+    if (byKey[k] && byKey["1"]) {
+      const f = byKey[k].result.p50Ms / byKey["1"].result.p50Ms;
+      targets.push({ name: `Scenario ${k} p50 <= 1.3x scenario 1 p50`, value: `${f.toFixed(2)}x${scaleNote}`, met: f <= 1.3 });
+    }
+  }
+  targets.push({ name: "Scenario 6 (SCIM) p50 <= 1.3x scenario 1 p50", value: "not yet available", met: null });
+  if (byKey["4-deep"] && byKey["4-first"]) {
+    const f = byKey["4-deep"].result.p50Ms / byKey["4-first"].result.p50Ms;
+    targets.push({ name: "Scenario 4 deep page p50 <= 1.5x first page", value: `${f.toFixed(2)}x${scaleNote}`, met: f <= 1.5 });
+  }
+  targets.push({ name: "Bundle < 1 MiB gzip", value: `${(app.gzipBytes / 1024).toFixed(1)} KiB`, met: app.gzipBytes < 1024 * 1024 });
+
+  const result = {
+    mode,
+    command,
+    startedAt,
+    git: gitInfo(),
+    machine: machineInfo(),
+    config: { connections: cfg.connections, durationSec: cfg.durationSec, warmupSec: cfg.warmupSec, bigUsers: cfg.bigUsers, smallUsers: cfg.smallUsers, deepIndex: cfg.deepIndex, baseDomain: BASE_DOMAIN, appBindings: { ...appBindings, PLATFORM_ADMIN_TOKEN: "(random per run)" } },
+    build: { app: { rawBytes: app.rawBytes, gzipBytes: app.gzipBytes, buildMs: app.buildMs }, ceiling: { rawBytes: ceilingBuild.rawBytes, gzipBytes: ceilingBuild.gzipBytes } },
+    seeding,
+    ceiling: { requestsPerSec: ceilingRps, p50Ms: ceilingP50, runs: ceilingRuns },
+    scenarios: scenarios.map(({ queries: _q, ...s }) => s),
+    pending,
+    profile,
+    coldStart,
+    targets,
+  };
+
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, `${mode}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(path.join(outDir, `${mode}.md`), `${toMarkdown(result)}\n`);
+  writeFileSync(path.join(outDir, `${mode}-ratios.svg`), `${toSvg(result)}\n`);
+  console.log(`\n${toMarkdown(result)}`);
+  log(`results written to ${path.relative(root, outDir)}/${mode}.{md,json} and ${mode}-ratios.svg`);
+
+  // A smoke run is a test: every scenario must have answered, and only with 2xx.
+  const failures = scenarios.filter((s) => s.result.totalRequests === 0 || s.result.non2xx > 0 || s.result.errors > 0);
+  return failures.map((s) => `${s.key}: ${s.result.totalRequests} requests, ${s.result.non2xx} non-2xx, ${s.result.errors} errors ${JSON.stringify(s.result.statusCodes)}`);
+}
+
+let failures = [];
+try {
+  failures = await main();
+} catch (err) {
+  console.error(err);
+  failures = [String(err?.message ?? err)];
+} finally {
+  await disposeAll();
+  rmSync(path.join(tmp, `state-${mode}-ceiling`), { recursive: true, force: true });
+  if (mode === "smoke") rmSync(path.join(tmp, `state-${mode}`), { recursive: true, force: true });
+}
+if (failures.length) {
+  console.error(`bench: FAILED\n  ${failures.join("\n  ")}`);
+  process.exit(1);
+}
+process.exit(0);
