@@ -9,17 +9,18 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { runLoad } from "./lib/load.mjs";
+import { freePort, inspectorTarget, startProfile, summariseProfile } from "./lib/cpuprofile.mjs";
+import { runSingle } from "./lib/load.mjs";
 import { fmt, gitInfo, machineInfo, toMarkdown, toSvg } from "./lib/report.mjs";
 import { SCENARIOS, probePending } from "./lib/scenarios.mjs";
 import { applyMigrations, createTenant, seedUsers } from "./lib/seed.mjs";
 import { buildBundle, compatibilityDateOf, httpRequest, reconfigureWorker, root, startWorker } from "./lib/workers.mjs";
 
 const MODES = {
-  full: { bigUsers: 1_000_000, smallUsers: 10_000, deepIndex: 900_000, durationSec: 10, warmupSec: 2, coldRepeats: 5, profileRepeats: 50, budgetMin: 60 },
-  quick: { bigUsers: 100_000, smallUsers: 2_000, deepIndex: 90_000, durationSec: 5, warmupSec: 1, coldRepeats: 3, profileRepeats: 30, budgetMin: 20 },
+  full: { bigUsers: 1_000_000, smallUsers: 2_000, deepIndex: 900_000, durationSec: 10, slices: 10, warmupSec: 1, coldRepeats: 5, profileRepeats: 50, cpuProfileSec: 5, budgetMin: 60 },
+  quick: { bigUsers: 100_000, smallUsers: 2_000, deepIndex: 90_000, durationSec: 6, slices: 6, warmupSec: 1, coldRepeats: 3, profileRepeats: 30, cpuProfileSec: 4, budgetMin: 20 },
   // For `npm test`: proves every piece still works, in well under a minute. Numbers are meaningless.
-  smoke: { bigUsers: 600, smallUsers: 60, deepIndex: 500, durationSec: 1, warmupSec: 0.3, coldRepeats: 1, profileRepeats: 3, budgetMin: 2 },
+  smoke: { bigUsers: 600, smallUsers: 60, deepIndex: 500, durationSec: 1, slices: 1, warmupSec: 0, coldRepeats: 1, profileRepeats: 3, cpuProfileSec: 1, budgetMin: 2 },
 };
 
 const { values: args } = parseArgs({
@@ -35,7 +36,10 @@ const { values: args } = parseArgs({
 const mode = args.smoke ? "smoke" : args.quick ? "quick" : "full";
 const cfg = { ...MODES[mode] };
 cfg.connections = Number(args.connections ?? 10);
-if (args.duration) cfg.durationSec = Number(args.duration);
+if (args.duration) {
+  cfg.durationSec = Math.round(Number(args.duration));
+  cfg.slices = Math.max(1, Math.min(cfg.durationSec, cfg.slices));
+}
 if (!(cfg.connections >= 1 && cfg.connections <= 256)) throw new Error("--connections must be 1-256");
 if (!(cfg.durationSec > 0 && cfg.durationSec <= 120)) throw new Error("--duration must be 0-120 seconds");
 
@@ -114,16 +118,14 @@ async function main() {
     big: { ...bigT, size: cfg.bigUsers, sample: big.sample, deep: big.kept.get(cfg.deepIndex), afterDeep: big.kept.get(cfg.deepIndex + 1) },
     small: { ...smallT, size: cfg.smallUsers, sample: small.sample },
     tokenHash: createHash("sha256").update(bigT.token).digest("hex"),
+    slices: cfg.slices,
+    // Every scenario's timed slices alternate with slices of the ceiling (see lib/load.mjs).
+    ceilingSpec: { worker: ceiling, host: "ceiling.local", request: () => ({ path: "/" }) },
     fmt,
     sizeLabel: (t) => fmt(t.size),
   };
 
-  // 4. Ceiling before and after the scenarios: drift between them shows a noisy machine.
-  const ceilingLoad = () => runLoad(ceiling, { host: "ceiling.local", request: () => ({ path: "/" }), connections: cfg.connections, durationSec: cfg.durationSec, warmupSec: cfg.warmupSec });
-  const ceilingRuns = [await ceilingLoad()];
-  log(`ceiling: ${fmt(ceilingRuns[0].requestsPerSec)} req/s, p50 ${ceilingRuns[0].p50Ms} ms`);
-
-  // 5. Scenarios, grouped by the Worker configuration they need.
+  // 4. Scenarios, grouped by the Worker configuration they need.
   const rows = [];
   const pending = [];
   for (const phase of ["limits-on", "limits-off"]) {
@@ -140,15 +142,15 @@ async function main() {
       if (Date.now() > deadline) throw new Error(`over the ${cfg.budgetMin}-minute budget before scenario ${s.id}`);
       for (const row of await s.run(ctx)) {
         rows.push({ id: s.id, ...row });
-        log(`${row.key.padEnd(13)} ${fmt(row.result.requestsPerSec).padStart(9)} req/s  p50 ${row.result.p50Ms} ms  p99 ${row.result.p99Ms} ms  non-2xx ${row.result.non2xx}`);
+        log(`${row.key.padEnd(13)} ${fmt(row.result.requestsPerSec).padStart(9)} req/s (ceiling ${fmt(row.ceiling.requestsPerSec)}, ratio ${row.ratio.toFixed(2)})  p50 ${row.result.p50Ms} ms  p99 ${row.result.p99Ms} ms  non-2xx ${row.result.non2xx}`);
       }
     }
   }
-  ceilingRuns.push(await ceilingLoad());
-  const ceilingRps = ceilingRuns.reduce((a, r) => a + r.requestsPerSec, 0) / ceilingRuns.length;
-  const ceilingP50 = ceilingRuns.reduce((a, r) => a + r.p50Ms, 0) / ceilingRuns.length;
-  log(`ceiling again: ${fmt(ceilingRuns[1].requestsPerSec)} req/s (mean ${fmt(ceilingRps)})`);
-  const scenarios = rows.map((r) => ({ ...r, ratio: r.result.requestsPerSec / ceilingRps }));
+  const scenarios = rows;
+  const ceilingRuns = rows.map((r) => r.ceiling);
+  const mean = (xs) => xs.reduce((a, x) => a + x, 0) / xs.length;
+  const ceilingRps = mean(ceilingRuns.map((r) => r.requestsPerSec));
+  const ceilingP50 = mean(ceilingRuns.map((r) => r.p50Ms));
 
   // 6. Profile: query plans and SQLite time of each request's queries, through the D1 binding.
   const profile = [];
@@ -163,7 +165,7 @@ async function main() {
       queries.push({ label: q.label, sql: q.sql, plan, d1Ms: total / cfg.profileRepeats });
     }
     const d1Ms = queries.reduce((a, q) => a + q.d1Ms, 0);
-    profile.push({ key: row.key, p50Ms: row.result.p50Ms, ceilingP50Ms: ceilingP50, d1Ms, restMs: row.result.p50Ms - ceilingP50 - d1Ms, queries });
+    profile.push({ key: row.key, p50Ms: row.result.p50Ms, ceilingP50Ms: row.ceiling.p50Ms, d1Ms, restMs: row.result.p50Ms - row.ceiling.p50Ms - d1Ms, queries });
   }
 
   // 7. Cold start: fresh workerd processes, app vs ceiling, launch to first answered request.
@@ -185,7 +187,34 @@ async function main() {
   const coldStart = { repeats: cfg.coldRepeats, app: coldSummary(cold.app), ceiling: coldSummary(cold.ceiling) };
   coldStart.workerStartupMs = coldStart.app.medianStartupMs - coldStart.ceiling.medianStartupMs;
 
-  // 8. Targets.
+  // 8. CPU profile of the Worker's isolate under the main read, list and write loads, on a fresh
+  //    instance with the inspector on (a profiler slows the isolate, so never during timed runs).
+  let cpuProfiles = [];
+  if (cfg.cpuProfileSec > 0) {
+    await appWorker.mf.dispose();
+    started.splice(started.indexOf(appWorker), 1);
+    const inspectorPort = await freePort();
+    const profiled = await startWorker({ name: "app", config: "wrangler.toml", scriptPath: app.entry, bindings: appBindings, persistDir: stateDir, inspectorPort });
+    started.push(profiled);
+    const wsUrl = await inspectorTarget(inspectorPort, "app");
+    const t = ctx.big;
+    const loads = [
+      ["1", "GET /v1/users/{id}", (i) => ({ path: `/v1/users/${t.sample[i % t.sample.length].id}` })],
+      ["4-first", "GET /v1/users?limit=100", () => ({ path: "/v1/users?limit=100" })],
+      ["5-post", "POST /v1/users", (i) => ({ method: "POST", path: "/v1/users", body: { firstName: "Prof", lastName: `User ${i}`, email: `prof.${runId}.${i}@big.example.com`, externalId: `PROF-${runId}-${i}` } })],
+    ];
+    for (const [key, label, request] of loads) {
+      const spec = { worker: profiled, host: t.host, token: t.token, request };
+      if (cfg.warmupSec > 0) await runSingle(spec, { connections: cfg.connections, durationSec: cfg.warmupSec }); // JIT warm-up
+      const stop = await startProfile(wsUrl);
+      const load = await runSingle(spec, { connections: cfg.connections, durationSec: cfg.cpuProfileSec });
+      const summary = summariseProfile(await stop(), app.entry);
+      cpuProfiles.push({ key, label, requests: load.totalRequests, requestsPerSec: load.requestsPerSec, ...summary });
+      log(`cpu profile ${key}: ${summary.byGroup.slice(0, 4).map((g) => `${g.name} ${g.percent}%`).join(", ")}`);
+    }
+  }
+
+  // 9. Targets.
   const byKey = Object.fromEntries(scenarios.map((s) => [s.key, s]));
   const atScale = cfg.bigUsers >= 1_000_000;
   const scaleNote = atScale ? "" : ` (at ${fmt(cfg.bigUsers)} users; the target is stated for 1,000,000)`;
@@ -210,14 +239,15 @@ async function main() {
     startedAt,
     git: gitInfo(),
     machine: machineInfo(),
-    config: { connections: cfg.connections, durationSec: cfg.durationSec, warmupSec: cfg.warmupSec, bigUsers: cfg.bigUsers, smallUsers: cfg.smallUsers, deepIndex: cfg.deepIndex, baseDomain: BASE_DOMAIN, appBindings: { ...appBindings, PLATFORM_ADMIN_TOKEN: "(random per run)" } },
+    config: { connections: cfg.connections, durationSec: cfg.durationSec, slices: cfg.slices, warmupSec: cfg.warmupSec, bigUsers: cfg.bigUsers, smallUsers: cfg.smallUsers, deepIndex: cfg.deepIndex, baseDomain: BASE_DOMAIN, appBindings: { ...appBindings, PLATFORM_ADMIN_TOKEN: "(random per run)" } },
     build: { app: { rawBytes: app.rawBytes, gzipBytes: app.gzipBytes, buildMs: app.buildMs }, ceiling: { rawBytes: ceilingBuild.rawBytes, gzipBytes: ceilingBuild.gzipBytes } },
     seeding,
-    ceiling: { requestsPerSec: ceilingRps, p50Ms: ceilingP50, runs: ceilingRuns },
+    ceiling: { requestsPerSec: ceilingRps, p50Ms: ceilingP50, min: Math.min(...ceilingRuns.map((r) => r.requestsPerSec)), max: Math.max(...ceilingRuns.map((r) => r.requestsPerSec)) },
     scenarios: scenarios.map(({ queries: _q, ...s }) => s),
     pending,
     profile,
     coldStart,
+    cpuProfiles,
     targets,
   };
 

@@ -59,8 +59,8 @@ export function toMarkdown(r) {
   lines.push(`- Date: ${r.startedAt}; commit \`${r.git.commit?.slice(0, 12) ?? "?"}\`${r.git.dirty ? " (uncommitted changes)" : ""} on \`${r.git.branch}\``);
   lines.push(`- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB RAM, ${r.machine.os}`);
   lines.push(`- Runtime: workerd ${r.machine.versions.workerd} via Miniflare ${r.machine.versions.miniflare} API (no wrangler dev proxy), wrangler ${r.machine.versions.wrangler}, Node ${r.machine.node}, autocannon ${r.machine.versions.autocannon}`);
-  lines.push(`- Load: ${r.config.connections} connections on 127.0.0.1, ${r.config.durationSec} s per scenario after ${r.config.warmupSec} s warm-up; tenant of ${fmt(r.config.bigUsers)} users (+ a second tenant of ${fmt(r.config.smallUsers)})`);
-  lines.push(`- Ceiling (bare Hono Worker, fixed JSON body, same build and runtime): ${fmt(r.ceiling.requestsPerSec)} req/s (runs: ${r.ceiling.runs.map((x) => fmt(x.requestsPerSec)).join(", ")}), p50 ${fmt(r.ceiling.runs[0]?.p50Ms)} ms`);
+  lines.push(`- Load: ${r.config.connections} connections on 127.0.0.1, ${r.config.durationSec} s per scenario in ${r.config.slices} slices alternating with the ceiling, after ${r.config.warmupSec} s warm-up; tenant of ${fmt(r.config.bigUsers)} users (+ a second tenant of ${fmt(r.config.smallUsers)})`);
+  lines.push(`- Ceiling (bare Hono Worker, fixed JSON body, same build and runtime): ${fmt(r.ceiling.requestsPerSec)} req/s on average over the paired slices (${fmt(r.ceiling.min)}–${fmt(r.ceiling.max)} per scenario), p50 ${fmt(r.ceiling.p50Ms)} ms`);
   lines.push("");
   lines.push("| # | Scenario | req/s | × ceiling | p50 ms | p99 ms | non-2xx | errors | workerd peak RSS |");
   lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -69,6 +69,7 @@ export function toMarkdown(r) {
     lines.push(`| ${s.key} | ${s.label} | ${fmt(x.requestsPerSec)} | ${s.ratio.toFixed(2)} | ${fmt(x.p50Ms)} | ${fmt(x.p99Ms)} | ${fmt(x.non2xx)} | ${fmt(x.errors + x.timeouts)} | ${mib(x.memory?.peakRssKiB)} |`);
   }
   for (const p of r.pending) lines.push(`| ${p.id} | ${p.title} | not yet available | | | | | | |`);
+  lines.push("", "× ceiling: the scenario's completed requests over the ceiling's in the paired slices (same connections, same slice length, measured back to back).");
   lines.push("");
   lines.push("## Cold start (scenario 9)", "");
   const c = r.coldStart;
@@ -91,6 +92,14 @@ export function toMarkdown(r) {
     lines.push(`| ${p.key} | ${fmt(p.p50Ms)} | ${fmt(p.ceilingP50Ms)} | ${fmt(p.d1Ms)} | ${fmt(p.restMs)} | ${p.queries.map((q) => `${q.label} ${fmt(q.d1Ms)} ms`).join("; ")} |`);
   }
   lines.push("");
+  if (r.cpuProfiles?.length) {
+    lines.push("CPU profile of the Worker's isolate under load (inspector sampling, separate run; self time by bundled package or source file, then the hottest functions). `(idle)` is the isolate waiting: for D1, for the network, or for CPU taken by the rest of workerd.", "");
+    for (const p of r.cpuProfiles) {
+      lines.push(`- ${p.key} ${p.label} (${fmt(p.requests)} requests, ${fmt(p.totalMs)} ms sampled): ${p.byGroup.map((g) => `${g.name} ${g.percent}%`).join(", ")}`);
+      lines.push(`  - hottest: ${p.byFunction.slice(0, 6).map((f) => `\`${f.name}\` ${f.percent}%`).join(", ")}`);
+    }
+    lines.push("");
+  }
   lines.push("Query plans (EXPLAIN QUERY PLAN):", "");
   const seen = new Set();
   for (const p of r.profile) {

@@ -2,7 +2,7 @@
 // timed loads and returns one row per measured variant. Scenarios whose feature lands in a later
 // branch have `run: null` and a `pending` note: adding one is writing its `run` (and, for the
 // queue-delay one, its own timing), nothing else in the harness changes.
-import { runLoad } from "./load.mjs";
+import { runPaired } from "./load.mjs";
 import { httpRequest } from "./workers.mjs";
 
 /** The cursor format of src/http/cursor.ts: base64url(JSON {o: ordering, k: sort key}). */
@@ -17,8 +17,10 @@ export const TOKEN_SQL = { label: "token by hash", sql: "SELECT * FROM api_token
 const userByIdSql = { label: "user by id", sql: "SELECT * FROM users WHERE tenant_id = ? AND id = ?", args: (ctx, t) => [t.id, t.sample[0].id] };
 const listBase = "SELECT * FROM users WHERE tenant_id = ? AND erased_at IS NULL";
 
+/** A timed load of one scenario variant, paired slice by slice with the ceiling. */
 async function load(ctx, tenant, request, extra = {}) {
-  return runLoad(ctx.app, { host: tenant.host, token: tenant.token, request, connections: ctx.connections, durationSec: ctx.durationSec, warmupSec: ctx.warmupSec, ...extra });
+  const spec = { worker: ctx.app, host: tenant.host, token: tenant.token, request };
+  return runPaired(spec, ctx.ceilingSpec, { connections: ctx.connections, durationSec: ctx.durationSec, warmupSec: ctx.warmupSec, slices: ctx.slices, ...extra });
 }
 
 export const SCENARIOS = [
@@ -32,13 +34,13 @@ export const SCENARIOS = [
         {
           key: "1",
           label: `GET /v1/users/{id} (${ctx.sizeLabel(t)} users)`,
-          result: await load(ctx, t, (i) => ({ path: `/v1/users/${t.sample[i % t.sample.length].id}` })),
+          ...(await load(ctx, t, (i) => ({ path: `/v1/users/${t.sample[i % t.sample.length].id}` }))),
           queries: [TOKEN_SQL, userByIdSql],
         },
         {
           key: "1-small",
           label: `GET /v1/users/{id} (${ctx.sizeLabel(ctx.small)} users, second tenant)`,
-          result: await load(ctx, ctx.small, (i) => ({ path: `/v1/users/${ctx.small.sample[i % ctx.small.sample.length].id}` })),
+          ...(await load(ctx, ctx.small, (i) => ({ path: `/v1/users/${ctx.small.sample[i % ctx.small.sample.length].id}` }))),
           queries: [TOKEN_SQL, { ...userByIdSql, args: (c, _t) => [c.small.id, c.small.sample[0].id] }],
         },
       ];
@@ -54,13 +56,13 @@ export const SCENARIOS = [
         {
           key: "3-email",
           label: "GET /v1/users?email=…",
-          result: await load(ctx, t, (i) => ({ path: `/v1/users?email=${enc(t.sample[i % t.sample.length].email)}` })),
+          ...(await load(ctx, t, (i) => ({ path: `/v1/users?email=${enc(t.sample[i % t.sample.length].email)}` }))),
           queries: [TOKEN_SQL, { label: "users by email", sql: `${listBase} AND email_lower = ? ORDER BY id LIMIT 101`, args: (_c, tt) => [tt.id, tt.sample[0].email] }],
         },
         {
           key: "3-externalId",
           label: "GET /v1/users?externalId=…",
-          result: await load(ctx, t, (i) => ({ path: `/v1/users?externalId=${enc(t.sample[i % t.sample.length].externalId)}` })),
+          ...(await load(ctx, t, (i) => ({ path: `/v1/users?externalId=${enc(t.sample[i % t.sample.length].externalId)}` }))),
           queries: [TOKEN_SQL, { label: "users by externalId", sql: `${listBase} AND external_id = ? ORDER BY id LIMIT 101`, args: (_c, tt) => [tt.id, tt.sample[0].externalId] }],
         },
       ];
@@ -82,13 +84,13 @@ export const SCENARIOS = [
         {
           key: "4-first",
           label: "GET /v1/users?limit=100 (first page)",
-          result: await load(ctx, t, () => ({ path: "/v1/users?limit=100" })),
+          ...(await load(ctx, t, () => ({ path: "/v1/users?limit=100" }))),
           queries: [TOKEN_SQL, { label: "first page", sql: `${listBase} ORDER BY id LIMIT 101`, args: (_c, tt) => [tt.id] }],
         },
         {
           key: "4-deep",
           label: `GET /v1/users?limit=100&cursor=… (after row ${ctx.fmt(t.deep.index)})`,
-          result: await load(ctx, t, () => ({ path: `/v1/users?limit=100&cursor=${cursor}` })),
+          ...(await load(ctx, t, () => ({ path: `/v1/users?limit=100&cursor=${cursor}` }))),
           queries: [TOKEN_SQL, { label: "deep page", sql: `${listBase} AND id > ? ORDER BY id LIMIT 101`, args: (_c, tt) => [tt.id, tt.deep.id] }],
         },
       ];
@@ -119,14 +121,14 @@ export const SCENARIOS = [
         {
           key: "5-post",
           label: "POST /v1/users",
-          result: await load(ctx, t, post, { warmupSec: 0 }),
+          ...(await load(ctx, t, post)),
           queries: [TOKEN_SQL, { label: "attribute definitions", sql: "SELECT * FROM attribute_definitions WHERE tenant_id = ?", args: (_c, tt) => [tt.id] }, { label: "email taken?", sql: "SELECT id FROM users WHERE tenant_id = ? AND email_lower = ?", args: (_c, tt) => [tt.id, "nobody@example.com"] }, { label: "externalId taken?", sql: "SELECT id FROM users WHERE tenant_id = ? AND external_id = ?", args: (_c, tt) => [tt.id, "none"] }],
           note: "each request creates a new user (unique email/externalId) plus its outbox event, in one D1 batch",
         },
         {
           key: "5-patch",
           label: "PATCH /v1/users/{id}",
-          result: await load(ctx, t, patch),
+          ...(await load(ctx, t, patch)),
           queries: [TOKEN_SQL, userByIdSql, { label: "attribute definitions", sql: "SELECT * FROM attribute_definitions WHERE tenant_id = ?", args: (_c, tt) => [tt.id] }],
           note: "changes the title of a different sampled user per request; writes the row and its outbox event",
         },
@@ -164,7 +166,7 @@ export const SCENARIOS = [
         {
           key: "2",
           label: "GET /v1/users/{id}, RATE_LIMIT_ENABLED=false",
-          result: await load(ctx, t, (i) => ({ path: `/v1/users/${t.sample[i % t.sample.length].id}` })),
+          ...(await load(ctx, t, (i) => ({ path: `/v1/users/${t.sample[i % t.sample.length].id}` }))),
           queries: [TOKEN_SQL, userByIdSql],
         },
       ];

@@ -37,7 +37,7 @@ export function buildBundle({ config, outdir, compatibilityDate }) {
 }
 
 /** Miniflare options for a wrangler config, with the built bundle as the script. */
-function optionsFor({ name, config, scriptPath, bindings, persistDir }) {
+function optionsFor({ name, config, scriptPath, bindings, persistDir, inspectorPort }) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.resolve(root, config));
   // One pre-built ESM bundle: module rules only matter for unbundled sources.
   const { modulesRules: _rules, ...rest } = workerOptions;
@@ -52,6 +52,7 @@ function optionsFor({ name, config, scriptPath, bindings, persistDir }) {
     port: 0,
     logRequests: false,
     ...(persistDir ? { resourcePersistencePath: persistDir } : {}),
+    ...(inspectorPort ? { inspectorPort } : {}),
   });
 }
 
