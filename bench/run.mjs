@@ -7,6 +7,7 @@
 // ratio to a bare Hono Worker served the same way (the ceiling). See bench/README.md.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, inspectorTarget, startProfile, summariseProfile } from "./lib/cpuprofile.mjs";
@@ -69,6 +70,7 @@ const LIMITS_ON = { RATE_LIMIT_ENABLED: "true", RATE_LIMIT_IP_PER_SECOND: "10000
 
 async function main() {
   const startedAt = new Date().toISOString();
+  const machine = machineInfo();
   log(`mode ${mode}: ${fmt(cfg.bigUsers)} users, ${cfg.connections} connections, ${cfg.durationSec}s per scenario`);
 
   // 1. Production bundles: the app and the ceiling, same wrangler, same compatibility date.
@@ -238,7 +240,7 @@ async function main() {
     command,
     startedAt,
     git: gitInfo(),
-    machine: machineInfo(),
+    machine: { ...machine, loadAvgEnd: os.loadavg() },
     config: { connections: cfg.connections, durationSec: cfg.durationSec, slices: cfg.slices, warmupSec: cfg.warmupSec, bigUsers: cfg.bigUsers, smallUsers: cfg.smallUsers, deepIndex: cfg.deepIndex, baseDomain: BASE_DOMAIN, appBindings: { ...appBindings, PLATFORM_ADMIN_TOKEN: "(random per run)" } },
     build: { app: { rawBytes: app.rawBytes, gzipBytes: app.gzipBytes, buildMs: app.buildMs }, ceiling: { rawBytes: ceilingBuild.rawBytes, gzipBytes: ceilingBuild.gzipBytes } },
     seeding,

@@ -44,9 +44,9 @@ async function measure(spec, { connections, durationSec, latencies, sample = tru
       },
     },
   ];
-  const sampler = sample ? memorySampler(spec.worker.pid) : null;
+  const sampler = memorySampler(spec.worker.pid, sample ? 100 : 60_000);
   const r = await once({ url: spec.worker.url.origin, connections, pipelining: 1, headers, requests, duration: durationSec, timeout: 30 });
-  const memory = sampler?.stop() ?? null;
+  const memory = sampler.stop();
   return { requests: r.requests.total, durationSec: r.duration, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, statusCodes: r.statusCodeStats, memory };
 }
 
@@ -60,6 +60,8 @@ function summarise(slices, latencies, connections) {
   const statusCodes = {};
   for (const s of slices) for (const [code, v] of Object.entries(s.statusCodes ?? {})) statusCodes[code] = (statusCodes[code] ?? 0) + v.count;
   const peaks = slices.map((s) => s.memory?.peakRssKiB).filter((x) => x);
+  const cpu = slices.map((s) => s.memory?.cpuMs);
+  const cpuMs = cpu.every((x) => typeof x === "number") ? cpu.reduce((a, x) => a + x, 0) : null;
   return {
     requestsPerSec: round(total / seconds),
     totalRequests: total,
@@ -74,6 +76,8 @@ function summarise(slices, latencies, connections) {
     timeouts: slices.reduce((a, s) => a + s.timeouts, 0),
     statusCodes,
     connections,
+    // workerd's CPU time (all threads, user + system) per completed request: steadier than req/s on a busy machine.
+    workerdCpuMsPerRequest: cpuMs !== null && total > 0 ? round(cpuMs / total) : null,
     memory: { peakRssKiB: peaks.length ? Math.max(...peaks) : null, hwmIsScenarioPeak: slices.every((s) => s.memory?.hwmIsScenarioPeak) },
   };
 }
@@ -100,7 +104,8 @@ export async function runPaired(spec, ceilingSpec, { connections, durationSec, w
   }
   const result = summarise(mine, myLat, connections);
   const ceiling = summarise(theirs, theirLat, connections);
-  return { result, ceiling, ratio: ceiling.requestsPerSec > 0 ? result.requestsPerSec / ceiling.requestsPerSec : 0, sliceRatios: mine.map((m, i) => round(m.requests / m.durationSec / (theirs[i].requests / theirs[i].durationSec))) };
+  const cpuRatio = result.workerdCpuMsPerRequest && ceiling.workerdCpuMsPerRequest ? round(result.workerdCpuMsPerRequest / ceiling.workerdCpuMsPerRequest) : null;
+  return { result, ceiling, cpuRatio, ratio: ceiling.requestsPerSec > 0 ? result.requestsPerSec / ceiling.requestsPerSec : 0, sliceRatios: mine.map((m, i) => round(m.requests / m.durationSec / (theirs[i].requests / theirs[i].durationSec))) };
 }
 
 /** One plain timed load (no ceiling pairing), e.g. while a profiler is attached. */

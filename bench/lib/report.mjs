@@ -30,6 +30,7 @@ export function machineInfo() {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
+    loadAvgStart: os.loadavg(),
     versions: {
       wrangler: versionOf("wrangler"),
       miniflare: versionOf("miniflare"),
@@ -57,19 +58,23 @@ export function toMarkdown(r) {
   lines.push(`# Benchmark results (${r.mode})`, "");
   lines.push(`- Command: \`${r.command}\``);
   lines.push(`- Date: ${r.startedAt}; commit \`${r.git.commit?.slice(0, 12) ?? "?"}\`${r.git.dirty ? " (uncommitted changes)" : ""} on \`${r.git.branch}\``);
-  lines.push(`- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB RAM, ${r.machine.os}`);
+  lines.push(`- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB RAM, ${r.machine.os}; load average at start ${r.machine.loadAvgStart?.map((x) => x.toFixed(1)).join(" ")}, at end ${r.machine.loadAvgEnd?.map((x) => x.toFixed(1)).join(" ")}`);
   lines.push(`- Runtime: workerd ${r.machine.versions.workerd} via Miniflare ${r.machine.versions.miniflare} API (no wrangler dev proxy), wrangler ${r.machine.versions.wrangler}, Node ${r.machine.node}, autocannon ${r.machine.versions.autocannon}`);
   lines.push(`- Load: ${r.config.connections} connections on 127.0.0.1, ${r.config.durationSec} s per scenario in ${r.config.slices} slices alternating with the ceiling, after ${r.config.warmupSec} s warm-up; tenant of ${fmt(r.config.bigUsers)} users (+ a second tenant of ${fmt(r.config.smallUsers)})`);
   lines.push(`- Ceiling (bare Hono Worker, fixed JSON body, same build and runtime): ${fmt(r.ceiling.requestsPerSec)} req/s on average over the paired slices (${fmt(r.ceiling.min)}–${fmt(r.ceiling.max)} per scenario), p50 ${fmt(r.ceiling.p50Ms)} ms`);
   lines.push("");
-  lines.push("| # | Scenario | req/s | × ceiling | p50 ms | p99 ms | non-2xx | errors | workerd peak RSS |");
-  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  lines.push("| # | Scenario | req/s | × ceiling | p50 ms | p99 ms | non-2xx | errors | workerd CPU ms/req (ceiling) | workerd peak RSS |");
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const s of r.scenarios) {
     const x = s.result;
-    lines.push(`| ${s.key} | ${s.label} | ${fmt(x.requestsPerSec)} | ${s.ratio.toFixed(2)} | ${fmt(x.p50Ms)} | ${fmt(x.p99Ms)} | ${fmt(x.non2xx)} | ${fmt(x.errors + x.timeouts)} | ${mib(x.memory?.peakRssKiB)} |`);
+    lines.push(`| ${s.key} | ${s.label} | ${fmt(x.requestsPerSec)} | ${s.ratio.toFixed(2)} | ${fmt(x.p50Ms)} | ${fmt(x.p99Ms)} | ${fmt(x.non2xx)} | ${fmt(x.errors + x.timeouts)} | ${fmt(x.workerdCpuMsPerRequest)} (${fmt(s.ceiling.workerdCpuMsPerRequest)}) | ${mib(x.memory?.peakRssKiB)} |`);
   }
-  for (const p of r.pending) lines.push(`| ${p.id} | ${p.title} | not yet available | | | | | | |`);
-  lines.push("", "× ceiling: the scenario's completed requests over the ceiling's in the paired slices (same connections, same slice length, measured back to back).");
+  for (const p of r.pending) lines.push(`| ${p.id} | ${p.title} | not yet available | | | | | | | |`);
+  lines.push(
+    "",
+    "× ceiling: the scenario's completed requests over the ceiling's in the paired slices (same connections, same slice length, measured back to back).",
+    "workerd CPU ms/req: CPU time of the whole workerd process (the Worker, the local D1 simulator and the HTTP stack) per completed request; on a shared machine it is steadier than req/s.",
+  );
   lines.push("");
   lines.push("## Cold start (scenario 9)", "");
   const c = r.coldStart;

@@ -117,6 +117,20 @@ export function memoryOf(pid) {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms; null when unreadable. */
+export function cpuMsOf(pid) {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of stat(5), i.e. 11 and 12 after the command name.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
 /**
  * Samples a process's RSS while a scenario runs. Resets the kernel's peak counter first
  * (clear_refs 5) where allowed, so VmHWM is the peak of this scenario rather than of the process.
@@ -130,6 +144,7 @@ export function memorySampler(pid, intervalMs = 100) {
     // Not permitted here: fall back to sampling.
   }
   let peakSampled = memoryOf(pid)?.rssKiB ?? 0;
+  const cpuStart = cpuMsOf(pid);
   const timer = setInterval(() => {
     const m = memoryOf(pid);
     if (m && m.rssKiB > peakSampled) peakSampled = m.rssKiB;
@@ -138,10 +153,12 @@ export function memorySampler(pid, intervalMs = 100) {
   return {
     stop() {
       clearInterval(timer);
+      const cpuEnd = cpuMsOf(pid);
+      const cpuMs = cpuStart !== null && cpuEnd !== null ? cpuEnd - cpuStart : null;
       const m = memoryOf(pid);
-      if (!m) return { peakRssKiB: peakSampled || null, rssKiB: null, hwmIsScenarioPeak: false };
+      if (!m) return { peakRssKiB: peakSampled || null, rssKiB: null, hwmIsScenarioPeak: false, cpuMs };
       const peak = Math.max(peakSampled, m.rssKiB, resetOk ? m.hwmKiB : 0);
-      return { peakRssKiB: peak, rssKiB: m.rssKiB, processHwmKiB: m.hwmKiB, hwmIsScenarioPeak: resetOk };
+      return { peakRssKiB: peak, rssKiB: m.rssKiB, processHwmKiB: m.hwmKiB, hwmIsScenarioPeak: resetOk, cpuMs };
     },
   };
 }
