@@ -157,6 +157,7 @@ async function main() {
   // 6. Profile: query plans and SQLite time of each request's queries, through the D1 binding.
   const profile = [];
   for (const row of rows) {
+    if (row.queries.length === 0) continue;
     const queries = [];
     for (const q of row.queries) {
       const tenant = row.key === "1-small" ? ctx.small : ctx.big;
@@ -221,17 +222,26 @@ async function main() {
   const atScale = cfg.bigUsers >= 1_000_000;
   const scaleNote = atScale ? "" : ` (at ${fmt(cfg.bigUsers)} users; the target is stated for 1,000,000)`;
   const targets = [];
-  if (byKey["1"]) targets.push({ name: "Scenario 1 >= 0.5 of the ceiling", value: `${byKey["1"].ratio.toFixed(2)}`, met: byKey["1"].ratio >= 0.5 });
+  // Latencies of runs minutes apart move with the machine's load; CPU per request barely does.
+  const cpuNote = (a, b) => {
+    const x = a.result.workerdCpuMsPerRequest;
+    const y = b.result.workerdCpuMsPerRequest;
+    return x && y ? ` (workerd CPU per request ${(x / y).toFixed(2)}x)` : "";
+  };
+  if (byKey["1"]) {
+    const floor = byKey["ref-d1"] ? ` (the D1 floor alone reaches ${byKey["ref-d1"].ratio.toFixed(2)})` : "";
+    targets.push({ name: "Scenario 1 >= 0.5 of the ceiling", value: `${byKey["1"].ratio.toFixed(2)}${floor}`, met: byKey["1"].ratio >= 0.5 });
+  }
   for (const k of ["3-email", "3-externalId"]) {
     if (byKey[k] && byKey["1"]) {
       const f = byKey[k].result.p50Ms / byKey["1"].result.p50Ms;
-      targets.push({ name: `Scenario ${k} p50 <= 1.3x scenario 1 p50`, value: `${f.toFixed(2)}x${scaleNote}`, met: f <= 1.3 });
+      targets.push({ name: `Scenario ${k} p50 <= 1.3x scenario 1 p50`, value: `${f.toFixed(2)}x${cpuNote(byKey[k], byKey["1"])}${scaleNote}`, met: f <= 1.3 });
     }
   }
   targets.push({ name: "Scenario 6 (SCIM) p50 <= 1.3x scenario 1 p50", value: "not yet available", met: null });
   if (byKey["4-deep"] && byKey["4-first"]) {
     const f = byKey["4-deep"].result.p50Ms / byKey["4-first"].result.p50Ms;
-    targets.push({ name: "Scenario 4 deep page p50 <= 1.5x first page", value: `${f.toFixed(2)}x${scaleNote}`, met: f <= 1.5 });
+    targets.push({ name: "Scenario 4 deep page p50 <= 1.5x first page", value: `${f.toFixed(2)}x${cpuNote(byKey["4-deep"], byKey["4-first"])}${scaleNote}`, met: f <= 1.5 });
   }
   targets.push({ name: "Bundle < 1 MiB gzip", value: `${(app.gzipBytes / 1024).toFixed(1)} KiB`, met: app.gzipBytes < 1024 * 1024 });
 

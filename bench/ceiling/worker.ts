@@ -26,7 +26,19 @@ const body = {
   updatedAt: "2024-01-02T03:04:05.000Z",
 };
 
-const app = new Hono();
+/** The one D1 method used here (bench/ is not type-checked against workers-types). */
+interface Env {
+  DB: { prepare(sql: string): { bind(...v: unknown[]): { first(): Promise<unknown> } } };
+}
+
+const app = new Hono<{ Bindings: Env }>();
+// The D1 floor: the same fixed body after two sequential D1 round trips that do no real work,
+// like the token lookup and the user lookup of GET /v1/users/{id}.
+app.get("/d1", async (c) => {
+  await c.env.DB.prepare("SELECT ?1 AS v").bind(1).first();
+  await c.env.DB.prepare("SELECT ?1 AS v").bind(2).first();
+  return c.json(body);
+});
 app.all("*", (c) => c.json(body));
 
 export default app;

@@ -25,6 +25,23 @@ async function load(ctx, tenant, request, extra = {}) {
 
 export const SCENARIOS = [
   {
+    id: "ref",
+    title: "Reference: the ceiling Worker after two sequential no-op D1 round trips (SELECT ?1)",
+    phase: "limits-on",
+    async run(ctx) {
+      const spec = { worker: ctx.ceilingSpec.worker, host: ctx.ceilingSpec.host, request: () => ({ path: "/d1" }) };
+      return [
+        {
+          key: "ref-d1",
+          label: "D1 floor: fixed body after 2 no-op D1 queries",
+          ...(await runPaired(spec, ctx.ceilingSpec, { connections: ctx.connections, durationSec: ctx.durationSec, warmupSec: ctx.warmupSec, slices: ctx.slices })),
+          queries: [],
+          note: "what two D1 round trips cost in this runtime, before any of our code",
+        },
+      ];
+    },
+  },
+  {
     id: "1",
     title: "GET /v1/users/{id}, token auth, rate limiting on (limits raised)",
     phase: "limits-on",
