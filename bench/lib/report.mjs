@@ -84,7 +84,7 @@ export function toMarkdown(r) {
   lines.push("## Targets", "");
   lines.push("| Target | Value | Met |", "|---|---|---|");
   for (const t of r.targets) lines.push(`| ${t.name} | ${t.value} | ${t.met === null ? "n/a" : t.met ? "yes" : "**no**"} |`);
-  lines.push("");
+  lines.push("", "Latency targets compare two scenarios. Measured minutes apart on a shared machine their p50s move with everything else running, so each pair is loaded again in interleaved slices (A, B, A, B...) and its p50s compared within the same windows; the table above keeps the p50s of the scenarios' own runs.", "");
   if (r.pending.length) {
     lines.push("## Not yet available", "");
     for (const p of r.pending) lines.push(`- ${p.id}. ${p.title}: ${p.note}${p.probe ? ` (probe: ${p.probe})` : ""}`);

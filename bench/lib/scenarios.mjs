@@ -20,7 +20,8 @@ const listBase = "SELECT * FROM users WHERE tenant_id = ? AND erased_at IS NULL"
 /** A timed load of one scenario variant, paired slice by slice with the ceiling. */
 async function load(ctx, tenant, request, extra = {}) {
   const spec = { worker: ctx.app, host: tenant.host, token: tenant.token, request };
-  return runPaired(spec, ctx.ceilingSpec, { connections: ctx.connections, durationSec: ctx.durationSec, warmupSec: ctx.warmupSec, slices: ctx.slices, ...extra });
+  // `spec` is kept so that targets can re-run this load interleaved with another scenario's.
+  return { spec, ...(await runPaired(spec, ctx.ceilingSpec, { connections: ctx.connections, durationSec: ctx.durationSec, warmupSec: ctx.warmupSec, slices: ctx.slices, ...extra })) };
 }
 
 export const SCENARIOS = [
