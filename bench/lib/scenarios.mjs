@@ -45,7 +45,7 @@ export const SCENARIOS = [
   {
     id: "1",
     title: "GET /v1/users/{id}, token auth, rate limiting on (limits raised)",
-    phase: "limits-on",
+    phase: "limits-on-fresh",
     async run(ctx) {
       const t = ctx.big;
       return [
@@ -60,6 +60,22 @@ export const SCENARIOS = [
           label: `GET /v1/users/{id} (${ctx.sizeLabel(ctx.small)} users, second tenant)`,
           ...(await load(ctx, ctx.small, (i) => ({ path: `/v1/users/${ctx.small.sample[i % ctx.small.sample.length].id}` }))),
           queries: [TOKEN_SQL, { ...userByIdSql, args: (c, _t) => [c.small.id, c.small.sample[0].id] }],
+        },
+      ];
+    },
+  },
+  {
+    id: "2",
+    title: "GET /v1/users/{id} with rate limiting switched off (the limiter's cost)",
+    phase: "limits-off-fresh",
+    async run(ctx) {
+      const t = ctx.big;
+      return [
+        {
+          key: "2",
+          label: "GET /v1/users/{id}, RATE_LIMIT_ENABLED=false",
+          ...(await load(ctx, t, (i) => ({ path: `/v1/users/${t.sample[i % t.sample.length].id}` }))),
+          queries: [TOKEN_SQL, userByIdSql],
         },
       ];
     },
@@ -174,22 +190,7 @@ export const SCENARIOS = [
     pending: "the queue consumer (side effects) lands in a later branch; add `run` that timestamps the POST and polls the event feed.",
     probe: null,
   },
-  {
-    id: "2",
-    title: "GET /v1/users/{id} with rate limiting switched off (the limiter's cost)",
-    phase: "limits-off",
-    async run(ctx) {
-      const t = ctx.big;
-      return [
-        {
-          key: "2",
-          label: "GET /v1/users/{id}, RATE_LIMIT_ENABLED=false",
-          ...(await load(ctx, t, (i) => ({ path: `/v1/users/${t.sample[i % t.sample.length].id}` }))),
-          queries: [TOKEN_SQL, userByIdSql],
-        },
-      ];
-    },
-  },
+
 ];
 
 /** For a pending scenario: does the route already answer (i.e. the feature landed, the bench did not)? */
