@@ -15,7 +15,7 @@ import { runPaired, runSingle } from "./lib/load.mjs";
 import { fmt, gitInfo, machineInfo, toMarkdown, toSvg } from "./lib/report.mjs";
 import { SCENARIOS, probePending } from "./lib/scenarios.mjs";
 import { applyMigrations, createTenant, seedUsers } from "./lib/seed.mjs";
-import { buildBundle, compatibilityDateOf, httpRequest, reconfigureWorker, root, startWorker } from "./lib/workers.mjs";
+import { buildBundle, compatibilityDateOf, reconfigureWorker, root, startWorker } from "./lib/workers.mjs";
 
 const MODES = {
   full: { bigUsers: 1_000_000, smallUsers: 2_000, deepIndex: 900_000, durationSec: 10, slices: 10, warmupSec: 1, coldRepeats: 5, profileRepeats: 50, cpuProfileSec: 5, budgetMin: 60 },
@@ -24,25 +24,34 @@ const MODES = {
   smoke: { bigUsers: 600, smallUsers: 60, deepIndex: 500, durationSec: 1, slices: 1, warmupSec: 0, coldRepeats: 1, profileRepeats: 3, cpuProfileSec: 1, budgetMin: 2 },
 };
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    smoke: { type: "boolean", default: false },
-    connections: { type: "string" },
-    duration: { type: "string" },
-    out: { type: "string" },
-  },
-  strict: true,
-});
+function usage(problem) {
+  console.error(`bench: ${problem}\nusage: npm run bench [-- --quick | --smoke] [--connections 1-256] [--duration 1-120] [--out DIR]`);
+  process.exit(2);
+}
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      smoke: { type: "boolean", default: false },
+      connections: { type: "string" },
+      duration: { type: "string" },
+      out: { type: "string" },
+    },
+    strict: true,
+  }));
+} catch (err) {
+  usage(err.message);
+}
 const mode = args.smoke ? "smoke" : args.quick ? "quick" : "full";
 const cfg = { ...MODES[mode] };
 cfg.connections = Number(args.connections ?? 10);
-if (args.duration) {
+if (!(Number.isInteger(cfg.connections) && cfg.connections >= 1 && cfg.connections <= 256)) usage(`--connections must be a whole number from 1 to 256, not '${args.connections}'`);
+if (args.duration !== undefined) {
   cfg.durationSec = Math.round(Number(args.duration));
+  if (!(cfg.durationSec >= 1 && cfg.durationSec <= 120)) usage(`--duration must be a number of seconds from 1 to 120, not '${args.duration}'`);
   cfg.slices = Math.max(1, Math.min(cfg.durationSec, cfg.slices));
 }
-if (!(cfg.connections >= 1 && cfg.connections <= 256)) throw new Error("--connections must be 1-256");
-if (!(cfg.durationSec > 0 && cfg.durationSec <= 120)) throw new Error("--duration must be 0-120 seconds");
 
 const argv = process.argv.slice(2).join(" ");
 const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench${argv ? ` -- ${argv}` : ""}` : `node bench/run.mjs${argv ? ` ${argv}` : ""}`;
@@ -319,7 +328,8 @@ try {
 } finally {
   await disposeAll();
   rmSync(path.join(tmp, `state-${mode}-ceiling`), { recursive: true, force: true });
-  if (mode === "smoke") rmSync(path.join(tmp, `state-${mode}`), { recursive: true, force: true });
+  // Every run seeds afresh, so the (large) database is not worth keeping.
+  rmSync(path.join(tmp, `state-${mode}`), { recursive: true, force: true });
 }
 if (failures.length) {
   console.error(`bench: FAILED\n  ${failures.join("\n  ")}`);
