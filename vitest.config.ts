@@ -15,6 +15,21 @@ export default defineConfig(async () => {
             BASE_DOMAIN: "example.test",
             PLATFORM_ADMIN_TOKEN: "test-platform-admin-token",
             TENANT_CACHE_SECONDS: "0",
+            // Queue retries without backoff delays, so failure tests finish quickly.
+            EVENTS_RETRY_BASE_SECONDS: "0",
+            // Suites send bursts from one (absent) IP; the limits tests set 10/50 per tenant
+            // through the platform API and use distinct IPs (test/limits.test.ts).
+            RATE_LIMIT_IP_PER_SECOND: "100000",
+            RATE_LIMIT_TENANT_PER_SECOND: "100000",
+            RATE_LIMIT_BLOCK_SECONDS: "3",
+            // Local Durable Objects share one process with everything else; do not let a busy
+            // machine turn into fail-open admissions in the exactness tests.
+            RATE_LIMIT_TIMEOUT_MS: "10000",
+          },
+          // Deliver queue batches almost at once instead of after wrangler.toml's timeout.
+          queueConsumers: {
+            "provisioning-events": { maxBatchTimeout: 0.05, maxRetries: 5, deadLetterQueue: "provisioning-events-dlq" },
+            "provisioning-events-dlq": { maxBatchTimeout: 0.05 },
           },
         },
       }),
@@ -22,7 +37,9 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
-      testTimeout: 30_000,
+      // Generous: CI machines are shared, and seeding hooks create hundreds of users.
+      testTimeout: 60_000,
+      hookTimeout: 120_000,
     },
   };
 });

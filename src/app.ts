@@ -9,14 +9,23 @@ import { requestId } from "hono/request-id";
 import { authenticate } from "./auth/middleware";
 import { createDb } from "./db/client";
 import type { AppEnv } from "./env";
-import { jsonBody } from "./http/body";
+import { jsonBody, jsonOrXmlBody } from "./http/body";
 import { ApiError } from "./http/errors";
 import { renderProblem, toApiError } from "./http/problem";
 import { validationHook } from "./http/validation";
+import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./http/xml";
+import { rateLimit } from "./limits/middleware";
+import { blocksRouter } from "./platform/blocks";
 import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
+import { identityProvidersRouter } from "./rest/identity-providers";
+import { rolesRouter } from "./rest/roles";
+import { collectionsRouter } from "./rest/collections";
+import { eventsRouter } from "./rest/events";
 import { usersRouter } from "./rest/users";
+import { isScimPath, renderScimError } from "./scim/http";
+import { requireScimScope, scimRouter } from "./scim/router";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
 export const API_VERSION = "1.0.0";
@@ -43,13 +52,26 @@ export function createApp() {
     c.header("X-Content-Type-Options", "nosniff");
   });
 
-  app.use("/platform/*", requireApex, jsonBody);
-  app.use("/v1/*", requireTenant, authenticate, jsonBody);
+  // Rate limits: after the tenant is known, before authentication and any DB work. The platform
+  // API and the discovery documents count only against the client IP.
+  app.use("/platform/*", requireApex, rateLimit("ip"), jsonBody);
+  app.use("/v1/*", xmlResponses, requireTenant, rateLimit("tenant"), authenticate, jsonOrXmlBody);
+  app.use("/openapi.json", rateLimit("ip"));
+  app.use("/docs", rateLimit("ip"));
+  // SCIM: same tenancy, rate limit and tokens as /v1, but only tokens with the `scim` scope; bodies
+  // may be application/scim+json or application/json (the body guard accepts any +json type).
+  app.use("/scim/v2/*", requireTenant, rateLimit("tenant"), authenticate, requireScimScope, jsonBody);
 
   app.route("/", platformRouter);
+  app.route("/", blocksRouter);
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);
+  app.route("/", rolesRouter);
+  app.route("/", identityProvidersRouter);
+  app.route("/", collectionsRouter);
+  app.route("/", eventsRouter);
+  app.route("/scim/v2", scimRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -61,22 +83,37 @@ export function createApp() {
     scheme: "bearer",
     description: "The PLATFORM_ADMIN_TOKEN secret, sent on the apex host.",
   });
-  app.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "User provisioning API",
-      version: API_VERSION,
-      description:
-        "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
-        "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.",
-    },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+  app.get("/openapi.json", (c) =>
+    c.json(
+      withXmlAlternatives(
+        app.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: {
+            title: "User provisioning API",
+            version: API_VERSION,
+            description:
+              "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
+              "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.\n\n" +
+              XML_MAPPING_DESCRIPTION,
+          },
+          servers: [{ url: new URL(c.req.url).origin }],
+        }),
+      ),
+    ),
+  );
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "User provisioning API" }));
 
   app.notFound((c: Context<AppEnv>) => {
     const path = new URL(c.req.url).pathname;
     const allowed = allowedMethods(app, path);
+    if (isScimPath(c.req.url)) {
+      return renderScimError(
+        c,
+        allowed.length > 0
+          ? new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${allowed.join(", ")}.`, { headers: { Allow: allowed.join(", ") } })
+          : new ApiError("route_not_found", `No SCIM endpoint matches ${c.req.method} ${path}. This service offers /scim/v2/Users, /Bulk and discovery.`),
+      );
+    }
     if (allowed.length > 0) {
       return renderProblem(
         c,
@@ -86,7 +123,10 @@ export function createApp() {
     return renderProblem(c, new ApiError("route_not_found", `No endpoint matches ${c.req.method} ${path}. The API reference is at /docs.`));
   });
 
-  app.onError((err, c) => renderProblem(c, toApiError(err, c.get("requestId"))));
+  app.onError((err, c) => {
+    const apiError = toApiError(err, c.get("requestId"));
+    return isScimPath(c.req.url) ? renderScimError(c, apiError) : renderProblem(c, apiError);
+  });
 
   return app;
 }

@@ -2,6 +2,7 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type * as schema from "./db/schema";
 import type { TenantRecord } from "./tenancy/resolve";
 import type { AuthenticatedToken } from "./auth/tokens";
+import type { QueueMessage } from "./events/messages";
 
 /** Bindings and variables declared in wrangler.toml (and secrets from .dev.vars locally). */
 export interface Env {
@@ -10,6 +11,22 @@ export interface Env {
   TENANT_CACHE_SECONDS?: string;
   /** Secret guarding /platform. Without it the platform API refuses every request. */
   PLATFORM_ADMIN_TOKEN?: string;
+  /** Outbox events (see src/events/). */
+  EVENTS_QUEUE: Queue<QueueMessage>;
+  /** Base of the consumer's exponential retry backoff in seconds (default 2); 0 retries at once. */
+  EVENTS_RETRY_BASE_SECONDS?: string;
+  /** Rate limiter objects, one per key ("ip:<address>" or "tenant:<id>"). */
+  RATE_LIMITER: DurableObjectNamespace<import("./limits/durable-object").RateLimiter>;
+  /** "false" switches rate limiting off entirely (benchmarks); anything else leaves it on. */
+  RATE_LIMIT_ENABLED?: string;
+  RATE_LIMIT_IP_PER_SECOND?: string;
+  RATE_LIMIT_TENANT_PER_SECOND?: string;
+  /** More than this many rejections within RATE_LIMIT_BLOCK_WINDOW_SECONDS blocks the IP. */
+  RATE_LIMIT_BLOCK_THRESHOLD?: string;
+  RATE_LIMIT_BLOCK_WINDOW_SECONDS?: string;
+  RATE_LIMIT_BLOCK_SECONDS?: string;
+  /** Milliseconds to wait for a limiter object before serving the request anyway (default 1000). */
+  RATE_LIMIT_TIMEOUT_MS?: string;
 }
 
 export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };

@@ -8,6 +8,12 @@ declare global {
       BASE_DOMAIN: string;
       PLATFORM_ADMIN_TOKEN?: string;
       TENANT_CACHE_SECONDS?: string;
+      EVENTS_QUEUE: Queue<import("../src/events/messages").QueueMessage>;
+      EVENTS_RETRY_BASE_SECONDS?: string;
+      RATE_LIMITER: DurableObjectNamespace<import("../src/limits/durable-object").RateLimiter>;
+      RATE_LIMIT_IP_PER_SECOND?: string;
+      RATE_LIMIT_TENANT_PER_SECOND?: string;
+      RATE_LIMIT_BLOCK_SECONDS?: string;
       TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     }
   }

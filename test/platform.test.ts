@@ -113,3 +113,32 @@ describe("custom domains", () => {
     expect((await platform(`/platform/tenants/${b.slug}/domains/${hostname}`, { method: "DELETE" })).status).toBe(404);
   });
 });
+
+describe("configuration edges", () => {
+  it("without PLATFORM_ADMIN_TOKEN the platform API refuses every request", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { createApp } = await import("../src/app");
+    const { createExecutionContext } = await import("cloudflare:test");
+    const app = createApp();
+    const bare = { ...env, PLATFORM_ADMIN_TOKEN: undefined };
+    for (const token of ["", "test-platform-admin-token", "anything"]) {
+      const res = await app.request(`https://${BASE}/platform/tenants`, { headers: token ? { Authorization: `Bearer ${token}` } : {} }, bare, createExecutionContext());
+      expect(res.status).toBe(403);
+      expect((await problem(res)).code).toBe("platform_disabled");
+    }
+  });
+
+  it("the isolate cache serves a host for TENANT_CACHE_SECONDS, then sees changes", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { createDb } = await import("../src/db/client");
+    const { resolveHost } = await import("../src/tenancy/resolve");
+    const db = createDb(env.DB);
+    const t = await createTenant();
+    const first = await resolveHost(db, t.host, BASE, 1);
+    expect(first).toMatchObject({ kind: "tenant", tenant: { suspended: false } });
+    await env.DB.prepare("UPDATE tenants SET suspended = 1 WHERE id = ?").bind(t.id).run();
+    expect(await resolveHost(db, t.host, BASE, 1)).toMatchObject({ tenant: { suspended: false } });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await resolveHost(db, t.host, BASE, 1)).toMatchObject({ tenant: { suspended: true } });
+  });
+});

@@ -37,7 +37,7 @@ export function buildBundle({ config, outdir, compatibilityDate }) {
 }
 
 /** Miniflare options for a wrangler config, with the built bundle as the script. */
-function optionsFor({ name, config, scriptPath, bindings, persistDir, inspectorPort }) {
+function optionsFor({ name, config, scriptPath, bindings, persistDir, inspectorPort, compatibilityDate }) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.resolve(root, config));
   // One pre-built ESM bundle: module rules only matter for unbundled sources.
   const { modulesRules: _rules, ...rest } = workerOptions;
@@ -48,6 +48,7 @@ function optionsFor({ name, config, scriptPath, bindings, persistDir, inspectorP
     scriptPath: path.relative(root, scriptPath),
     rootPath: root,
     bindings: { ...rest.bindings, ...bindings },
+    ...(compatibilityDate ? { compatibilityDate } : {}),
     host: "127.0.0.1",
     port: 0,
     logRequests: false,

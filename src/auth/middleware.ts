@@ -55,7 +55,15 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (row.expiresAt !== null && row.expiresAt <= now) {
     throw unauthorized("expired_token", `This API token expired at ${new Date(row.expiresAt).toISOString()}.`);
   }
-  c.set("token", { id: row.id, tenantId: row.tenantId, name: row.name, scopes: JSON.parse(row.scopes) as Scope[] });
+  const scopes = JSON.parse(row.scopes) as Scope[];
+  // The mirror of the SCIM endpoint's check: an identity provider's token belongs on /scim/v2.
+  if (c.req.path.startsWith("/v1/") && scopes.every((s) => s === "scim")) {
+    throw new ApiError("insufficient_scope", "This is a SCIM-only token: it works on /scim/v2 only. Use a token with the users:read or users:write scope for /v1.", {
+      extra: { requiredScope: "users:read" },
+      headers: { "WWW-Authenticate": 'Bearer realm="api", error="insufficient_scope", scope="users:read users:write"' },
+    });
+  }
+  c.set("token", { id: row.id, tenantId: row.tenantId, name: row.name, scopes });
   if (row.lastUsedAt === null || now - row.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
     const touch = db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run();
     c.executionCtx.waitUntil(touch.catch((err) => console.error("last_used_at update failed", String(err))));

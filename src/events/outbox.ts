@@ -2,7 +2,9 @@
  * The transactional outbox. Statements built here go into the same D1 batch as the change they
  * describe, so a change without its event (or an event without its change) cannot be committed.
  */
-import { events } from "../db/schema";
+import { batchableRun } from "../db/client";
+import { sql, type SQL } from "drizzle-orm";
+import { events, users } from "../db/schema";
 import type { Db } from "../env";
 import { uuidv7 } from "../lib/ids";
 
@@ -11,24 +13,54 @@ export type EventType =
   | "user.updated"
   | "user.deactivated"
   | "user.reactivated"
-  | "user.erased";
+  | "user.erased"
+  /** A PATCH that only asked for memberships: the user row did not change. */
+  | "user.memberships_requested"
+  | "membership.added"
+  | "membership.removed"
+  | "collection.created"
+  | "collection.updated"
+  | "collection.deleted";
+
+export const EVENT_TYPES: readonly EventType[] = [
+  "user.created",
+  "user.updated",
+  "user.deactivated",
+  "user.reactivated",
+  "user.erased",
+  "user.memberships_requested",
+  "membership.added",
+  "membership.removed",
+  "collection.created",
+  "collection.updated",
+  "collection.deleted",
+];
 
 export interface NewEvent {
+  /** Pre-allocated id, when the caller needs it in the same batch (e.g. provisioning status). */
+  id?: string;
   tenantId: string;
   type: EventType;
   subjectId: string;
   data: Record<string, unknown>;
   createdAt: number;
+  /**
+   * `processed` for feed-only events that have no side effects (membership.*): they never need the
+   * queue. Everything else starts `pending` and is delivered through the queue.
+   */
+  status?: "pending" | "processed";
 }
 
 export function insertEvent(db: Db, event: NewEvent) {
   return db.insert(events).values({
-    id: uuidv7(event.createdAt),
+    id: event.id ?? uuidv7(event.createdAt),
     tenantId: event.tenantId,
     type: event.type,
     subjectId: event.subjectId,
     data: JSON.stringify(event.data),
     createdAt: event.createdAt,
+    status: event.status ?? "pending",
+    processedAt: event.status === "processed" ? event.createdAt : null,
   });
 }
 
@@ -36,11 +68,27 @@ export function insertEvent(db: Db, event: NewEvent) {
  * Inserts the event only if the statement just before it in the batch changed exactly one row.
  * Used after an optimistic `UPDATE ... WHERE version = ?`, so that a lost race writes no event.
  */
-export function insertEventIfPreviousChangedOneRow(db: Db, event: NewEvent): D1PreparedStatement {
-  return db.$client
-    .prepare(
-      `INSERT INTO events (id, tenant_id, type, subject_id, data, created_at)
-       SELECT ?, ?, ?, ?, ?, ? WHERE changes() = 1`,
-    )
-    .bind(uuidv7(event.createdAt), event.tenantId, event.type, event.subjectId, JSON.stringify(event.data), event.createdAt);
+export function insertEventIfPreviousChangedOneRow(db: Db, event: NewEvent) {
+  const status = event.status ?? "pending";
+  const processedAt = status === "processed" ? event.createdAt : null;
+  return batchableRun(db, sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at, status, processed_at)
+    SELECT ${event.id ?? uuidv7(event.createdAt)}, ${event.tenantId}, ${event.type}, ${event.subjectId},
+           ${JSON.stringify(event.data)}, ${event.createdAt}, ${status}, ${processedAt}
+    WHERE changes() = 1`);
+}
+
+/**
+ * One event per user matching `where` (evaluated before the change it describes, in the same
+ * batch), for bulk changes such as reassigning a deleted role. Ids are random UUIDs made in SQL,
+ * since only the database knows the set of users.
+ */
+export function insertEventsForUsers(db: Db, event: Omit<NewEvent, "subjectId" | "id" | "status">, where: SQL) {
+  return batchableRun(
+    db,
+    sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at)
+      SELECT lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(randomblob(2)), substr(hex(randomblob(2)), 2),
+                          substr('89ab', 1 + (abs(random()) % 4), 1), substr(hex(randomblob(2)), 2), hex(randomblob(6)))),
+             ${event.tenantId}, ${event.type}, ${users.id}, ${JSON.stringify(event.data)}, ${event.createdAt}
+      FROM ${users} WHERE ${users.tenantId} = ${event.tenantId} AND (${where})`,
+  );
 }

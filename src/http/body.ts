@@ -1,10 +1,12 @@
 /**
- * Request body guard for JSON APIs: bounded size (413), JSON media type (415) and well-formed
- * JSON (400 with the parser's position), all before any handler or validator runs.
+ * Request body guard: bounded size (413), a JSON or XML media type (415) and a well-formed
+ * document (400 with the parser's reason), all before any handler or validator runs. XML bodies
+ * are turned into the JSON value they stand for (see xml.ts), so one set of validators serves both.
  */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { ApiError } from "./errors";
+import { fromXml, isXmlMediaType } from "./xml";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -44,7 +46,13 @@ export async function readBoundedText(request: Request): Promise<string> {
   return new TextDecoder().decode(all);
 }
 
-export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
+/** Guards bodies of JSON-only endpoints (/platform). */
+export const jsonBody = bodyGuard({ xml: false });
+/** Guards bodies of endpoints that also take XML (/v1). */
+export const jsonOrXmlBody = bodyGuard({ xml: true });
+
+function bodyGuard(options: { xml: boolean }) {
+  return createMiddleware<AppEnv>(async (c, next) => {
   if (!BODY_METHODS.has(c.req.method)) return next();
   const declared = c.req.header("Content-Length");
   if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
@@ -53,20 +61,29 @@ export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
   const contentType = c.req.header("Content-Type");
   const text = await readBoundedText(c.req.raw);
   if (text.length === 0) return next();
-  if (!isJsonMediaType(contentType)) {
-    throw new ApiError("unsupported_media_type", `Send the body as JSON with 'Content-Type: application/json' (got '${contentType ?? "none"}').`);
-  }
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    const reason = err instanceof SyntaxError ? err.message : "unparseable";
-    throw new ApiError("invalid_json", `The request body is not valid JSON: ${reason}.`);
+  if (options.xml && isXmlMediaType(contentType)) {
+    parsed = fromXml(text);
+    // Downstream validators only read JSON requests: hand them the same document as JSON.
+    const headers = new Headers(c.req.raw.headers);
+    headers.set("Content-Type", "application/json");
+    c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers, body: JSON.stringify(parsed) });
+  } else if (isJsonMediaType(contentType)) {
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      const reason = err instanceof SyntaxError ? err.message : "unparseable";
+      throw new ApiError("invalid_json", `The request body is not valid JSON: ${reason}.`);
+    }
+  } else {
+    const accepted = options.xml ? "'Content-Type: application/json' or 'application/xml'" : "'Content-Type: application/json'";
+    throw new ApiError("unsupported_media_type", `Send the body with ${accepted} (got '${contentType ?? "none"}').`);
   }
   // Validators downstream read the already-parsed body from Hono's cache.
   c.req.bodyCache.json = Promise.resolve(parsed);
   await next();
-});
+  });
+}
 
 /** The JSON body parsed by `jsonBody`; 400 when the request carried none. */
 export async function parsedJsonBody(c: { req: { bodyCache: { json?: unknown } } }): Promise<unknown> {

@@ -20,12 +20,21 @@ interface CatalogueEntry {
 export const ERROR_CATALOGUE = {
   // 400
   invalid_json: { status: 400, title: "Malformed JSON body", scimType: "invalidSyntax" },
+  invalid_xml: { status: 400, title: "Unacceptable XML body", scimType: "invalidSyntax" },
   validation_failed: { status: 400, title: "The request is not valid", scimType: "invalidValue" },
   invalid_query: { status: 400, title: "A query parameter is not valid", scimType: "invalidValue" },
   invalid_cursor: { status: 400, title: "The cursor is not valid", scimType: "invalidValue" },
   unknown_attribute: { status: 400, title: "Unknown attribute", scimType: "invalidValue" },
   required_attribute: { status: 400, title: "A required attribute is missing", scimType: "invalidValue" },
   invalid_manager: { status: 400, title: "The manager is not a user of this tenant", scimType: "invalidValue" },
+  invalid_rule: { status: 400, title: "The audience rule is not valid", scimType: "invalidFilter" },
+  invalid_membership: { status: 400, title: "A membership cannot be applied", scimType: "invalidValue" },
+  invalid_filter: { status: 400, title: "The filter is not valid", scimType: "invalidFilter" },
+  invalid_path: { status: 400, title: "The PATCH path is not valid", scimType: "invalidPath" },
+  no_target: { status: 400, title: "The PATCH path matches nothing", scimType: "noTarget" },
+  mutability: { status: 400, title: "The attribute cannot be changed", scimType: "mutability" },
+  invalid_syntax: { status: 400, title: "The request does not follow the SCIM message schema", scimType: "invalidSyntax" },
+  too_many: { status: 400, title: "The request asks for too much at once", scimType: "tooMany" },
   // 401 / 403
   missing_token: { status: 401, title: "Authentication required" },
   malformed_token: { status: 401, title: "Malformed bearer token" },
@@ -36,6 +45,7 @@ export const ERROR_CATALOGUE = {
   insufficient_scope: { status: 403, title: "The token lacks a required scope" },
   platform_disabled: { status: 403, title: "The platform API is disabled" },
   tenant_suspended: { status: 403, title: "Tenant suspended" },
+  forbidden: { status: 403, title: "Forbidden" },
   // 404 / 405 / 409 / 410 / 412
   tenant_not_found: { status: 404, title: "No tenant at this host" },
   not_found: { status: 404, title: "Not found" },
@@ -43,7 +53,9 @@ export const ERROR_CATALOGUE = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict", scimType: "uniqueness" },
   user_erased: { status: 410, title: "User erased" },
+  event_already_processed: { status: 409, title: "The event was already processed" },
   precondition_failed: { status: 412, title: "Precondition failed" },
+  not_implemented: { status: 501, title: "Not implemented" },
   // 413 / 415 / 422 / 429
   payload_too_large: { status: 413, title: "Request body too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },

@@ -9,10 +9,11 @@ import { readBearer } from "../auth/middleware";
 import { FIRST_TOKEN_SCOPES } from "../auth/tokens";
 import { uniqueViolation } from "../db/errors";
 import { apiTokens, tenantDomains, tenants } from "../db/schema";
-import type { AppEnv, Db } from "../env";
+import type { AppEnv, Db, Env } from "../env";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { ApiError } from "../http/errors";
 import { secretsEqual } from "../lib/crypto";
+import { effectiveLimits, MAX_PER_SECOND, readLimitConfig } from "../limits/config";
 import { uuidv7 } from "../lib/ids";
 import { newTokenRow } from "../rest/api-tokens";
 import { bodyErrorResponses, createRouter, jsonBodyOf, jsonContent, problemResponse } from "../rest/openapi";
@@ -20,12 +21,24 @@ import { forgetCachedHosts, HOSTNAME_RE, SLUG_RE } from "../tenancy/resolve";
 
 const DomainSchema = z.object({ hostname: z.string(), createdAt: z.string() }).openapi("TenantDomain");
 
+const RateLimitsSchema = z
+  .object({
+    enabled: z.boolean().openapi({ description: "false when RATE_LIMIT_ENABLED switches limiting off." }),
+    ipPerSecond: z.number().int().openapi({ description: "Effective requests per second per client IP on this tenant's hosts." }),
+    tenantPerSecond: z.number().int().openapi({ description: "Effective requests per second for the tenant, across all IPs." }),
+    overrides: z.object({ ipPerSecond: z.number().int().nullable(), tenantPerSecond: z.number().int().nullable() }).openapi({
+      description: "This tenant's own settings; null means the platform default applies.",
+    }),
+  })
+  .openapi("TenantRateLimits");
+
 const TenantSchema = z
   .object({
     id: z.string(),
     slug: z.string(),
     name: z.string(),
     suspended: z.boolean(),
+    rateLimits: RateLimitsSchema,
     domains: z.array(DomainSchema),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -39,7 +52,21 @@ const slug = z
 const name = z.string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") }).trim().min(1, "must not be empty").max(200);
 
 const TenantCreateSchema = z.strictObject({ slug, name: name.openapi({ example: "Acme Corp" }) }).openapi("TenantCreate");
-const TenantPatchSchema = z.strictObject({ name: name.optional(), suspended: z.boolean().optional() }).openapi("TenantPatch");
+const perSecond = z
+  .number({ error: "must be a whole number of requests per second, or null for the platform default" })
+  .int("must be a whole number of requests per second")
+  .min(1, "must be at least 1")
+  .max(MAX_PER_SECOND, `must be at most ${MAX_PER_SECOND}`)
+  .nullable();
+const RateLimitsPatchSchema = z
+  .strictObject({
+    ipPerSecond: perSecond.optional().openapi({ description: "Requests per second per client IP on this tenant's hosts; null restores the default." }),
+    tenantPerSecond: perSecond.optional().openapi({ description: "Requests per second for the whole tenant; null restores the default." }),
+  })
+  .openapi("TenantRateLimitsPatch");
+const TenantPatchSchema = z
+  .strictObject({ name: name.optional(), suspended: z.boolean().optional(), rateLimits: RateLimitsPatchSchema.optional() })
+  .openapi("TenantPatch");
 const DomainCreateSchema = z
   .strictObject({
     hostname: z
@@ -57,18 +84,29 @@ const platformErrors = {
   401: problemResponse("Missing or wrong platform admin token."),
   403: problemResponse("The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured)."),
   404: problemResponse("No such tenant or domain."),
+  429: problemResponse("Rate limit exceeded (the platform API counts against the per-IP limit)."),
 } as const;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 type TenantRow = typeof tenants.$inferSelect;
 
-async function tenantView(db: Db, row: TenantRow) {
+function rateLimitsView(env: Env, row: TenantRow) {
+  const config = readLimitConfig(env);
+  return {
+    enabled: config.enabled,
+    ...effectiveLimits(config, row),
+    overrides: { ipPerSecond: row.rateLimitIpPerSecond, tenantPerSecond: row.rateLimitTenantPerSecond },
+  };
+}
+
+async function tenantView(db: Db, row: TenantRow, env: Env) {
   const domains = await db.select().from(tenantDomains).where(eq(tenantDomains.tenantId, row.id)).orderBy(asc(tenantDomains.hostname)).all();
   return {
     id: row.id,
     slug: row.slug,
     name: row.name,
     suspended: row.suspended,
+    rateLimits: rateLimitsView(env, row),
     domains: domains.map((d) => ({ hostname: d.hostname, createdAt: iso(d.createdAt) })),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
@@ -122,7 +160,16 @@ platformRouter.openapi(
     const body = c.req.valid("json");
     const db = c.get("db");
     const now = Date.now();
-    const row: TenantRow = { id: uuidv7(now), slug: body.slug, name: body.name, suspended: false, createdAt: now, updatedAt: now };
+    const row: TenantRow = {
+      id: uuidv7(now),
+      slug: body.slug,
+      name: body.name,
+      suspended: false,
+      createdAt: now,
+      updatedAt: now,
+      rateLimitIpPerSecond: null,
+      rateLimitTenantPerSecond: null,
+    };
     const token = await newTokenRow(row.id, "First admin token", FIRST_TOKEN_SCOPES);
     try {
       await db.batch([db.insert(tenants).values(row), db.insert(apiTokens).values(token.row)]);
@@ -135,7 +182,7 @@ platformRouter.openapi(
     forgetCachedHosts();
     c.header("Location", `/platform/tenants/${row.slug}`);
     c.header("Cache-Control", "no-store");
-    return c.json({ tenant: await tenantView(db, row), token: token.secret }, 201);
+    return c.json({ tenant: await tenantView(db, row, c.env), token: token.secret }, 201);
   },
 );
 
@@ -159,7 +206,7 @@ platformRouter.openapi(
     const rows = await db.select().from(tenants).where(after ? gt(tenants.slug, after) : undefined).orderBy(asc(tenants.slug)).limit(limit + 1).all();
     const page = rows.slice(0, limit);
     const nextCursor = rows.length > limit ? encodeCursor({ o: "slug", k: [page[page.length - 1]!.slug] }) : null;
-    return c.json({ data: await Promise.all(page.map((r) => tenantView(db, r))), pagination: { limit, nextCursor } }, 200);
+    return c.json({ data: await Promise.all(page.map((r) => tenantView(db, r, c.env))), pagination: { limit, nextCursor } }, 200);
   },
 );
 
@@ -175,7 +222,7 @@ platformRouter.openapi(
   }),
   async (c) => {
     const db = c.get("db");
-    return c.json(await tenantView(db, await findTenant(db, c.req.valid("param").slug)), 200);
+    return c.json(await tenantView(db, await findTenant(db, c.req.valid("param").slug), c.env), 200);
   },
 );
 
@@ -185,8 +232,10 @@ platformRouter.openapi(
     path: "/platform/tenants/{slug}",
     tags,
     security,
-    summary: "Rename, suspend or reinstate a tenant",
-    description: "A suspended tenant's hosts answer 403 within seconds (the per-isolate cache lifetime).",
+    summary: "Rename, suspend or reinstate a tenant, or set its rate limits",
+    description:
+      "A suspended tenant's hosts answer 403 within seconds (the per-isolate cache lifetime). " +
+      "`rateLimits` overrides the platform defaults for this tenant (null restores a default); the change also takes effect within that cache lifetime.",
     request: { params: SlugParam, body: jsonBodyOf(TenantPatchSchema) },
     responses: { 200: jsonContent(TenantSchema, "The updated tenant."), ...platformErrors, ...bodyErrorResponses },
   }),
@@ -194,10 +243,28 @@ platformRouter.openapi(
     const db = c.get("db");
     const body = c.req.valid("json");
     const row = await findTenant(db, c.req.valid("param").slug);
-    const next = { ...row, name: body.name ?? row.name, suspended: body.suspended ?? row.suspended, updatedAt: Date.now() };
-    await db.update(tenants).set({ name: next.name, suspended: next.suspended, updatedAt: next.updatedAt }).where(eq(tenants.id, row.id)).run();
+    const limits = body.rateLimits ?? {};
+    const next: TenantRow = {
+      ...row,
+      name: body.name ?? row.name,
+      suspended: body.suspended ?? row.suspended,
+      rateLimitIpPerSecond: limits.ipPerSecond === undefined ? row.rateLimitIpPerSecond : limits.ipPerSecond,
+      rateLimitTenantPerSecond: limits.tenantPerSecond === undefined ? row.rateLimitTenantPerSecond : limits.tenantPerSecond,
+      updatedAt: Date.now(),
+    };
+    await db
+      .update(tenants)
+      .set({
+        name: next.name,
+        suspended: next.suspended,
+        rateLimitIpPerSecond: next.rateLimitIpPerSecond,
+        rateLimitTenantPerSecond: next.rateLimitTenantPerSecond,
+        updatedAt: next.updatedAt,
+      })
+      .where(eq(tenants.id, row.id))
+      .run();
     forgetCachedHosts();
-    return c.json(await tenantView(db, next), 200);
+    return c.json(await tenantView(db, next, c.env), 200);
   },
 );
 
@@ -235,7 +302,7 @@ platformRouter.openapi(
     }
     forgetCachedHosts();
     c.header("Location", `/platform/tenants/${row.slug}/domains/${hostname}`);
-    return c.json(await tenantView(db, row), 201);
+    return c.json(await tenantView(db, row, c.env), 201);
   },
 );
 

@@ -2,7 +2,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireScope } from "../auth/middleware";
-import { uniqueViolation } from "../db/errors";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
 import { parsedJsonBody } from "../http/body";
@@ -14,6 +13,10 @@ import { createUser, deactivateUser, eraseUser, getUser, getUserRow, MAX_FIELD_L
 import { hasScope } from "../auth/middleware";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
 import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayResponse } from "./idempotency";
+import { dispatchAfterResponse, type OutboxRef } from "../events/dispatch";
+import { KINDS, MAX_IDS_PER_KIND, type MembershipRequest } from "../memberships/kinds";
+import { getProvisioning, type Provisioning } from "../memberships/provisioning";
+import { userMemberships } from "../memberships/collections";
 
 const str = (field: keyof typeof MAX_FIELD_LENGTH) => z.string().max(MAX_FIELD_LENGTH[field]);
 const requiredStr = (field: keyof typeof MAX_FIELD_LENGTH, example: string) =>
@@ -27,6 +30,18 @@ const optionalStr = (field: keyof typeof MAX_FIELD_LENGTH, example?: string) =>
 const AttributesSchema = z
   .record(z.string(), z.unknown())
   .openapi({ description: "Custom attributes defined for the tenant (GET /v1/available-attributes).", example: { costCenter: "CC-1001" } });
+
+const ProvisioningSchema = z
+  .object({
+    status: z.enum(["pending", "completed", "failed"]),
+    eventId: z.string().optional(),
+    requestedAt: z.string().optional(),
+    completedAt: z.string().nullable().optional(),
+    errors: z.array(z.object({ kind: z.string(), id: z.string(), reason: z.string() })).optional(),
+  })
+  .openapi("Provisioning", { description: "Asynchronous side effects (memberships, audience rules) of the user's latest change." });
+
+const MembershipRefSchema = z.object({ id: z.string(), name: z.string(), source: z.enum(["manual", "rule"]), since: z.string() });
 
 export const UserSchema = z
   .object({
@@ -43,13 +58,41 @@ export const UserSchema = z
     timezone: z.string().nullable(),
     locale: z.string().nullable(),
     userType: z.string().nullable(),
+    role: z.string().nullable().openapi({ description: "Name of the user's role (GET /v1/roles)." }),
+    roleId: z.string().nullable(),
+    identityProviderId: z.string().nullable(),
+    userName: z.string().openapi({ description: "Sign-in name (SCIM userName); the email unless set." }),
+    employeeNumber: z.string().nullable(),
+    costCenter: z.string().nullable(),
+    organization: z.string().nullable(),
+    division: z.string().nullable(),
     active: z.boolean(),
     attributes: AttributesSchema,
     version: z.number().int().openapi({ description: "Increments on every change; the ETag is W/\"<version>\"." }),
     createdAt: z.string().openapi({ format: "date-time" }),
     updatedAt: z.string().openapi({ format: "date-time" }),
+    provisioning: ProvisioningSchema.nullable().optional(),
+    memberships: z
+      .object({ groups: z.array(MembershipRefSchema), campaigns: z.array(MembershipRefSchema), accessGroups: z.array(MembershipRefSchema), organizations: z.array(MembershipRefSchema) })
+      .optional()
+      .openapi({ description: "Current memberships (GET /v1/users/{id} only)." }),
   })
   .openapi("User");
+
+const idList = (label: string) =>
+  z
+    .array(z.string().min(1).max(64), { error: `must be a list of ${label} ids` })
+    .max(MAX_IDS_PER_KIND, `must list at most ${MAX_IDS_PER_KIND} ids`)
+    .optional()
+    .openapi({ description: `Ids of ${label}s the user belongs to (replaces the user's manually assigned ${label}s). Applied asynchronously: see \`provisioning\`.` });
+
+/** Membership lists: part of the request, not of the user row; the consumer applies them. */
+const membershipFields = {
+  groups: idList("group"),
+  campaigns: idList("campaign"),
+  accessGroups: idList("access group"),
+  organizationIds: idList("organization"),
+};
 
 const optionalFields = {
   displayName: optionalStr("displayName", "Jane Doe"),
@@ -60,6 +103,14 @@ const optionalFields = {
   timezone: optionalStr("timezone", "Europe/Copenhagen"),
   locale: optionalStr("locale", "da-DK"),
   userType: optionalStr("userType", "Employee"),
+  role: z.string().max(100).nullable().optional().openapi({ description: "A role's exact name (case-sensitive); alternative to roleId.", example: "Standard User" }),
+  roleId: optionalStr("roleId"),
+  identityProviderId: optionalStr("identityProviderId"),
+  userName: optionalStr("userName").openapi({ description: "Sign-in name (SCIM userName), unique per tenant ignoring case; null means the email." }),
+  employeeNumber: optionalStr("employeeNumber"),
+  costCenter: optionalStr("costCenter"),
+  organization: optionalStr("organization"),
+  division: optionalStr("division"),
   active: z.boolean().optional(),
   attributes: AttributesSchema.nullable().optional(),
 };
@@ -71,6 +122,7 @@ export const UserCreateSchema = z
     email: requiredStr("email", "jane.doe@acme.com"),
     externalId: requiredStr("externalId", "HR-10042"),
     ...optionalFields,
+    ...membershipFields,
   })
   .openapi("UserCreate");
 
@@ -81,6 +133,7 @@ export const UserPatchSchema = z
     email: optionalStr("email"),
     externalId: optionalStr("externalId"),
     ...optionalFields,
+    ...membershipFields,
   })
   .openapi("UserPatch", { description: "JSON merge patch: absent fields are kept, null clears an optional field." });
 
@@ -117,11 +170,33 @@ const EraseQuery = z.object({ erase: boolParam.optional() });
 const tag = ["Users"];
 const security = [{ bearerAuth: [] }];
 
-function coreContext(c: Context<AppEnv>): CoreContext {
-  return { db: c.get("db"), tenantId: c.get("tenant").id };
+function coreContext(c: Context<AppEnv>, committed?: OutboxRef[]): CoreContext {
+  const dispatch = dispatchAfterResponse(c.env, c.get("db"), c);
+  return {
+    db: c.get("db"),
+    tenantId: c.get("tenant").id,
+    onCommit: (refs) => {
+      committed?.push(...refs);
+      dispatch(refs);
+    },
+  };
 }
 
-function userResponse<S extends 200 | 201 = 200>(c: Context<AppEnv>, user: User, status?: S) {
+/** Splits the membership lists off a validated body: the user fields go to the core as before. */
+function splitMemberships<T extends Record<string, unknown>>(input: T): { fields: Omit<T, "groups" | "campaigns" | "accessGroups" | "organizationIds">; memberships?: MembershipRequest } {
+  const fields: Record<string, unknown> = { ...input };
+  const memberships: MembershipRequest = {};
+  for (const k of KINDS) {
+    const ids = fields[k.userField];
+    delete fields[k.userField];
+    if (Array.isArray(ids)) memberships[k.kind] = ids as string[];
+  }
+  return { fields: fields as never, memberships: Object.keys(memberships).length > 0 ? memberships : undefined };
+}
+
+const PENDING: Pick<Provisioning, "status"> = { status: "pending" };
+
+function userResponse<S extends 200 | 201 = 200>(c: Context<AppEnv>, user: User & { provisioning?: Pick<Provisioning, "status"> | null; memberships?: Awaited<ReturnType<typeof userMemberships>> }, status?: S) {
   c.header("ETag", etagOf(user.version));
   return c.json(user, (status ?? 200) as S);
 }
@@ -178,22 +253,25 @@ usersRouter.openapi(
       if (stored) return replayResponse(stored) as never;
     }
     let user: User;
+    const { fields, memberships } = splitMemberships(input);
     try {
-      user = await createUser(ctx, input, {
+      user = await createUser(ctx, fields, {
+        memberships,
         alsoWrite: key
-          ? (u) => [recordResponse(ctx.db, ctx.tenantId, key, hash, { status: 201, body: JSON.stringify(u), location: `/v1/users/${u.id}` })]
+          ? (u) => [recordResponse(ctx.db, ctx.tenantId, key, hash, { status: 201, body: JSON.stringify({ ...u, provisioning: PENDING }), location: `/v1/users/${u.id}` })]
           : undefined,
       });
     } catch (err) {
-      // A concurrent retry with the same key won the race: answer with its response.
-      if (key && uniqueViolation(err)?.startsWith("idempotency_keys")) {
+      // A concurrent request with the same key may have won the race (our insert then fails on the
+      // key, or on the email it just took): if it stored a response, that is the answer.
+      if (key) {
         const stored = await findReplay(ctx.db, ctx.tenantId, key, hash);
         if (stored) return replayResponse(stored) as never;
       }
       throw err;
     }
     c.header("Location", `/v1/users/${user.id}`);
-    return userResponse(c, user, 201);
+    return userResponse(c, { ...user, provisioning: PENDING }, 201);
   },
 );
 
@@ -254,12 +332,14 @@ usersRouter.openapi(
     },
   }),
   async (c) => {
-    const user = await getUser(coreContext(c), c.req.valid("param").id);
+    const ctx = coreContext(c);
+    const user = await getUser(ctx, c.req.valid("param").id);
     const condition = parseETagList(c.req.header("If-None-Match"));
     if (condition && matches(condition, user.version)) {
       return c.body(null, 304, { ETag: etagOf(user.version) });
     }
-    return userResponse(c, user, 200);
+    const [provisioning, memberships] = await Promise.all([getProvisioning(ctx, user.id), userMemberships(ctx, user.id)]);
+    return userResponse(c, { ...user, provisioning, memberships }, 200);
   },
 );
 
@@ -294,12 +374,15 @@ usersRouter.openapi(
     },
   }),
   async (c) => {
-    const ctx = coreContext(c);
+    const committed: OutboxRef[] = [];
+    const ctx = coreContext(c, committed);
     const { id } = c.req.valid("param");
-    const parsed = validateWith(UserPatchSchema, await parsedJsonBody(c));
+    const { fields, memberships } = splitMemberships(validateWith(UserPatchSchema, await parsedJsonBody(c)));
     const version = await expectedVersion(c, ctx, id);
-    const user = await updateUser(ctx, id, parsed, { expectedVersion: version });
-    return userResponse(c, user, 200);
+    const user = await updateUser(ctx, id, fields, { expectedVersion: version, memberships });
+    // A change that asked for memberships is pending; otherwise report the standing status.
+    const provisioning = memberships && committed.length > 0 ? PENDING : await getProvisioning(ctx, id);
+    return userResponse(c, { ...user, provisioning }, 200);
   },
 );
 

@@ -13,6 +13,9 @@ export interface TenantRecord {
   slug: string;
   name: string;
   suspended: boolean;
+  /** Rate-limit overrides; null or absent = the configured default. */
+  rateLimitIpPerSecond?: number | null;
+  rateLimitTenantPerSecond?: number | null;
 }
 
 export type HostResolution =
@@ -58,7 +61,14 @@ export async function resolveHost(
 }
 
 async function lookup(db: Db, host: string, base: string): Promise<HostResolution> {
-  const columns = { id: tenants.id, slug: tenants.slug, name: tenants.name, suspended: tenants.suspended };
+  const columns = {
+    id: tenants.id,
+    slug: tenants.slug,
+    name: tenants.name,
+    suspended: tenants.suspended,
+    rateLimitIpPerSecond: tenants.rateLimitIpPerSecond,
+    rateLimitTenantPerSecond: tenants.rateLimitTenantPerSecond,
+  };
   if (host.endsWith(`.${base}`)) {
     const slug = host.slice(0, -(base.length + 1));
     if (!SLUG_RE.test(slug)) return { kind: "unknown" };

@@ -38,10 +38,12 @@ export const BUILT_IN_ATTRIBUTES: readonly BuiltIn[] = [
   { key: "timezone", label: "Time zone", type: "string", description: "IANA time zone, e.g. Europe/Copenhagen." },
   { key: "locale", label: "Locale", type: "string", description: "BCP 47 language tag, e.g. en-GB." },
   { key: "userType", label: "User type", type: "string", description: "Free text, e.g. Employee or Contractor." },
+  { key: "roleId", label: "Role", type: "string", description: "Id of one of the tenant's roles (GET /v1/roles); REST also takes the exact role name as `role`." },
+  { key: "identityProviderId", label: "Identity provider", type: "string", description: "Id of an enabled identity provider of the tenant (GET /v1/identity-providers)." },
 ];
 
 export const BUILT_IN_KEYS = new Set(BUILT_IN_ATTRIBUTES.map((a) => a.key));
-const BUILT_IN_KEYS_LOWER = new Set([...BUILT_IN_KEYS, "active", "id", "attributes", "version"].map((k) => k.toLowerCase()));
+const BUILT_IN_KEYS_LOWER = new Set([...BUILT_IN_KEYS, "role", "active", "id", "attributes", "version"].map((k) => k.toLowerCase()));
 
 /** Custom attribute keys: an identifier that is safe as a JSON path segment. */
 export const CUSTOM_KEY_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;

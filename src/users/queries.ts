@@ -8,6 +8,7 @@ import { users } from "../db/schema";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import type { CoreContext } from "./service";
 import { toUser, type User, type UserRow } from "./model";
+import { loadRoles } from "./references";
 
 export interface UserListQuery {
   email?: string;
@@ -78,7 +79,8 @@ export async function listUsers(ctx: CoreContext, query: UserListQuery): Promise
       ctx.db.select().from(users).where(and(...conditions)).orderBy(...orderBy).limit(query.limit).offset((query.page - 1) * query.limit).all(),
       ctx.db.select({ n: count() }).from(users).where(and(...conditions)).get(),
     ]);
-    return { data: rows.map(toUser), nextCursor: null, totalCount: total?.n ?? 0 };
+    const roles = await loadRoles(ctx.db, ctx.tenantId);
+    return { data: rows.map((r) => toUser(r, roles)), nextCursor: null, totalCount: total?.n ?? 0 };
   }
 
   if (query.cursor) {
@@ -100,5 +102,6 @@ export async function listUsers(ctx: CoreContext, query: UserListQuery): Promise
   const last = page[page.length - 1];
   const nextCursor =
     hasMore && last ? encodeCursor({ o: ordering, k: byUpdated ? [last.updatedAt, last.id] : [last.id] }) : null;
-  return { data: page.map(toUser), nextCursor };
+  const roles = await loadRoles(ctx.db, ctx.tenantId);
+  return { data: page.map((r) => toUser(r, roles)), nextCursor };
 }

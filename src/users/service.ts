@@ -6,19 +6,35 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { events, users } from "../db/schema";
-import { batchOf } from "../db/batch";
 import { isForeignKeyViolation, uniqueViolation } from "../db/errors";
 import type { Db } from "../env";
 import { ApiError, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { canonicalLocale, canonicalTimeZone } from "../lib/intl";
 import { insertEvent, insertEventIfPreviousChangedOneRow, type EventType } from "../events/outbox";
+import type { OutboxRef } from "../events/dispatch";
+import type { MembershipRequest } from "../memberships/kinds";
+import { markPending } from "../memberships/provisioning";
 import { type AttributeSet, isEmail, loadAttributeSet, throwIfErrors } from "./attributes";
+import { checkIdentityProvider, loadRoles, type RoleDirectory } from "./references";
 import { SETTABLE_FIELDS, parseAttributes, toUser, type SettableField, type User, type UserFields, type UserRow } from "./model";
 
 export interface CoreContext {
   db: Db;
   tenantId: string;
+  /** Told the events a write committed, so the adapter can send them to the queue at once. */
+  onCommit?: (events: OutboxRef[]) => void;
+}
+
+function committed(ctx: CoreContext, eventId: string): void {
+  ctx.onCommit?.([{ id: eventId, tenantId: ctx.tenantId }]);
+}
+
+/** Only kinds with a list; an empty list is kept (it means "none of this kind"). */
+function requestedMemberships(request: MembershipRequest | undefined): MembershipRequest | undefined {
+  if (!request) return undefined;
+  const entries = Object.entries(request).filter(([, ids]) => Array.isArray(ids));
+  return entries.length > 0 ? (Object.fromEntries(entries.map(([k, ids]) => [k, [...new Set(ids)]])) as MembershipRequest) : undefined;
 }
 
 export const MAX_FIELD_LENGTH: Record<SettableField, number> = {
@@ -34,6 +50,13 @@ export const MAX_FIELD_LENGTH: Record<SettableField, number> = {
   timezone: 64,
   locale: 35,
   userType: 64,
+  roleId: 64,
+  identityProviderId: 64,
+  userName: 255,
+  employeeNumber: 64,
+  costCenter: 255,
+  organization: 255,
+  division: 255,
 };
 
 type Values = Record<SettableField, string | null>;
@@ -52,7 +75,20 @@ function valuesOf(row: UserRow): Values {
     timezone: row.timezone,
     locale: row.locale,
     userType: row.userType,
+    roleId: row.roleId,
+    identityProviderId: row.identityProviderId,
+    userName: row.userName,
+    employeeNumber: row.employeeNumber,
+    costCenter: row.costCenter,
+    organization: row.organization,
+    division: row.division,
   };
+}
+
+/** lower(userName ?? email): the effective userName that the unique index guards. */
+function userNameLowerOf(values: Values): string | null {
+  const name = values.userName ?? values.email;
+  return name === null ? null : name.toLowerCase();
 }
 
 /** Normalises and checks built-in values in place; collects every problem before failing. */
@@ -64,7 +100,8 @@ function checkBuiltIns(values: Values, touched: Set<string>, attrs: AttributeSet
       values[field] = value === "" ? null : value;
       value = values[field];
     }
-    const def = attrs.get(field);
+    // Only built-in definitions: a tenant's custom attribute may share a name with a newer column (costCenter).
+    const def = attrs.get(field)?.builtIn ? attrs.get(field) : undefined;
     if (value === null) {
       if (def?.required && (isCreate || touched.has(field))) {
         errors.push({
@@ -105,6 +142,34 @@ function checkRequiredCustom(attributes: Record<string, unknown>, attrs: Attribu
   }
 }
 
+/** Resolves `role` (by exact name) into `roleId` and checks role and identity-provider references. */
+async function checkReferences(
+  ctx: CoreContext,
+  input: UserFields,
+  values: Values,
+  touched: Set<string>,
+  roles: RoleDirectory,
+  errors: FieldError[],
+  previous?: Values,
+): Promise<void> {
+  if (input.role !== undefined) {
+    const name = input.role === null ? "" : input.role.trim();
+    const byName = name === "" ? null : roles.resolveName(name, errors);
+    if (input.roleId !== undefined && input.roleId !== null && byName !== null && byName !== input.roleId) {
+      errors.push({ path: "role", message: "names a different role than roleId; send one of them" });
+    }
+    if (name === "" || byName !== null) values.roleId = byName;
+    touched.add("roleId");
+  }
+  if (touched.has("roleId") && values.roleId !== null && values.roleId !== previous?.roleId && !roles.hasId(values.roleId)) {
+    const names = roles.all.map((r) => `${r.id} (${r.name})`).join(", ");
+    errors.push({ path: "roleId", message: `no role with id '${values.roleId}' exists in this tenant${names ? `; roles: ${names}` : ""}` });
+  }
+  if (touched.has("identityProviderId") && values.identityProviderId !== null && values.identityProviderId !== previous?.identityProviderId) {
+    await checkIdentityProvider(ctx.db, ctx.tenantId, values.identityProviderId, errors);
+  }
+}
+
 async function checkManager(ctx: CoreContext, managerId: string | null, selfId: string, errors: FieldError[]): Promise<void> {
   if (managerId === null) return;
   if (managerId === selfId) {
@@ -125,12 +190,20 @@ async function checkManager(ctx: CoreContext, managerId: string | null, selfId: 
 async function conflictFrom(ctx: CoreContext, err: unknown, values: Values): Promise<ApiError | null> {
   const columns = uniqueViolation(err);
   if (!columns || !columns.startsWith("users.")) return null;
-  const field = columns.includes("email_lower") ? "email" : columns.includes("external_id") ? "externalId" : null;
+  const field = columns.includes("email_lower")
+    ? "email"
+    : columns.includes("external_id")
+      ? "externalId"
+      : columns.includes("user_name_lower")
+        ? "userName"
+        : null;
   if (!field) return null;
   const condition =
     field === "email"
       ? eq(users.emailLower, (values.email ?? "").toLowerCase())
-      : eq(users.externalId, values.externalId ?? "");
+      : field === "userName"
+        ? eq(users.userNameLower, userNameLowerOf(values) ?? "")
+        : eq(users.externalId, values.externalId ?? "");
   const existing = await ctx.db
     .select({ id: users.id })
     .from(users)
@@ -142,11 +215,15 @@ async function conflictFrom(ctx: CoreContext, err: unknown, values: Values): Pro
   });
 }
 
-/** Cheap early check for a taken email or externalId; the unique indexes remain the guarantee. */
-async function checkUnique(ctx: CoreContext, values: Values, selfId: string | null): Promise<void> {
-  const checks: Array<["email" | "externalId", ReturnType<typeof eq>]> = [];
+/**
+ * Cheap early check for a taken email, externalId or effective userName (userName, else email);
+ * the unique indexes remain the guarantee.
+ */
+async function checkUnique(ctx: CoreContext, values: Values, selfId: string | null, userNameLower: string | null): Promise<void> {
+  const checks: Array<["email" | "externalId" | "userName", ReturnType<typeof eq>]> = [];
   if (values.email) checks.push(["email", eq(users.emailLower, values.email.toLowerCase())]);
   if (values.externalId) checks.push(["externalId", eq(users.externalId, values.externalId)]);
+  if (userNameLower) checks.push(["userName", eq(users.userNameLower, userNameLower)]);
   for (const [field, condition] of checks) {
     const existing = await ctx.db
       .select({ id: users.id })
@@ -154,7 +231,8 @@ async function checkUnique(ctx: CoreContext, values: Values, selfId: string | nu
       .where(and(eq(users.tenantId, ctx.tenantId), condition))
       .get();
     if (existing && existing.id !== selfId) {
-      throw new ApiError("conflict", `A user with this ${field} already exists (id ${existing.id}).`, {
+      const what = field === "userName" ? "userName (a user's userName defaults to its email)" : field;
+      throw new ApiError("conflict", `A user with this ${what} already exists (id ${existing.id}).`, {
         errors: [{ path: field, message: "must be unique in this tenant" }],
         extra: { field, existingUserId: existing.id },
       });
@@ -165,27 +243,31 @@ async function checkUnique(ctx: CoreContext, values: Values, selfId: string | nu
 export interface CreateOptions {
   /** Extra statements committed atomically with the user (e.g. an idempotency record). */
   alsoWrite?: (user: User) => BatchItem<"sqlite">[];
+  /** Memberships to apply asynchronously; they travel in the event, so they commit with the user. */
+  memberships?: MembershipRequest;
 }
 
 export async function createUser(ctx: CoreContext, input: UserFields, options: CreateOptions = {}): Promise<User> {
-  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  const [attrs, roles] = await Promise.all([loadAttributeSet(ctx.db, ctx.tenantId), loadRoles(ctx.db, ctx.tenantId)]);
   const now = Date.now();
   const id = uuidv7(now);
   const values = Object.fromEntries(SETTABLE_FIELDS.map((f) => [f, input[f] ?? null])) as Values;
   const errors: FieldError[] = [];
   checkBuiltIns(values, new Set(SETTABLE_FIELDS), attrs, errors, true);
+  await checkReferences(ctx, input, values, new Set(SETTABLE_FIELDS), roles, errors);
   const attributes = Object.fromEntries(Object.entries(input.attributes ?? {}).filter(([, v]) => v !== null));
   attrs.checkCustomAttributes(input.attributes ?? {}, errors);
   checkRequiredCustom(attributes, attrs, errors, null);
   await checkManager(ctx, values.managerId, id, errors);
   throwIfErrors(errors);
-  await checkUnique(ctx, values, null);
+  await checkUnique(ctx, values, null, userNameLowerOf(values));
 
   const row: UserRow = {
     tenantId: ctx.tenantId,
     id,
     ...values,
     emailLower: values.email!.toLowerCase(),
+    userNameLower: userNameLowerOf(values),
     active: input.active ?? true,
     attributes: JSON.stringify(attributes),
     version: 1,
@@ -193,11 +275,15 @@ export async function createUser(ctx: CoreContext, input: UserFields, options: C
     updatedAt: now,
     erasedAt: null,
   };
-  const user = toUser(row);
+  const user = toUser(row, roles);
+  const eventId = uuidv7(now);
+  const requested = requestedMemberships(options.memberships);
   try {
     await ctx.db.batch([
       ctx.db.insert(users).values(row),
-      insertEvent(ctx.db, { tenantId: ctx.tenantId, type: "user.created", subjectId: id, data: { user }, createdAt: now }),
+      insertEvent(ctx.db, { id: eventId, tenantId: ctx.tenantId, type: "user.created", subjectId: id, data: requested ? { user, memberships: requested } : { user }, createdAt: now }),
+      // Every new user gets rule-based enrolment, so creation always has provisioning to track.
+      markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now }),
       ...(options.alsoWrite?.(user) ?? []),
     ]);
   } catch (err) {
@@ -206,6 +292,7 @@ export async function createUser(ctx: CoreContext, input: UserFields, options: C
     if (isForeignKeyViolation(err)) throw new ApiError("invalid_manager", "managerId: the manager no longer exists in this tenant.", { errors: [{ path: "managerId", message: "must be the id of a user of this tenant" }] });
     throw err;
   }
+  committed(ctx, eventId);
   return user;
 }
 
@@ -230,6 +317,8 @@ export async function getUserRow(ctx: CoreContext, id: string): Promise<UserRow>
 export interface UpdateOptions {
   /** Version the caller last saw (from If-Match); a mismatch is 412. */
   expectedVersion?: number;
+  /** Memberships to apply asynchronously (per listed kind, the complete set of manual memberships). */
+  memberships?: MembershipRequest;
 }
 
 const MAX_WRITE_ATTEMPTS = 3;
@@ -239,7 +328,7 @@ const MAX_WRITE_ATTEMPTS = 3;
  * lose each other's changes; a patch that changes nothing writes nothing and emits no event.
  */
 export async function updateUser(ctx: CoreContext, id: string, patch: UserFields, options: UpdateOptions = {}): Promise<User> {
-  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  const [attrs, roles] = await Promise.all([loadAttributeSet(ctx.db, ctx.tenantId), loadRoles(ctx.db, ctx.tenantId)]);
   for (let attempt = 1; ; attempt++) {
     const row = await getUserRow(ctx, id);
     if (options.expectedVersion !== undefined && row.version !== options.expectedVersion) {
@@ -255,6 +344,7 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
     }
     const errors: FieldError[] = [];
     checkBuiltIns(values, touched, attrs, errors, false);
+    await checkReferences(ctx, patch, values, touched, roles, errors, valuesOf(row));
 
     const current = parseAttributes(row.attributes);
     let attributes = current;
@@ -282,37 +372,63 @@ export async function updateUser(ctx: CoreContext, id: string, patch: UserFields
     }
     const active = patch.active ?? row.active;
     if (active !== row.active) changes.active = active;
-    if (Object.keys(changes).length === 0) return toUser(row);
+    const requested = requestedMemberships(options.memberships);
+    if (Object.keys(changes).length === 0) {
+      if (!requested) return toUser(row, roles);
+      // Nothing about the user changed, but memberships were asked for: record the request.
+      const now = Date.now();
+      const eventId = uuidv7(now);
+      await ctx.db.batch([
+        insertEvent(ctx.db, { id: eventId, tenantId: ctx.tenantId, type: "user.memberships_requested", subjectId: id, data: { memberships: requested, version: row.version }, createdAt: now }),
+        markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now }),
+      ]);
+      committed(ctx, eventId);
+      return toUser(row, roles);
+    }
 
-    if (changes.email !== undefined || changes.externalId !== undefined) {
-      await checkUnique(ctx, { ...values, email: changes.email !== undefined ? values.email : null, externalId: changes.externalId !== undefined ? values.externalId : null }, id);
+    const userNameLower = userNameLowerOf(values);
+    const userNameChanged = userNameLower !== row.userNameLower;
+    if (changes.email !== undefined || changes.externalId !== undefined || userNameChanged) {
+      await checkUnique(
+        ctx,
+        { ...values, email: changes.email !== undefined ? values.email : null, externalId: changes.externalId !== undefined ? values.externalId : null },
+        id,
+        userNameChanged ? userNameLower : null,
+      );
     }
     const now = Math.max(Date.now(), row.updatedAt + 1);
     const next: UserRow = {
       ...row,
       ...values,
       emailLower: values.email!.toLowerCase(),
+      userNameLower,
       active,
       attributes: JSON.stringify(attributes),
       version: row.version + 1,
       updatedAt: now,
     };
     const type: EventType = changes.active === false ? "user.deactivated" : changes.active === true ? "user.reactivated" : "user.updated";
+    const eventId = uuidv7(now);
+    const data = requested ? { changes, version: next.version, memberships: requested } : { changes, version: next.version };
     let results;
     try {
-      results = await batchOf(ctx.db, [
+      results = await ctx.db.batch([
         ctx.db
           .update(users)
-          .set({ ...values, emailLower: next.emailLower, active, attributes: next.attributes, version: next.version, updatedAt: now })
+          .set({ ...values, emailLower: next.emailLower, userNameLower, active, attributes: next.attributes, version: next.version, updatedAt: now })
           .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id), eq(users.version, row.version))),
-        insertEventIfPreviousChangedOneRow(ctx.db, { tenantId: ctx.tenantId, type, subjectId: id, data: { changes, version: next.version }, createdAt: now }),
+        insertEventIfPreviousChangedOneRow(ctx.db, { id: eventId, tenantId: ctx.tenantId, type, subjectId: id, data, createdAt: now }),
+        ...(requested ? [markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now, ifPreviousChanged: true })] : []),
       ]);
     } catch (err) {
       const conflict = await conflictFrom(ctx, err, values);
       if (conflict) throw conflict;
       throw err;
     }
-    if (results[0]!.meta.changes === 1) return toUser(next);
+    if (results[0]!.meta.changes === 1) {
+      committed(ctx, eventId);
+      return toUser(next, roles);
+    }
     // Someone else wrote in between. With If-Match that is the caller's 412; without it, re-read and re-apply.
     if (options.expectedVersion !== undefined) {
       throw new ApiError("precondition_failed", "The user changed while this request was being applied. Fetch it again and retry.");
@@ -337,6 +453,7 @@ export async function eraseUser(ctx: CoreContext, id: string, options: UpdateOpt
     throw new ApiError("precondition_failed", `The user is at version ${row.version}, not ${options.expectedVersion}.`);
   }
   const now = Date.now();
+  const eventId = uuidv7(now);
   const cleared = Object.fromEntries(SETTABLE_FIELDS.map((f) => [f, null]));
   await ctx.db.batch([
     // Reports of the erased user keep existing; they just lose the manager reference.
@@ -346,17 +463,19 @@ export async function eraseUser(ctx: CoreContext, id: string, options: UpdateOpt
       .where(and(eq(users.tenantId, ctx.tenantId), eq(users.managerId, id))),
     ctx.db
       .update(users)
-      .set({ ...cleared, emailLower: null, active: false, attributes: "{}", version: row.version + 1, updatedAt: now, erasedAt: now })
+      .set({ ...cleared, emailLower: null, userNameLower: null, active: false, attributes: "{}", version: row.version + 1, updatedAt: now, erasedAt: now })
       .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id))),
     ctx.db
       .update(events)
       .set({ data: "{}" })
       .where(and(eq(events.tenantId, ctx.tenantId), eq(events.subjectId, id))),
-    insertEvent(ctx.db, { tenantId: ctx.tenantId, type: "user.erased", subjectId: id, data: {}, createdAt: now }),
+    insertEvent(ctx.db, { id: eventId, tenantId: ctx.tenantId, type: "user.erased", subjectId: id, data: {}, createdAt: now }),
   ]);
+  committed(ctx, eventId);
   return { id, erasedAt: new Date(now).toISOString() };
 }
 
 export async function getUser(ctx: CoreContext, id: string): Promise<User> {
-  return toUser(await getUserRow(ctx, id));
+  const [row, roles] = await Promise.all([getUserRow(ctx, id), loadRoles(ctx.db, ctx.tenantId)]);
+  return toUser(row, roles);
 }

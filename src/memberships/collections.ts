@@ -1,0 +1,342 @@
+/**
+ * Collections (groups, campaigns, access groups, organizations) and explicit membership changes.
+ * Every write commits its event in the same batch; a rule change is then applied to existing users
+ * by the queue consumer, page by page (see effects.ts).
+ */
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
+import { collections, memberships, users } from "../db/schema";
+import { uniqueViolation } from "../db/errors";
+import { insertEvent, insertEventIfPreviousChangedOneRow } from "../events/outbox";
+import { decodeCursor, encodeCursor } from "../http/cursor";
+import { ApiError, type FieldError } from "../http/errors";
+import { uuidv7 } from "../lib/ids";
+import { loadAttributeSet } from "../users/attributes";
+import type { CoreContext } from "../users/service";
+import { KIND_INFO, type CollectionKind } from "./kinds";
+import { validateRule } from "./rules";
+import { MAX_RULE_COLLECTIONS } from "./effects";
+import { addMembership, endMembership } from "./statements";
+
+export type CollectionRow = typeof collections.$inferSelect;
+
+export interface Collection {
+  id: string;
+  kind: CollectionKind;
+  name: string;
+  externalId: string | null;
+  description: string | null;
+  rule: string | null;
+  /** Applying the rule to existing users: `applying`, `applied` or `failed` (re-save the rule to retry). */
+  ruleStatus: "applying" | "applied" | "failed" | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toCollection(row: CollectionRow): Collection {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    externalId: row.externalId,
+    description: row.description,
+    rule: row.rule,
+    ruleStatus: row.ruleStatus,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  };
+}
+
+export interface CollectionInput {
+  name?: string;
+  externalId?: string | null;
+  description?: string | null;
+  rule?: string | null;
+}
+
+function notFound(kind: CollectionKind, id: string): ApiError {
+  return new ApiError("not_found", `No ${KIND_INFO[kind].label} with id '${id}' exists in this tenant.`);
+}
+
+export async function getCollectionRow(ctx: CoreContext, kind: CollectionKind, id: string): Promise<CollectionRow> {
+  const row = await ctx.db
+    .select()
+    .from(collections)
+    .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.id, id), eq(collections.kind, kind), isNull(collections.deletedAt)))
+    .get();
+  if (!row) throw notFound(kind, id);
+  return row;
+}
+
+function conflict(err: unknown, kind: CollectionKind): ApiError | null {
+  const cols = uniqueViolation(err);
+  if (!cols?.startsWith("collections.")) return null;
+  const field = cols.includes("external_id") ? "externalId" : "name";
+  return new ApiError("conflict", `Another ${KIND_INFO[kind].label} of this tenant already has this ${field}.`, {
+    errors: [{ path: field, message: `must be unique among this tenant's ${KIND_INFO[kind].segment}` }],
+    extra: { field },
+  });
+}
+
+async function checkRule(ctx: CoreContext, rule: string | null | undefined, hadRule: boolean): Promise<string | null | undefined> {
+  if (rule === undefined || rule === null) return rule;
+  const trimmed = rule.trim();
+  if (trimmed === "") return null;
+  validateRule(trimmed, await loadAttributeSet(ctx.db, ctx.tenantId));
+  if (!hadRule) {
+    // Every user change evaluates every rule: keep that number bounded (effects.ts reads at most this many).
+    const n = await ctx.db
+      .select({ n: count() })
+      .from(collections)
+      .where(and(eq(collections.tenantId, ctx.tenantId), isNotNull(collections.rule), isNull(collections.deletedAt)))
+      .get();
+    if ((n?.n ?? 0) >= MAX_RULE_COLLECTIONS) {
+      throw new ApiError("invalid_rule", `rule: this tenant already has ${MAX_RULE_COLLECTIONS} collections with rules; remove a rule first`, {
+        errors: [{ path: "rule", message: `at most ${MAX_RULE_COLLECTIONS} collections per tenant may carry a rule` }],
+      });
+    }
+  }
+  return trimmed;
+}
+
+function emitted(ctx: CoreContext, ids: string[]): void {
+  ctx.onCommit?.(ids.map((id) => ({ id, tenantId: ctx.tenantId })));
+}
+
+export async function createCollection(ctx: CoreContext, kind: CollectionKind, input: CollectionInput & { name: string }): Promise<Collection> {
+  const rule = await checkRule(ctx, input.rule, false);
+  const now = Date.now();
+  const row: CollectionRow = {
+    tenantId: ctx.tenantId,
+    id: uuidv7(now),
+    kind,
+    name: input.name.trim(),
+    externalId: input.externalId?.trim() || null,
+    description: input.description ?? null,
+    rule: rule ?? null,
+    ruleVersion: rule ? 1 : 0,
+    ruleStatus: rule ? "applying" : null,
+    ruleAppliedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    deletedAt: null,
+  };
+  const eventId = uuidv7(now);
+  try {
+    await ctx.db.batch([
+      ctx.db.insert(collections).values(row),
+      insertEvent(ctx.db, {
+        id: eventId,
+        tenantId: ctx.tenantId,
+        type: "collection.created",
+        subjectId: row.id,
+        data: { collection: toCollection(row), ruleVersion: row.ruleVersion, ruleChanged: row.rule !== null },
+        createdAt: now,
+      }),
+    ]);
+  } catch (err) {
+    throw conflict(err, kind) ?? err;
+  }
+  emitted(ctx, [eventId]);
+  return toCollection(row);
+}
+
+export async function updateCollection(ctx: CoreContext, kind: CollectionKind, id: string, patch: CollectionInput): Promise<Collection> {
+  const row = await getCollectionRow(ctx, kind, id);
+  const rule = await checkRule(ctx, patch.rule, row.rule !== null);
+  const next: CollectionRow = { ...row };
+  if (patch.name !== undefined) next.name = patch.name.trim();
+  if (patch.externalId !== undefined) next.externalId = patch.externalId?.trim() || null;
+  if (patch.description !== undefined) next.description = patch.description;
+  if (rule !== undefined) next.rule = rule;
+  const changes: Record<string, unknown> = {};
+  for (const f of ["name", "externalId", "description", "rule"] as const) if (next[f] !== row[f]) changes[f] = next[f];
+  // Re-saving the same rule after a failed run starts it again.
+  if (rule !== undefined && rule === row.rule && row.ruleStatus === "failed") changes.rule = rule;
+  if (Object.keys(changes).length === 0) return toCollection(row);
+  const ruleChanged = "rule" in changes;
+  if (ruleChanged) next.ruleStatus = "applying";
+  next.ruleVersion = ruleChanged ? row.ruleVersion + 1 : row.ruleVersion;
+  next.updatedAt = Math.max(Date.now(), row.updatedAt + 1);
+  const eventId = uuidv7(next.updatedAt);
+  let results;
+  try {
+    results = await ctx.db.batch([
+      ctx.db
+        .update(collections)
+        .set({ name: next.name, externalId: next.externalId, description: next.description, rule: next.rule, ruleVersion: next.ruleVersion, ruleStatus: next.ruleStatus, updatedAt: next.updatedAt })
+        // Optimistic: a concurrent change of the same collection makes this a no-op (and no event).
+        .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.id, id), eq(collections.updatedAt, row.updatedAt), isNull(collections.deletedAt))),
+      insertEventIfPreviousChangedOneRow(ctx.db, {
+        id: eventId,
+        tenantId: ctx.tenantId,
+        type: "collection.updated",
+        subjectId: id,
+        data: { changes, ruleVersion: next.ruleVersion, ruleChanged, kind },
+        createdAt: next.updatedAt,
+      }),
+    ]);
+  } catch (err) {
+    throw conflict(err, kind) ?? err;
+  }
+  if (results[0].meta.changes !== 1) throw new ApiError("conflict", `The ${KIND_INFO[kind].label} changed while this request was applied; retry.`);
+  emitted(ctx, [eventId]);
+  return toCollection(next);
+}
+
+/** Soft-deletes the collection and ends its current memberships (kept as history). */
+export async function deleteCollection(ctx: CoreContext, kind: CollectionKind, id: string): Promise<void> {
+  const row = await getCollectionRow(ctx, kind, id);
+  const now = Date.now();
+  const eventId = uuidv7(now);
+  await ctx.db.batch([
+    ctx.db
+      .update(collections)
+      .set({ deletedAt: now, updatedAt: now })
+      .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.id, id), isNull(collections.deletedAt))),
+    insertEventIfPreviousChangedOneRow(ctx.db, {
+      id: eventId,
+      tenantId: ctx.tenantId,
+      type: "collection.deleted",
+      subjectId: id,
+      data: { collection: toCollection(row), note: "all current memberships of this collection ended" },
+      createdAt: now,
+      status: "processed",
+    }),
+    ctx.db
+      .update(memberships)
+      .set({ endedAt: now, endReason: "collection deleted" })
+      .where(and(eq(memberships.tenantId, ctx.tenantId), eq(memberships.collectionId, id), isNull(memberships.endedAt))),
+  ]);
+}
+
+export interface CollectionPage {
+  data: Collection[];
+  nextCursor: string | null;
+}
+
+export async function listCollections(ctx: CoreContext, kind: CollectionKind, q: { limit: number; cursor?: string }): Promise<CollectionPage> {
+  const conditions = [eq(collections.tenantId, ctx.tenantId), eq(collections.kind, kind), isNull(collections.deletedAt)];
+  if (q.cursor) conditions.push(gt(collections.id, String(decodeCursor(q.cursor, `c:${kind}`, 1)[0])));
+  const rows = await ctx.db.select().from(collections).where(and(...conditions)).orderBy(asc(collections.id)).limit(q.limit + 1).all();
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return { data: page.map(toCollection), nextCursor: rows.length > q.limit && last ? encodeCursor({ o: `c:${kind}`, k: [last.id] }) : null };
+}
+
+export interface Member {
+  userId: string;
+  email: string | null;
+  displayName: string | null;
+  source: "manual" | "rule";
+  since: string;
+}
+
+export async function listMembers(ctx: CoreContext, kind: CollectionKind, id: string, q: { limit: number; cursor?: string }) {
+  await getCollectionRow(ctx, kind, id);
+  const conditions = [eq(memberships.tenantId, ctx.tenantId), eq(memberships.collectionId, id), isNull(memberships.endedAt)];
+  const ordering = `m:${id}`;
+  if (q.cursor) conditions.push(gt(memberships.userId, String(decodeCursor(q.cursor, ordering, 1)[0])));
+  const rows = await ctx.db
+    .select({
+      userId: memberships.userId,
+      source: memberships.source,
+      startedAt: memberships.startedAt,
+      email: users.email,
+      displayName: users.displayName,
+      firstName: users.firstName,
+      lastName: users.lastName,
+    })
+    .from(memberships)
+    .innerJoin(users, and(eq(users.tenantId, memberships.tenantId), eq(users.id, memberships.userId)))
+    .where(and(...conditions))
+    .orderBy(asc(memberships.userId))
+    .limit(q.limit + 1)
+    .all();
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  const data: Member[] = page.map((r) => ({
+    userId: r.userId,
+    email: r.email,
+    displayName: r.displayName ?? (r.firstName !== null ? `${r.firstName} ${r.lastName ?? ""}`.trim() : null),
+    source: r.source,
+    since: new Date(r.startedAt).toISOString(),
+  }));
+  return { data, nextCursor: rows.length > q.limit && last ? encodeCursor({ o: ordering, k: [last.userId] }) : null };
+}
+
+/** Live users among `ids` (chunked: D1 binds at most 100 parameters per statement). */
+async function loadUsers(ctx: CoreContext, ids: string[]) {
+  const found = new Map<string, { id: string; active: boolean }>();
+  for (let i = 0; i < ids.length; i += 90) {
+    const rows = await ctx.db
+      .select({ id: users.id, active: users.active })
+      .from(users)
+      .where(and(eq(users.tenantId, ctx.tenantId), inArray(users.id, ids.slice(i, i + 90)), isNull(users.erasedAt)))
+      .all();
+    for (const r of rows) found.set(r.id, r);
+  }
+  return found;
+}
+
+export const MAX_MEMBERS_PER_REQUEST = 100;
+
+/** Adds users explicitly (source `manual`); already-current members are reported, not re-added. */
+export async function addMembers(ctx: CoreContext, kind: CollectionKind, id: string, userIds: string[]) {
+  const row = await getCollectionRow(ctx, kind, id);
+  const unique = [...new Set(userIds)];
+  const found = await loadUsers(ctx, unique);
+  const errors: FieldError[] = [];
+  unique.forEach((u) => {
+    const user = found.get(u);
+    const path = `userIds[${userIds.indexOf(u)}]`;
+    if (!user) errors.push({ path, message: `no user with id '${u}' exists in this tenant` });
+    else if (KIND_INFO[kind].activeOnly && !user.active) {
+      errors.push({ path, message: `user '${u}' is deactivated; only active users can join ${KIND_INFO[kind].segment} (reactivate them first)` });
+    }
+  });
+  if (errors.length > 0) {
+    throw new ApiError("invalid_membership", errors.map((e) => `${e.path}: ${e.message}`).join("; "), { errors });
+  }
+  const now = Date.now();
+  const ref = { id: row.id, kind: row.kind, name: row.name };
+  const statements = unique.flatMap((userId) => addMembership(ctx.db, { tenantId: ctx.tenantId, collection: ref, userId, source: "manual", now }));
+  const results = statements.length > 0 ? await ctx.db.batch(statements as never) : [];
+  const added: string[] = [];
+  const alreadyMembers: string[] = [];
+  unique.forEach((userId, i) => ((results[i * 2] as D1Result | undefined)?.meta.changes === 1 ? added : alreadyMembers).push(userId));
+  return { added, alreadyMembers };
+}
+
+export async function removeMembers(ctx: CoreContext, kind: CollectionKind, id: string, userIds: string[]) {
+  const row = await getCollectionRow(ctx, kind, id);
+  const unique = [...new Set(userIds)];
+  const now = Date.now();
+  const ref = { id: row.id, kind: row.kind, name: row.name };
+  const statements = unique.flatMap((userId) => endMembership(ctx.db, { tenantId: ctx.tenantId, collection: ref, userId, reason: "removed", now }));
+  const results = statements.length > 0 ? await ctx.db.batch(statements as never) : [];
+  const removed: string[] = [];
+  const notMembers: string[] = [];
+  unique.forEach((userId, i) => ((results[i * 2] as D1Result | undefined)?.meta.changes === 1 ? removed : notMembers).push(userId));
+  return { removed, notMembers };
+}
+
+/** A user's current memberships, grouped by kind (at most 1,000; users rarely have more). */
+export async function userMemberships(ctx: CoreContext, userId: string) {
+  const rows = await ctx.db
+    .select({ id: collections.id, kind: collections.kind, name: collections.name, source: memberships.source, startedAt: memberships.startedAt })
+    .from(memberships)
+    .innerJoin(collections, and(eq(collections.tenantId, memberships.tenantId), eq(collections.id, memberships.collectionId)))
+    .where(and(eq(memberships.tenantId, ctx.tenantId), eq(memberships.userId, userId), isNull(memberships.endedAt)))
+    .orderBy(asc(collections.kind), asc(collections.name))
+    .limit(1000)
+    .all();
+  const out: Record<"groups" | "campaigns" | "accessGroups" | "organizations", Array<{ id: string; name: string; source: "manual" | "rule"; since: string }>> = {
+    groups: [],
+    campaigns: [],
+    accessGroups: [],
+    organizations: [],
+  };
+  for (const r of rows) out[KIND_INFO[r.kind].responseKey].push({ id: r.id, name: r.name, source: r.source, since: new Date(r.startedAt).toISOString() });
+  return out;
+}
+

@@ -1,0 +1,311 @@
+/**
+ * The SCIM 2.0 service provider at /scim/v2 (RFC 7643/7644) for Users and discovery. Adapts shapes
+ * only: users are created, read, changed and erased through the users core, so they are the same
+ * users as /v1.
+ */
+import { and, asc, count, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import { Hono, type Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { hasScope } from "../auth/middleware";
+import { users } from "../db/schema";
+import type { AppEnv } from "../env";
+import { ApiError } from "../http/errors";
+import { matches, parseETagList } from "../http/etag";
+import { FilterCompiler, type ScalarAttr } from "../filter/compile";
+import { parseScimFilter } from "../filter/parse";
+import { loadAttributeSet, type AttributeSet } from "../users/attributes";
+import { etagOf, toUser, type User } from "../users/model";
+import { loadRoles } from "../users/references";
+import { baseUrlOf, project, projectionFrom, scimJson, type Projection } from "./http";
+import {
+  CORE_USER,
+  ENTERPRISE_USER,
+  LIST_RESPONSE,
+  SEARCH_REQUEST,
+  TENANT_USER,
+  userFilterMap,
+  userSchemas,
+} from "./schema";
+import { toScimUser, type Json } from "./users";
+import { bulkHandler, BULK_MAX_OPERATIONS, BULK_MAX_PAYLOAD } from "./bulk";
+import { coreContext, scimCreateUser, scimDeleteUser, scimGetUser, scimPatchUser, scimReplaceUser } from "./user-ops";
+
+export const DEFAULT_COUNT = 100;
+export const MAX_COUNT = 200;
+
+export const scimRouter = new Hono<AppEnv>();
+
+/** Only tokens with the `scim` scope; other tokens are told they are not SCIM tokens. */
+export const requireScimScope = createMiddleware<AppEnv>(async (c, next) => {
+  if (!hasScope(c, "scim")) {
+    throw new ApiError("insufficient_scope", "This token is not a SCIM token: it lacks the 'scim' scope. Create a token with the 'scim' scope for your identity provider.", {
+      extra: { requiredScope: "scim" },
+      headers: { "WWW-Authenticate": 'Bearer realm="scim", error="insufficient_scope", scope="scim"' },
+    });
+  }
+  await next();
+});
+
+
+/** Query parameters are matched case-insensitively (clients send startindex, Count, ...). */
+function query(c: Context<AppEnv>, name: string): string | undefined {
+  const q = c.req.queries();
+  const key = Object.keys(q).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key ? q[key]?.[0] : undefined;
+}
+
+function intParam(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isInteger(n)) {
+    throw new ApiError("invalid_query", `${name} must be an integer.`, { errors: [{ path: name, message: "must be an integer" }] });
+  }
+  return n;
+}
+
+function userResponse(c: Context<AppEnv>, user: User, attrs: AttributeSet, projection: Projection, status = 200): Response {
+  const base = baseUrlOf(c);
+  const headers: Record<string, string> = { ETag: etagOf(user.version) };
+  if (status === 201) headers.Location = `${base}/Users/${user.id}`;
+  return scimJson(c, project(toScimUser(user, base, attrs), projection), status, headers);
+}
+
+function projectionOf(c: Context<AppEnv>): Projection {
+  return projectionFrom(query(c, "attributes"), query(c, "excludedAttributes"));
+}
+
+/** If-Match as the version to write against; 412 when it names another version. */
+function ifMatchVersion(c: Context<AppEnv>, current: User): number | undefined {
+  const condition = parseETagList(c.req.header("If-Match"));
+  if (!condition) return undefined;
+  if (!matches(condition, current.version)) {
+    throw new ApiError("precondition_failed", `If-Match does not match the user's current version ${etagOf(current.version)}. GET the user again and retry.`);
+  }
+  return current.version;
+}
+
+// ---- list / search ----
+
+interface ListParams {
+  filter?: string;
+  startIndex?: number;
+  count?: number;
+  sortBy?: string;
+  sortOrder?: string;
+  projection: Projection;
+}
+
+async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Response> {
+  const ctx = coreContext(c);
+  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  const compiler = new FilterCompiler(userFilterMap(attrs));
+  const conditions: SQL[] = [eq(users.tenantId, ctx.tenantId), isNull(users.erasedAt)];
+  if (params.filter !== undefined) conditions.push(compiler.compile(parseScimFilter(params.filter)));
+  // RFC 7644 §3.4.2.4: startIndex < 1 means 1; a negative count means 0.
+  const startIndex = Math.max(1, params.startIndex ?? 1);
+  const limit = Math.min(MAX_COUNT, Math.max(0, params.count ?? DEFAULT_COUNT));
+  const order: SQL[] = [];
+  if (params.sortBy) {
+    const r = compiler.resolve(params.sortBy);
+    let def = r.def;
+    if (def.kind === "complex" && def.defaultSub) def = def.sub[def.defaultSub]!;
+    if (def.kind !== "scalar") {
+      throw new ApiError("invalid_query", `sortBy '${params.sortBy}' is not a sortable attribute.`, { errors: [{ path: "sortBy", message: "must name a single-valued attribute" }] });
+    }
+    const s = def as ScalarAttr;
+    const expr = (s.type === "string" && !s.caseExact ? (s.lowerExpr ?? s.expr) : s.expr) as SQL;
+    const descending = (params.sortOrder ?? "ascending").toLowerCase() === "descending";
+    order.push(descending ? desc(expr) : asc(expr));
+  } else if (params.sortOrder && !/^(ascending|descending)$/i.test(params.sortOrder)) {
+    throw new ApiError("invalid_query", "sortOrder must be ascending or descending.", { errors: [{ path: "sortOrder", message: "must be ascending or descending" }] });
+  }
+  // The id (UUIDv7, creation order) breaks ties, so pages are stable.
+  order.push(asc(users.id));
+  const where = and(...conditions);
+  // The offset is walked over rowids only (a covering index scan for unfiltered lists), then the
+  // page's rows are fetched: skipping 900,000 users does not read 900,000 rows.
+  const page = ctx.db.select({ rowid: sql`rowid` }).from(users).where(where).orderBy(...order).limit(limit).offset(startIndex - 1);
+  // Without a filter the count is over every live user: pin it to the small partial index, which
+  // the planner (without ANALYZE statistics) does not always pick by itself.
+  const countSource = params.filter === undefined ? sql`${users} INDEXED BY users_tenant_live_idx` : users;
+  const [[rows, total], roles] = await Promise.all([
+    ctx.db.batch([ctx.db.select().from(users).where(sql`rowid IN ${page}`).orderBy(...order), ctx.db.select({ n: count() }).from(countSource).where(where)]),
+    loadRoles(ctx.db, ctx.tenantId),
+  ]);
+  const base = baseUrlOf(c);
+  const resources = limit === 0 ? [] : rows.map((row) => project(toScimUser(toUser(row, roles), base, attrs), params.projection));
+  return scimJson(c, {
+    schemas: [LIST_RESPONSE],
+    totalResults: total[0]?.n ?? 0,
+    itemsPerPage: resources.length,
+    startIndex,
+    Resources: resources,
+  });
+}
+
+scimRouter.get("/Users", (c) =>
+  listUsers(c, {
+    filter: query(c, "filter"),
+    startIndex: intParam(query(c, "startIndex"), "startIndex"),
+    count: intParam(query(c, "count"), "count"),
+    sortBy: query(c, "sortBy"),
+    sortOrder: query(c, "sortOrder"),
+    projection: projectionOf(c),
+  }),
+);
+
+function listParam(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(",");
+  if (typeof value === "string") return value;
+  throw new ApiError("invalid_syntax", `${name} must be a list of attribute names.`, { errors: [{ path: name, message: "must be an array of strings" }] });
+}
+
+scimRouter.post("/Users/.search", async (c) => {
+  const body = (c.req.bodyCache.json ? await c.req.bodyCache.json : {}) as Json;
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError("invalid_syntax", "The body must be a SearchRequest object.");
+  const b = Object.fromEntries(Object.entries(body).map(([k, v]) => [k.toLowerCase(), v]));
+  if (Array.isArray(b.schemas) && !b.schemas.includes(SEARCH_REQUEST)) {
+    throw new ApiError("invalid_syntax", `schemas must contain "${SEARCH_REQUEST}".`, { errors: [{ path: "schemas", message: `must contain ${SEARCH_REQUEST}` }] });
+  }
+  if (b.filter !== undefined && typeof b.filter !== "string") throw new ApiError("invalid_filter", "filter must be a string.");
+  return listUsers(c, {
+    filter: b.filter as string | undefined,
+    startIndex: intParam(b.startindex, "startIndex"),
+    count: intParam(b.count, "count"),
+    sortBy: typeof b.sortby === "string" ? b.sortby : undefined,
+    sortOrder: typeof b.sortorder === "string" ? b.sortorder : undefined,
+    projection: projectionFrom(listParam(b.attributes, "attributes"), listParam(b.excludedattributes, "excludedAttributes")),
+  });
+});
+
+// ---- single users ----
+
+scimRouter.post("/Users", async (c) => {
+  const ctx = coreContext(c);
+  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  const body = c.req.bodyCache.json ? await c.req.bodyCache.json : undefined;
+  const user = await scimCreateUser(ctx, attrs, body);
+  return userResponse(c, user, attrs, projectionOf(c), 201);
+});
+
+scimRouter.get("/Users/:id", async (c) => {
+  const ctx = coreContext(c);
+  const user = await scimGetUser(ctx, c.req.param("id"));
+  const condition = parseETagList(c.req.header("If-None-Match"));
+  if (condition && matches(condition, user.version)) return c.body(null, 304, { ETag: etagOf(user.version) });
+  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  return userResponse(c, user, attrs, projectionOf(c));
+});
+
+scimRouter.put("/Users/:id", async (c) => {
+  const ctx = coreContext(c);
+  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  const body = c.req.bodyCache.json ? await c.req.bodyCache.json : undefined;
+  const user = await scimReplaceUser(ctx, attrs, c.req.param("id"), body, (u) => ifMatchVersion(c, u));
+  return userResponse(c, user, attrs, projectionOf(c));
+});
+
+scimRouter.patch("/Users/:id", async (c) => {
+  const ctx = coreContext(c);
+  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  const body = c.req.bodyCache.json ? await c.req.bodyCache.json : undefined;
+  const user = await scimPatchUser(ctx, attrs, baseUrlOf(c), c.req.param("id"), body, (u) => ifMatchVersion(c, u));
+  return userResponse(c, user, attrs, projectionOf(c));
+});
+
+scimRouter.delete("/Users/:id", async (c) => {
+  await scimDeleteUser(coreContext(c), c.req.param("id"), (u) => ifMatchVersion(c, u));
+  return c.body(null, 204);
+});
+
+scimRouter.all("/Me", () => {
+  throw new ApiError("not_implemented", "/Me is not supported: SCIM tokens belong to an identity provider, not to a user.");
+});
+
+scimRouter.post("/Bulk", bulkHandler);
+
+// ---- discovery (RFC 7644 §4) ----
+
+const noFilter = createMiddleware<AppEnv>(async (c, next) => {
+  if (query(c, "filter") !== undefined) throw new ApiError("forbidden", "Discovery endpoints do not take a filter (RFC 7644 §4).");
+  await next();
+});
+
+scimRouter.use("/ServiceProviderConfig", noFilter);
+scimRouter.use("/ResourceTypes", noFilter);
+scimRouter.use("/ResourceTypes/*", noFilter);
+scimRouter.use("/Schemas", noFilter);
+scimRouter.use("/Schemas/*", noFilter);
+
+scimRouter.get("/ServiceProviderConfig", (c) => {
+  const base = baseUrlOf(c);
+  return scimJson(c, {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+    documentationUri: `${new URL(c.req.url).origin}/docs`,
+    patch: { supported: true },
+    bulk: { supported: true, maxOperations: BULK_MAX_OPERATIONS, maxPayloadSize: BULK_MAX_PAYLOAD },
+    filter: { supported: true, maxResults: MAX_COUNT },
+    changePassword: { supported: false },
+    sort: { supported: true },
+    etag: { supported: true },
+    authenticationSchemes: [
+      {
+        type: "oauthbearertoken",
+        name: "Bearer token",
+        description: "A tenant API token with the 'scim' scope, sent as 'Authorization: Bearer <token>'.",
+        primary: true,
+      },
+    ],
+    meta: { resourceType: "ServiceProviderConfig", location: `${base}/ServiceProviderConfig` },
+  });
+});
+
+function userResourceType(base: string) {
+  return {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+    id: "User",
+    name: "User",
+    endpoint: "/Users",
+    description: "User Account",
+    schema: CORE_USER,
+    schemaExtensions: [
+      { schema: ENTERPRISE_USER, required: false },
+      { schema: TENANT_USER, required: false },
+    ],
+    meta: { resourceType: "ResourceType", location: `${base}/ResourceTypes/User` },
+  };
+}
+
+scimRouter.get("/ResourceTypes", (c) => {
+  const list = [userResourceType(baseUrlOf(c))];
+  return scimJson(c, { schemas: [LIST_RESPONSE], totalResults: list.length, itemsPerPage: list.length, startIndex: 1, Resources: list });
+});
+
+scimRouter.get("/ResourceTypes/:id", (c) => {
+  if (c.req.param("id").toLowerCase() !== "user") throw new ApiError("not_found", `No resource type '${c.req.param("id")}'. This endpoint has: User.`);
+  return scimJson(c, userResourceType(baseUrlOf(c)));
+});
+
+async function schemaDocs(c: Context<AppEnv>) {
+  const ctx = coreContext(c);
+  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+  const base = baseUrlOf(c);
+  return userSchemas(attrs).map((s) => ({
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+    ...s,
+    meta: { resourceType: "Schema", location: `${base}/Schemas/${s.id}` },
+  }));
+}
+
+scimRouter.get("/Schemas", async (c) => {
+  const docs = await schemaDocs(c);
+  return scimJson(c, { schemas: [LIST_RESPONSE], totalResults: docs.length, itemsPerPage: docs.length, startIndex: 1, Resources: docs });
+});
+
+scimRouter.get("/Schemas/:id", async (c) => {
+  const id = decodeURIComponent(c.req.param("id"));
+  const doc = (await schemaDocs(c)).find((s) => s.id.toLowerCase() === id.toLowerCase());
+  if (!doc) throw new ApiError("not_found", `No schema '${id}'. This endpoint has: ${[CORE_USER, ENTERPRISE_USER, TENANT_USER].join(", ")}.`);
+  return scimJson(c, doc);
+});

@@ -1,0 +1,258 @@
+/**
+ * SCIM User <-> users core translation. Shapes only: every rule (required attributes, uniqueness,
+ * formats, manager checks) is the core's. See docs/scim.md for the mapping table.
+ */
+import { ApiError, type FieldError } from "../http/errors";
+import { isEmail, type AttributeSet } from "../users/attributes";
+import { etagOf, type User, type UserFields } from "../users/model";
+import {
+  CORE_USER,
+  CORE_USER_ATTRIBUTES,
+  ENTERPRISE_USER,
+  ENTERPRISE_USER_ATTRIBUTES,
+  TENANT_USER,
+  tenantUserAttributes,
+  type ScimAttribute,
+} from "./schema";
+
+export type Json = Record<string, unknown>;
+
+export function userLocation(baseUrl: string, id: string): string {
+  return `${baseUrl}/Users/${id}`;
+}
+
+function compact(obj: Json): Json {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== null && v !== undefined && v !== ""));
+}
+
+/** The full SCIM representation of a user (before attributes/excludedAttributes). */
+export function toScimUser(user: User, baseUrl: string, attrs: AttributeSet): Json {
+  const enterprise = compact({
+    employeeNumber: user.employeeNumber,
+    costCenter: user.costCenter,
+    organization: user.organization,
+    division: user.division,
+    department: user.department,
+    manager: user.managerId ? { value: user.managerId, $ref: userLocation(baseUrl, user.managerId) } : null,
+  });
+  const custom: Json = {};
+  for (const d of attrs.custom) {
+    const v = user.attributes[d.key];
+    if (v !== undefined && v !== null) custom[d.key] = v;
+  }
+  const schemas = [CORE_USER];
+  if (Object.keys(enterprise).length > 0) schemas.push(ENTERPRISE_USER);
+  if (Object.keys(custom).length > 0) schemas.push(TENANT_USER);
+  return {
+    schemas,
+    id: user.id,
+    ...(user.externalId ? { externalId: user.externalId } : {}),
+    userName: user.userName,
+    name: compact({ formatted: `${user.firstName} ${user.lastName}`.trim(), familyName: user.lastName, givenName: user.firstName }),
+    displayName: user.displayName,
+    ...compact({ title: user.title, userType: user.userType, locale: user.locale, timezone: user.timezone }),
+    active: user.active,
+    emails: user.email ? [{ value: user.email, type: "work", primary: true }] : [],
+    ...(user.phone ? { phoneNumbers: [{ value: user.phone, type: "work", primary: true }] } : {}),
+    ...(Object.keys(enterprise).length > 0 ? { [ENTERPRISE_USER]: enterprise } : {}),
+    ...(Object.keys(custom).length > 0 ? { [TENANT_USER]: custom } : {}),
+    meta: {
+      resourceType: "User",
+      created: user.createdAt,
+      lastModified: user.updatedAt,
+      location: userLocation(baseUrl, user.id),
+      version: etagOf(user.version),
+    },
+  };
+}
+
+// ---- Input: canonical names, tolerant value shapes ----
+
+function invalid(path: string, message: string): ApiError {
+  return new ApiError("validation_failed", `${path}: ${message}`, { errors: [{ path, message }] });
+}
+
+/** Entra sends booleans as "True"/"False". */
+export function coerceBoolean(value: unknown, path: string): boolean {
+  if (typeof value === "boolean") return value;
+  if (typeof value === "string" && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === "true";
+  throw invalid(path, "must be true or false");
+}
+
+function coerceValue(def: ScimAttribute, value: unknown, path: string): unknown {
+  if (value === null || value === undefined) return null;
+  switch (def.type) {
+    case "boolean":
+      return coerceBoolean(value, path);
+    case "decimal":
+    case "integer":
+      if (typeof value === "number" && Number.isFinite(value)) return value;
+      if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+      throw invalid(path, "must be a number");
+    case "complex":
+      return canonicalComplex(def, value, path);
+    default:
+      if (typeof value === "string") return value;
+      if (typeof value === "number" || typeof value === "boolean") return String(value);
+      throw invalid(path, "must be a string");
+  }
+}
+
+function canonicalComplex(def: ScimAttribute, value: unknown, path: string): unknown {
+  const subs = new Map((def.subAttributes ?? []).map((s) => [s.name.toLowerCase(), s]));
+  const one = (v: unknown, p: string): Json | null => {
+    if (v === null || v === undefined) return null;
+    // A bare value for a complex attribute with a `value` sub-attribute (Entra's manager: "id").
+    if (typeof v !== "object" && subs.has("value")) return { value: coerceValue(subs.get("value")!, v, `${p}.value`) };
+    if (typeof v !== "object" || Array.isArray(v)) throw invalid(p, "must be an object");
+    const out: Json = {};
+    for (const [k, raw] of Object.entries(v as Json)) {
+      const sub = subs.get(k.toLowerCase());
+      if (!sub) continue; // sub-attributes this service does not keep are ignored
+      const coerced = coerceValue(sub, raw, `${p}.${sub.name}`);
+      if (coerced !== null) out[sub.name] = coerced;
+    }
+    return out;
+  };
+  if (def.multiValued) {
+    const list = Array.isArray(value) ? value : [value];
+    return list.map((v, i) => one(v, `${path}[${i}]`)).filter((v): v is Json => v !== null);
+  }
+  // Single-element arrays for single-valued attributes (Entra's manager, PATCH values).
+  if (Array.isArray(value)) {
+    if (value.length > 1) throw invalid(path, "takes one value, not a list");
+    return value.length === 0 ? null : one(value[0], path);
+  }
+  return one(value, path);
+}
+
+function canonicalObject(defs: ScimAttribute[], input: Json, path: string): Json {
+  const byName = new Map(defs.map((d) => [d.name.toLowerCase(), d]));
+  const out: Json = {};
+  for (const [k, raw] of Object.entries(input)) {
+    const def = byName.get(k.toLowerCase());
+    if (!def) continue;
+    const value = coerceValue(def, raw, path ? `${path}:${def.name}` : def.name);
+    if (value !== null) out[def.name] = value;
+  }
+  return out;
+}
+
+export interface UserSchemaSet {
+  core: ScimAttribute[];
+  enterprise: ScimAttribute[];
+  tenant: ScimAttribute[];
+}
+
+export function schemaSet(attrs: AttributeSet): UserSchemaSet {
+  return { core: CORE_USER_ATTRIBUTES, enterprise: ENTERPRISE_USER_ATTRIBUTES, tenant: tenantUserAttributes(attrs) };
+}
+
+/**
+ * A request body with canonical attribute names (names are case-insensitive in SCIM), coerced
+ * values, nulls dropped, and unknown attributes ignored (RFC 7643 lets a provider ignore them;
+ * Entra and Okta send `roles`, `groups`, `addresses`).
+ */
+export function canonicalUser(input: unknown, set: UserSchemaSet): Json {
+  if (!input || typeof input !== "object" || Array.isArray(input)) {
+    throw new ApiError("invalid_syntax", "The body must be a SCIM User object.", { errors: [{ path: "(body)", message: "must be a JSON object" }] });
+  }
+  const body = input as Json;
+  const out = canonicalObject(set.core, body, "");
+  for (const [k, v] of Object.entries(body)) {
+    const key = k.toLowerCase();
+    if (key === "externalid" && v !== null && v !== undefined) {
+      if (typeof v !== "string") throw invalid("externalId", "must be a string");
+      out.externalId = v;
+    } else if (key === ENTERPRISE_USER.toLowerCase() && v && typeof v === "object") {
+      out[ENTERPRISE_USER] = canonicalObject(set.enterprise, v as Json, ENTERPRISE_USER);
+    } else if (key === TENANT_USER.toLowerCase() && v && typeof v === "object") {
+      out[TENANT_USER] = canonicalObject(set.tenant, v as Json, TENANT_USER);
+    }
+  }
+  return out;
+}
+
+function pickOne(list: unknown): Json | undefined {
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  const items = list as Json[];
+  return items.find((e) => e.primary === true) ?? items.find((e) => String(e.type ?? "").toLowerCase() === "work") ?? items[0];
+}
+
+function str(v: unknown): string | null {
+  return typeof v === "string" ? v : null;
+}
+
+/**
+ * Core fields from a canonical SCIM user. Every mapped field is set (null when absent), which is
+ * what PUT and PATCH need: the result replaces the stored user. `current` supplies what SCIM
+ * leaves alone (externalId when a PUT omits it).
+ */
+export function fieldsFromScim(user: Json, attrs: AttributeSet, current?: User): UserFields {
+  const name = (user.name ?? {}) as Json;
+  const enterprise = (user[ENTERPRISE_USER] ?? {}) as Json;
+  const tenant = (user[TENANT_USER] ?? {}) as Json;
+  const userName = str(user.userName);
+  const email = str(pickOne(user.emails)?.value) ?? (userName && isEmail(userName) ? userName : null);
+  const manager = enterprise.manager as Json | undefined;
+  const attributes: Record<string, unknown> = {};
+  for (const d of attrs.custom) attributes[d.key] = tenant[d.key] ?? null;
+  return {
+    // Required by the core; SCIM makes it optional, so a create without it uses userName (the
+    // IdP's own unique key) and a PUT without it keeps the stored one.
+    externalId: str(user.externalId) ?? current?.externalId ?? userName,
+    // Stored only when it differs from the email, so a REST user read and written back over SCIM
+    // keeps "userName is my email" and follows later email changes.
+    userName: userName !== null && userName === email ? null : userName,
+    email,
+    firstName: str(name.givenName),
+    lastName: str(name.familyName),
+    displayName: str(user.displayName),
+    phone: str(pickOne(user.phoneNumbers)?.value),
+    title: str(user.title),
+    userType: str(user.userType),
+    locale: str(user.locale),
+    timezone: str(user.timezone),
+    employeeNumber: str(enterprise.employeeNumber),
+    costCenter: str(enterprise.costCenter),
+    organization: str(enterprise.organization),
+    division: str(enterprise.division),
+    department: str(enterprise.department),
+    managerId: str(manager?.value),
+    active: typeof user.active === "boolean" ? user.active : current ? current.active : true,
+    attributes,
+  };
+}
+
+const CORE_TO_SCIM: Record<string, string> = {
+  firstName: "name.givenName",
+  lastName: "name.familyName",
+  email: "emails",
+  phone: "phoneNumbers",
+  managerId: `${ENTERPRISE_USER}:manager`,
+  employeeNumber: `${ENTERPRISE_USER}:employeeNumber`,
+  costCenter: `${ENTERPRISE_USER}:costCenter`,
+  organization: `${ENTERPRISE_USER}:organization`,
+  division: `${ENTERPRISE_USER}:division`,
+  department: `${ENTERPRISE_USER}:department`,
+};
+
+export function scimPathOf(corePath: string): string {
+  if (corePath.startsWith("attributes.")) return `${TENANT_USER}:${corePath.slice("attributes.".length)}`;
+  return CORE_TO_SCIM[corePath] ?? corePath;
+}
+
+/** Re-labels a core error with SCIM attribute names; erased users are simply gone (404). */
+export function translateCoreError(err: unknown): unknown {
+  if (!(err instanceof ApiError)) return err;
+  if (err.code === "user_erased") return new ApiError("not_found", err.message.replace(/ was erased.*$/, " does not exist (it was deleted)."));
+  if (err.errors.length === 0) return err;
+  const errors: FieldError[] = err.errors.map((e) => ({ path: scimPathOf(e.path), message: e.message }));
+  let detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+  if (err.code === "conflict") {
+    const existing = typeof err.extra.existingUserId === "string" ? ` (id ${err.extra.existingUserId})` : "";
+    const field = errors[0]!.path === "userName" ? "userName (a user's userName defaults to its email)" : errors[0]!.path;
+    detail = `A user with this ${field} already exists${existing}.`;
+  }
+  return new ApiError(err.code, detail, { errors, extra: err.extra, headers: err.headers });
+}
