@@ -171,10 +171,43 @@ export const SCENARIOS = [
   },
   {
     id: "6",
-    title: "SCIM GET /scim/v2/Users?filter=userName eq …, GET /scim/v2/Users/{id}, startIndex/count first and deep",
-    run: null,
-    pending: "SCIM lands in its own branch; add `run` here with the filter/id/startIndex loads (target: p50 within 1.3x of scenario 1).",
-    probe: { path: "/scim/v2/Users?count=1" },
+    title: "SCIM: GET /scim/v2/Users?filter=userName eq …, GET /scim/v2/Users/{id}, startIndex/count first and deep",
+    phase: "limits-on",
+    async run(ctx) {
+      const t = ctx.big;
+      const deepStart = t.deep.index + 2; // 1-based: the row after t.deep
+      const check = await httpRequest(ctx.app.url, { path: `/scim/v2/Users?startIndex=${deepStart}&count=1`, host: t.host, headers: { authorization: `Bearer ${t.token}` } });
+      if (check.status !== 200 || check.json?.Resources?.[0]?.id !== t.afterDeep.id) {
+        throw new Error(`SCIM deep startIndex check failed: ${check.status} ${check.text.slice(0, 300)}`);
+      }
+      return [
+        {
+          key: "6-filter",
+          label: "SCIM GET /scim/v2/Users?filter=userName eq …",
+          ...(await load(ctx, t, (i) => ({ path: `/scim/v2/Users?filter=${enc(`userName eq "${t.sample[i % t.sample.length].email}"`)}` }))),
+          queries: [TOKEN_SQL, { label: "users by userName", sql: "SELECT * FROM users WHERE tenant_id = ? AND user_name_lower = ?", args: (_c, tt) => [tt.id, tt.sample[0].email] }],
+        },
+        {
+          key: "6-id",
+          label: "SCIM GET /scim/v2/Users/{id}",
+          ...(await load(ctx, t, (i) => ({ path: `/scim/v2/Users/${t.sample[i % t.sample.length].id}` }))),
+          queries: [TOKEN_SQL, userByIdSql],
+        },
+        {
+          key: "6-first",
+          label: "SCIM GET /scim/v2/Users?startIndex=1&count=100",
+          ...(await load(ctx, t, () => ({ path: "/scim/v2/Users?startIndex=1&count=100" }))),
+          queries: [],
+        },
+        {
+          key: "6-deep",
+          label: `SCIM GET /scim/v2/Users?startIndex=${ctx.fmt(deepStart)}&count=100`,
+          ...(await load(ctx, t, () => ({ path: `/scim/v2/Users?startIndex=${deepStart}&count=100` }))),
+          queries: [],
+          note: "SCIM paging is by offset (RFC 7644 startIndex); the Worker walks the offset over rowids",
+        },
+      ];
+    },
   },
   {
     id: "7",

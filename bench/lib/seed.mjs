@@ -63,6 +63,9 @@ const LEVELS = CUSTOM_ATTRIBUTES[1].enumValues;
 export const USER_COLUMNS = [
   "tenant_id", "id", "external_id", "email", "email_lower", "first_name", "last_name", "display_name", "phone", "title",
   "department", "manager_id", "timezone", "locale", "user_type", "active", "attributes", "version", "created_at", "updated_at", "erased_at",
+  // Identity fields: user_name NULL means "the email", and user_name_lower (kept by the users core)
+  // is then lower(email); enterprise fields as SCIM clients send them.
+  "user_name", "user_name_lower", "employee_number", "cost_center", "organization", "division",
 ];
 
 const ascii = (s) => s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^A-Za-z]/g, "").toLowerCase();
@@ -79,6 +82,7 @@ export function makeUser(tenantId, slug, i, createdAt, managerId) {
     tenantId, uuidv7(createdAt), `HR-${String(i).padStart(7, "0")}`, email, email, first, last, `${first} ${last}`,
     `+45 ${String(20000000 + i).slice(0, 8)}`, TITLES[i % TITLES.length], DEPARTMENTS[i % DEPARTMENTS.length], managerId,
     timezone, locale, i % 20 === 0 ? "Contractor" : "Employee", i % 50 === 0 ? 0 : 1, attributes, 1, createdAt, createdAt, null,
+    null, email, `E${String(i).padStart(7, "0")}`, `CC-${1000 + (i % 500)}`, "Bench Corp", DEPARTMENTS[(i + 3) % DEPARTMENTS.length],
   ];
 }
 
@@ -97,7 +101,7 @@ const ROWS_PER_BOUND_STATEMENT = Math.floor(100 / USER_COLUMNS.length);
  * Seeds `count` users into a tenant. Two ways, both through the D1 binding:
  *  - "literal": multi-row INSERTs with literal values, each just under D1's 100 KB statement cap,
  *    `statementsPerBatch` statements per batch() call;
- *  - "bound": multi-row INSERTs with bound parameters (4 rows x 21 columns = 84 <= 100).
+ *  - "bound": multi-row INSERTs with bound parameters (as many rows as fit in 100 parameters).
  * Returns the users the load scenarios will look up (a spread-out sample) and the timing.
  */
 export async function seedUsers(db, tenant, count, { method = "literal", statementsPerBatch, sampleSize = 2000, keepIndexes = [], onProgress, deadline } = {}) {
