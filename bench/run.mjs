@@ -99,9 +99,11 @@ async function compareLatencies(rows) {
     const rb = rows.find((r) => r.key === b);
     if (!ra?.spec || !rb?.spec) continue;
     const paired = await runPaired(ra.spec, rb.spec, { connections: cfg.connections, durationSec: cfg.durationSec, warmupSec: 0, slices: cfg.slices });
-    const c = { key: `${a} vs ${b}`, a: paired.result, b: paired.ceiling, p50Ratio: paired.result.p50Ms / paired.ceiling.p50Ms, cpuRatio: paired.cpuRatio };
+    // No completed request on a side (each took longer than a slice) makes the ratio unknown, not 0.
+    const p50Ratio = paired.result.p50Ms && paired.ceiling.p50Ms ? paired.result.p50Ms / paired.ceiling.p50Ms : Number.NaN;
+    const c = { key: `${a} vs ${b}`, a: paired.result, b: paired.ceiling, p50Ratio, cpuRatio: paired.cpuRatio };
     out.push(c);
-    log(`${c.key}: p50 ${c.a.p50Ms} vs ${c.b.p50Ms} ms (${c.p50Ratio.toFixed(2)}x), CPU/request ${c.cpuRatio?.toFixed(2)}x`);
+    log(`${c.key}: p50 ${c.a.p50Ms} vs ${c.b.p50Ms} ms (${c.p50Ratio.toFixed(2)}x), CPU/request ${c.cpuRatio ? `${c.cpuRatio.toFixed(2)}x` : "n/a"}`);
   }
   return out;
 }
@@ -206,6 +208,8 @@ async function main() {
   const ceilingP50 = mean(ceilingRuns.map((r) => r.p50Ms));
 
   // 6. Profile: query plans and SQLite time of each request's queries, through the D1 binding.
+  //    A fresh stub: Miniflare restarts workerd if it dies under load, which poisons old ones.
+  db = await appWorker.mf.getD1Database("DB");
   const profile = [];
   for (const row of rows) {
     if (row.queries.length === 0) continue;
@@ -277,6 +281,10 @@ async function main() {
     const c = comparisons.find((x) => x.key === key);
     if (!c) return;
     const cpu = c.cpuRatio ? `, workerd CPU per request ${c.cpuRatio.toFixed(2)}x` : "";
+    if (Number.isNaN(c.p50Ratio)) {
+      targets.push({ name, value: `no request completed within a slice on one side (${c.a.totalRequests} vs ${c.b.totalRequests} requests)${scaleNote}`, met: false });
+      return;
+    }
     targets.push({ name, value: `${c.p50Ratio.toFixed(2)}x (p50 ${fmt(c.a.p50Ms)} vs ${fmt(c.b.p50Ms)} ms in interleaved slices${cpu})${scaleNote}`, met: c.p50Ratio <= limit });
   };
   if (byKey["1"]) {
