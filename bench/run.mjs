@@ -18,10 +18,10 @@ import { applyMigrations, createTenant, seedUsers } from "./lib/seed.mjs";
 import { buildBundle, compatibilityDateOf, reconfigureWorker, root, startWorker } from "./lib/workers.mjs";
 
 const MODES = {
-  full: { bigUsers: 1_000_000, smallUsers: 2_000, deepIndex: 900_000, durationSec: 10, slices: 10, warmupSec: 1, coldRepeats: 5, profileRepeats: 50, cpuProfileSec: 5, budgetMin: 60 },
-  quick: { bigUsers: 100_000, smallUsers: 2_000, deepIndex: 90_000, durationSec: 6, slices: 6, warmupSec: 1, coldRepeats: 3, profileRepeats: 30, cpuProfileSec: 4, budgetMin: 20 },
+  full: { bigUsers: 1_000_000, smallUsers: 2_000, deepIndex: 900_000, durationSec: 10, slices: 10, warmupSec: 1, coldRepeats: 5, profileRepeats: 50, cpuProfileSec: 5, budgetMin: 60, invitationSize: 1000, timedRepeats: 5, delaySamples: 50 },
+  quick: { bigUsers: 100_000, smallUsers: 2_000, deepIndex: 90_000, durationSec: 6, slices: 6, warmupSec: 1, coldRepeats: 3, profileRepeats: 30, cpuProfileSec: 4, budgetMin: 20, invitationSize: 1000, timedRepeats: 3, delaySamples: 30 },
   // For `npm test`: proves every piece still works, in well under a minute. Numbers are meaningless.
-  smoke: { bigUsers: 600, smallUsers: 60, deepIndex: 500, durationSec: 1, slices: 1, warmupSec: 0, coldRepeats: 1, profileRepeats: 3, cpuProfileSec: 1, budgetMin: 2 },
+  smoke: { bigUsers: 600, smallUsers: 60, deepIndex: 500, durationSec: 1, slices: 1, warmupSec: 0, coldRepeats: 1, profileRepeats: 3, cpuProfileSec: 1, budgetMin: 2, invitationSize: 100, timedRepeats: 1, delaySamples: 3 },
 };
 
 function usage(problem) {
@@ -167,12 +167,18 @@ async function main() {
     ceilingSpec: { worker: ceiling, host: "ceiling.local", request: () => ({ path: "/" }) },
     fmt,
     sizeLabel: (t) => fmt(t.size),
+    bigUsers: fmt(cfg.bigUsers),
+    // Scenarios 7 and 8 (timed operations).
+    invitationSize: cfg.invitationSize,
+    timedRepeats: cfg.timedRepeats,
+    delaySamples: cfg.delaySamples,
   };
 
   // 4. Scenarios, grouped by the Worker configuration they need.
   const rows = [];
   let comparisons = [];
   const pending = [];
+  const timings = [];
   // Scenarios 1 and 2 differ only in RATE_LIMIT_ENABLED, which needs a workerd restart; so both
   // run on a freshly restarted process (a process that has served minutes of load and holds the
   // seeded pages is slower, and would be blamed on the limiter). The rest run with limits on.
@@ -186,7 +192,17 @@ async function main() {
     db = await appWorker.mf.getD1Database("DB"); // stubs do not survive a restart
     for (const s of SCENARIOS) {
       if (s.run === null) {
-        if (phase === "limits-on") pending.push({ id: s.id, title: s.title, note: s.pending, probe: await probePending(ctx, s) });
+        if (phase !== "limits-on") continue;
+        if (s.timed) {
+          // Wall-time and delay scenarios: a few whole operations, not a paired load.
+          const out = await s.timed(ctx);
+          for (const t of Array.isArray(out) ? out : [out]) {
+            const sorted = [...t.samples].sort((a, b) => a - b);
+            const pct = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+            timings.push({ id: s.id, ...t, count: sorted.length, p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: sorted[sorted.length - 1] });
+            log(`${t.key.padEnd(13)} p50 ${pct(0.5).toFixed(1)} ms  p99 ${pct(0.99).toFixed(1)} ms  (${sorted.length} samples)`);
+          }
+        } else pending.push({ id: s.id, title: s.title, note: s.pending, probe: await probePending(ctx, s) });
         continue;
       }
       if (s.phase !== phase) continue;
@@ -320,6 +336,7 @@ async function main() {
     scenarios: scenarios.map(({ queries: _q, spec: _s, ...s }) => s),
     comparisons,
     pending,
+    timings,
     profile,
     coldStart,
     cpuProfiles,

@@ -76,6 +76,12 @@ export function toMarkdown(r) {
     "workerd CPU ms/req: CPU time of the whole workerd process (the Worker, the local D1 simulator and the HTTP stack) per completed request; on a shared machine it is steadier than req/s.",
   );
   lines.push("");
+  if (r.timings?.length) {
+    lines.push("## Whole operations (scenarios 7 and 8)", "");
+    lines.push("| # | What | samples | p50 ms | p99 ms | max ms |", "|---|---|---:|---:|---:|---:|");
+    for (const t of r.timings) lines.push(`| ${t.key} | ${t.label} | ${t.count} | ${fmt(t.p50Ms)} | ${fmt(t.p99Ms)} | ${fmt(t.maxMs)} |`);
+    lines.push("", "Measured one operation at a time on the same workerd as the loads (rate limits raised), after them.", "");
+  }
   lines.push("## Cold start (scenario 9)", "");
   const c = r.coldStart;
   lines.push(`- Bundle (\`wrangler deploy --dry-run\`): ${kb(r.build.app.rawBytes)} raw, **${kb(r.build.app.gzipBytes)} gzip** (ceiling: ${kb(r.build.ceiling.gzipBytes)} gzip)`);
