@@ -246,25 +246,33 @@ export const SCENARIOS = [
       if (group.status !== 201) throw new Error(`scenario 8: group create answered ${group.status}`);
       const client = [];
       const server = [];
-      for (let i = 0; i < ctx.delaySamples; i++) {
+      // Sample 0 is not recorded: earlier scenarios (thousands of POSTs) leave a queue backlog, and
+      // this one waits until the consumer has drained it; its wait is reported separately.
+      let backlogMs = 0;
+      for (let i = -1; i < ctx.delaySamples; i++) {
         const started = performance.now();
         const body = { firstName: "Queued", lastName: `User ${i}`, email: `queued.${ctx.runId}.${i}@bench.example`, externalId: `Q-${ctx.runId}-${i}`, groups: [group.json.id] };
         const res = await httpRequest(ctx.app.url, { method: "POST", path: "/v1/users", host: ctx.big.host, headers: auth, body });
         if (res.status !== 201) throw new Error(`scenario 8: POST answered ${res.status}`);
         let done = null;
-        for (let poll = 0; poll < 1000 && !done; poll++) {
+        const maxPolls = i < 0 ? 18_000 : 1000;
+        for (let poll = 0; poll < maxPolls && !done; poll++) {
           const got = await httpRequest(ctx.app.url, { path: `/v1/users/${res.json.id}`, host: ctx.big.host, headers: auth });
           if (got.json?.provisioning?.status === "completed") done = got.json;
           else if (got.json?.provisioning?.status === "failed") throw new Error(`scenario 8: provisioning failed: ${JSON.stringify(got.json.provisioning)}`);
           else await new Promise((r) => setTimeout(r, 10));
         }
-        if (!done) throw new Error("scenario 8: provisioning did not complete within 1,000 polls");
+        if (!done) throw new Error(`scenario 8: provisioning did not complete within ${maxPolls} polls`);
         if (done.memberships?.groups?.[0]?.id !== group.json.id) throw new Error("scenario 8: completed without the group membership");
+        if (i < 0) {
+          backlogMs = performance.now() - started;
+          continue;
+        }
         client.push(performance.now() - started);
         server.push(Date.parse(done.provisioning.completedAt) - Date.parse(done.provisioning.requestedAt));
       }
       return [
-        { key: "8-client", label: "POST -> GET shows provisioning completed (client side, 10 ms polling)", unit: "ms", samples: client },
+        { key: "8-client", label: `POST -> GET shows provisioning completed (client side, 10 ms polling; queue backlog of earlier scenarios drained first in ${Math.round(backlogMs)} ms)`, unit: "ms", samples: client },
         { key: "8-server", label: "requestedAt -> completedAt (server side)", unit: "ms", samples: server },
       ];
     },
