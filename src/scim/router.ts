@@ -28,7 +28,7 @@ import {
 } from "./schema";
 import { toScimUser, type Json } from "./users";
 import { bulkHandler, BULK_MAX_OPERATIONS, BULK_MAX_PAYLOAD } from "./bulk";
-import { coreContext, scimCreateUser, scimDeleteUser, scimGetUser, scimPatchUser, scimReplaceUser } from "./user-ops";
+import { coreContext, scimCreateUser, scimDeleteUser, scimReadUser, scimPatchUser, scimReplaceUser } from "./user-ops";
 
 export const DEFAULT_COUNT = 100;
 export const MAX_COUNT = 200;
@@ -191,10 +191,9 @@ scimRouter.post("/Users", async (c) => {
 
 scimRouter.get("/Users/:id", async (c) => {
   const ctx = coreContext(c);
-  const user = await scimGetUser(ctx, c.req.param("id"));
+  const { user, attrs } = await scimReadUser(ctx, c.req.param("id"));
   const condition = parseETagList(c.req.header("If-None-Match"));
   if (condition && matches(condition, user.version)) return c.body(null, 304, { ETag: etagOf(user.version) });
-  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
   return userResponse(c, user, attrs, projectionOf(c));
 });
 

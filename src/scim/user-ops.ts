@@ -8,7 +8,8 @@ import { dispatchAfterResponse } from "../events/dispatch";
 import { ApiError } from "../http/errors";
 import type { AttributeSet } from "../users/attributes";
 import type { User } from "../users/model";
-import { createUser, eraseUser, getUser, updateUser, type CoreContext } from "../users/service";
+import { createUser, eraseUser, getUser, readUserWith, updateUser, type CoreContext } from "../users/service";
+import { attributeDefinitionsQuery, attributeSetFrom } from "../users/attributes";
 import { applyPatch, parsePatchBody, type PatchTarget } from "./patch";
 import { CORE_USER, ENTERPRISE_USER, TENANT_USER } from "./schema";
 import { canonicalUser, fieldsFromScim, schemaSet, toScimUser, translateCoreError, type Json, type UserSchemaSet } from "./users";
@@ -32,8 +33,10 @@ function requireUserName(user: Json): void {
   }
 }
 
-export function scimGetUser(ctx: CoreContext, id: string): Promise<User> {
-  return run(() => getUser(ctx, id));
+/** A user and the tenant's attribute set (to render its extension), in one D1 round trip. */
+export async function scimReadUser(ctx: CoreContext, id: string): Promise<{ user: User; attrs: AttributeSet }> {
+  const [user, definitions] = await run(() => readUserWith(ctx, id, [attributeDefinitionsQuery(ctx.db, ctx.tenantId)]));
+  return { user, attrs: attributeSetFrom(definitions) };
 }
 
 export async function scimCreateUser(ctx: CoreContext, attrs: AttributeSet, body: unknown): Promise<User> {

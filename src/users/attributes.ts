@@ -129,8 +129,16 @@ export class AttributeSet {
   }
 }
 
+export function attributeDefinitionsQuery(db: Db, tenantId: string) {
+  return db.select().from(attributeDefinitions).where(eq(attributeDefinitions.tenantId, tenantId));
+}
+
 export async function loadAttributeSet(db: Db, tenantId: string): Promise<AttributeSet> {
-  const rows = await db.select().from(attributeDefinitions).where(eq(attributeDefinitions.tenantId, tenantId)).all();
+  return attributeSetFrom(await attributeDefinitionsQuery(db, tenantId).all());
+}
+
+/** Built-ins merged with the tenant's stored settings and custom attributes. */
+export function attributeSetFrom(rows: (typeof attributeDefinitions.$inferSelect)[]): AttributeSet {
   const overrides = new Map(rows.filter((r) => r.builtIn).map((r) => [r.key, r]));
   const builtIns: AttributeDefinition[] = BUILT_IN_ATTRIBUTES.map((b) => {
     const o = overrides.get(b.key);
