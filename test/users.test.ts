@@ -203,6 +203,8 @@ describe("custom and required attributes", () => {
     const after = (await (await c.call(`/v1/users/${user.id}`)).json()) as { attributes: Record<string, unknown>; version: number };
     expect(after.attributes).toEqual({ costCenter: "CC" });
     expect(after.version).toBe(user.version + 1);
+    const removed = await env.DB.prepare("SELECT data FROM events WHERE tenant_id = ? AND subject_id = ? AND type = 'user.updated'").bind(c.id, user.id).all<{ data: string }>();
+    expect(removed.results.map((e) => JSON.parse(e.data))).toEqual([{ changes: { "attributes.badge": null } }]);
     expect((await c.call("/v1/available-attributes/email", { method: "DELETE" })).status).toBe(409);
     expect((await c.call("/v1/available-attributes/badge", { method: "DELETE" })).status).toBe(404);
   });
@@ -272,7 +274,10 @@ describe("read, update, deactivate, erase", () => {
     const events = await env.DB.prepare("SELECT type, data FROM events WHERE tenant_id = ? AND subject_id = ? ORDER BY seq").bind(t.id, boss.id).all();
     expect(events.results.map((e) => e.type)).toEqual(["user.created", "user.erased"]);
     expect(JSON.stringify(events.results)).not.toContain(String(boss.email));
-    expect(await (await t.call(`/v1/users/${report.id}`)).json()).toMatchObject({ managerId: null });
+    expect(await (await t.call(`/v1/users/${report.id}`)).json()).toMatchObject({ managerId: null, version: 2 });
+    const reportEvents = await env.DB.prepare("SELECT type, data FROM events WHERE tenant_id = ? AND subject_id = ? ORDER BY seq").bind(t.id, report.id).all<{ type: string; data: string }>();
+    expect(reportEvents.results.map((e) => e.type)).toEqual(["user.created", "user.updated"]);
+    expect(JSON.parse(reportEvents.results[1]!.data)).toEqual({ changes: { managerId: null } });
     // The email is free again.
     expect((await t.call("/v1/users", { body: newUser({ email: boss.email, externalId: boss.externalId }) })).status).toBe(201);
     expect((await t.call(`/v1/users/${boss.id}`, { method: "PATCH", body: { title: "x" } })).status).toBe(410);

@@ -7,6 +7,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, sql } from "drizzle-orm";
 import { adminWritesReadersRead } from "../auth/middleware";
 import { attributeDefinitions, users } from "../db/schema";
+import { insertEventsForUsers } from "../events/outbox";
 import { ApiError } from "../http/errors";
 import {
   ATTRIBUTE_TYPES,
@@ -225,6 +226,8 @@ attributesRouter.openapi(
     const now = Date.now();
     await db.batch([
       db.delete(attributeDefinitions).where(and(eq(attributeDefinitions.tenantId, tenantId), eq(attributeDefinitions.key, key))),
+      // One user.updated event per user that held a value, written before the values go.
+      insertEventsForUsers(db, { tenantId, type: "user.updated", data: { changes: { [`attributes.${key}`]: null } }, createdAt: now }, sql`json_type(${users.attributes}, ${path}) IS NOT NULL`),
       db
         .update(users)
         .set({ attributes: sql`json_remove(${users.attributes}, ${path})`, version: sql`${users.version} + 1`, updatedAt: now })

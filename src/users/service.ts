@@ -11,7 +11,7 @@ import type { Db } from "../env";
 import { ApiError, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { canonicalLocale, canonicalTimeZone } from "../lib/intl";
-import { insertEvent, insertEventIfPreviousChangedOneRow, type EventType } from "../events/outbox";
+import { insertEvent, insertEventIfPreviousChangedOneRow, insertEventsForUsers, type EventType } from "../events/outbox";
 import type { OutboxRef } from "../events/dispatch";
 import type { MembershipRequest } from "../memberships/kinds";
 import { markPending } from "../memberships/provisioning";
@@ -482,7 +482,9 @@ export async function eraseUser(ctx: CoreContext, id: string, options: UpdateOpt
   const eventId = uuidv7(now);
   const cleared = Object.fromEntries(SETTABLE_FIELDS.map((f) => [f, null]));
   await ctx.db.batch([
-    // Reports of the erased user keep existing; they just lose the manager reference.
+    // Reports of the erased user keep existing; they just lose the manager reference (each with
+    // its user.updated event, written first, while the condition still selects them).
+    insertEventsForUsers(ctx.db, { tenantId: ctx.tenantId, type: "user.updated", data: { changes: { managerId: null } }, createdAt: now }, eq(users.managerId, id)),
     ctx.db
       .update(users)
       .set({ managerId: null, version: sql`${users.version} + 1`, updatedAt: now })
