@@ -3,7 +3,7 @@
  * only: users are created, read, changed and erased through the users core, so they are the same
  * users as /v1.
  */
-import { and, asc, count, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { hasScope } from "../auth/middleware";
@@ -16,6 +16,7 @@ import { parseScimFilter } from "../filter/parse";
 import { loadAttributeSet, type AttributeSet } from "../users/attributes";
 import { etagOf, toUser, type User } from "../users/model";
 import { loadRoles } from "../users/references";
+import { anchorFor, cachedCount, rememberCount, rememberPageEnd } from "./paging";
 import { baseUrlOf, project, projectionFrom, scimJson, type Projection } from "./http";
 import {
   CORE_USER,
@@ -122,21 +123,36 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
   // The id (UUIDv7, creation order) breaks ties, so pages are stable.
   order.push(asc(users.id));
   const where = and(...conditions);
+  // Unfiltered lists in id order (identity providers' imports) can use the paging hints.
+  const hinted = params.filter === undefined && !params.sortBy;
+  const anchor = hinted && startIndex > 1 ? anchorFor(ctx.tenantId, startIndex) : undefined;
   // The offset is walked over rowids only (a covering index scan for unfiltered lists), then the
-  // page's rows are fetched: skipping 900,000 users does not read 900,000 rows.
-  const page = ctx.db.select({ rowid: sql`rowid` }).from(users).where(where).orderBy(...order).limit(limit).offset(startIndex - 1);
+  // page's rows are fetched: skipping 900,000 users does not read 900,000 rows. With an anchor
+  // from the previous page, the page continues by keyset and skips nothing.
+  const page = anchor
+    ? ctx.db.select({ rowid: sql`rowid` }).from(users).where(and(where, gt(users.id, anchor))).orderBy(...order).limit(limit)
+    : ctx.db.select({ rowid: sql`rowid` }).from(users).where(where).orderBy(...order).limit(limit).offset(startIndex - 1);
   // Without a filter the count is over every live user: pin it to the small partial index, which
   // the planner (without ANALYZE statistics) does not always pick by itself.
   const countSource = params.filter === undefined ? sql`${users} INDEXED BY users_tenant_live_idx` : users;
-  const [[rows, total], roles] = await Promise.all([
-    ctx.db.batch([ctx.db.select().from(users).where(sql`rowid IN ${page}`).orderBy(...order), ctx.db.select({ n: count() }).from(countSource).where(where)]),
+  const known = hinted ? cachedCount(ctx.tenantId) : undefined;
+  const rowsQuery = ctx.db.select().from(users).where(sql`rowid IN ${page}`).orderBy(...order);
+  const [rows, roles, counted] = await Promise.all([
+    rowsQuery.all(),
     loadRoles(ctx.db, ctx.tenantId),
+    known === undefined ? ctx.db.select({ n: count() }).from(countSource).where(where).get() : Promise.resolve({ n: known }),
   ]);
+  const total = counted?.n ?? 0;
+  if (hinted) {
+    rememberCount(ctx.tenantId, total);
+    const last = rows[rows.length - 1];
+    if (last && rows.length === limit) rememberPageEnd(ctx.tenantId, startIndex + rows.length, last.id);
+  }
   const base = baseUrlOf(c);
   const resources = limit === 0 ? [] : rows.map((row) => project(toScimUser(toUser(row, roles), base, attrs), params.projection));
   return scimJson(c, {
     schemas: [LIST_RESPONSE],
-    totalResults: total[0]?.n ?? 0,
+    totalResults: total,
     itemsPerPage: resources.length,
     startIndex,
     Resources: resources,
