@@ -417,3 +417,34 @@ describe("Group discovery", () => {
     expect(schema.meta.location).toMatch(new RegExp(`/Schemas/${GROUP}$`));
   });
 });
+
+describe("Groups in /Bulk", () => {
+  it("creates users and a group whose members refer to them by bulkId, then patches and deletes it", async () => {
+    const t = await createTenant();
+    const BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+    const user = (n: number) => ({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: `bulk${n}.${Date.now()}@example.com`, name: { givenName: "B", familyName: `U${n}` } });
+    const res = await scim(t, "/Bulk", {
+      method: "POST",
+      body: {
+        schemas: [BULK],
+        Operations: [
+          { method: "POST", path: "/Users", bulkId: "u1", data: user(1) },
+          { method: "POST", path: "/Users", bulkId: "u2", data: user(2) },
+          { method: "POST", path: "/Groups", bulkId: "g1", data: { schemas: [GROUP], displayName: "Bulk team", members: [{ value: "bulkId:u1" }, { value: "bulkId:u2" }] } },
+          { method: "PATCH", path: "/Groups/bulkId:g1", data: patch({ op: "remove", path: "members[value eq \"bulkId:u1\"]" }) },
+          { method: "POST", path: "/Groups", bulkId: "g2", data: { schemas: [GROUP], displayName: "Bad", members: [{ value: "nobody" }] } },
+        ],
+      },
+    });
+    expect(res.status).toBe(200);
+    const ops = (await scimBody(res)).Operations;
+    expect(ops.map((o: any) => o.status)).toEqual(["201", "201", "201", "204", "400"]);
+    expect(ops[4].response.scimType).toBe("invalidValue");
+    const gid = ops[2].location.split("/").pop();
+    const u2 = ops[1].location.split("/").pop();
+    expect(await memberIds(t, gid)).toEqual([u2]);
+    const del = await scim(t, "/Bulk", { method: "POST", body: { schemas: [BULK], Operations: [{ method: "DELETE", path: `/Groups/${gid}` }] } });
+    expect((await scimBody(del)).Operations[0].status).toBe("204");
+    await scimError(await scim(t, `/Groups/${gid}`), 404);
+  });
+});
