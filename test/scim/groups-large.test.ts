@@ -1,10 +1,14 @@
 /**
- * A 10,000-member group: a PATCH that adds or removes one member must not read the other members.
+ * A 10,000-member group: a PATCH that adds or removes one member must not read the other members,
+ * and excludedAttributes=members must not read any.
  * Proved by counting the rows D1 reports as read (result meta.rows_read) for every statement the
  * PATCH runs, with a control (a full replace) that shows the counter does see member scans.
  */
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
+import { Hono } from "hono";
+import type { AppEnv } from "../../src/env";
+import { groupRoutes } from "../../src/scim/group-routes";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as schema from "../../src/db/schema";
 import type { Db } from "../../src/env";
@@ -138,6 +142,33 @@ describe("a 10,000-member group", () => {
     expect(await countMembers()).toBe(MEMBERS);
     const page = (await (await t.call(`/v1/groups/${gid}/members?limit=100`)).json()) as any;
     expect(page.data).toHaveLength(100);
+  });
+
+  /** The real /Groups handlers over the counting binding (tenancy and auth are not what is measured). */
+  async function countedGet(path: string): Promise<{ counter: Counter; body: any }> {
+    const { counter, ctx } = counted();
+    const app = new Hono<AppEnv>();
+    app.use("*", async (c, next) => {
+      c.set("db", ctx.db);
+      c.set("tenant", { id: t.id } as never);
+      await next();
+    });
+    app.route("/scim/v2", groupRoutes);
+    const res = await app.request(`https://${t.host}/scim/v2${path}`);
+    expect(res.status).toBe(200);
+    return { counter, body: await res.json() };
+  }
+
+  it("excludedAttributes=members never reads the members; without it, they are read", async () => {
+    const lean = await countedGet(`/Groups/${gid}?excludedAttributes=members`);
+    expect(lean.body).not.toHaveProperty("members");
+    expect(lean.counter.rowsRead).toBeLessThan(10);
+    const filtered = await countedGet(`/Groups?excludedAttributes=members&filter=${encodeURIComponent('displayName eq "Everyone"')}`);
+    expect(filtered.body.totalResults).toBe(1);
+    expect(filtered.counter.rowsRead).toBeLessThan(20);
+    const full = await countedGet(`/Groups/${gid}`);
+    expect(full.body.members).toHaveLength(MEMBERS);
+    expect(full.counter.rowsRead).toBeGreaterThanOrEqual(MEMBERS);
   });
 
   it("control: replacing all members does read every member, so the counter sees member scans", async () => {
