@@ -314,6 +314,17 @@ describe("Group PATCH semantics", () => {
     expect((await scimBody(await scim(t, at))).displayName).toBe("errors");
   });
 
+  it("concurrent PATCHes of one group all apply (a write that loses the version race re-applies)", async () => {
+    const g = await createGroup(t, { displayName: "racing" });
+    const results = await Promise.all(
+      users.map((value) => scim(t, `/Groups/${g.id}`, { method: "PATCH", body: patch({ op: "add", path: "members", value: [{ value }] }) })),
+    );
+    expect(results.map((r) => r.status)).toEqual(users.map(() => 204));
+    expect(await memberIds(t, g.id)).toEqual(sorted(users));
+    const added = (await feed(t, "membership.added")).filter((e) => e.data.collection.id === g.id);
+    expect(sorted(added.map((e) => e.data.userId))).toEqual(sorted(users));
+  });
+
   it("ETags: meta.version changes with member changes; If-None-Match 304, If-Match 412", async () => {
     const g = await createGroup(t, { displayName: "etags" });
     const v1 = g.meta.version;
