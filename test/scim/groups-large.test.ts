@@ -2,7 +2,8 @@
  * A 10,000-member group: a PATCH that adds or removes one member must not read the other members,
  * and excludedAttributes=members must not read any.
  * Proved by counting the rows D1 reports as read (result meta.rows_read) for every statement the
- * PATCH runs, with a control (a full replace) that shows the counter does see member scans.
+ * PATCH runs, with a control (a full replace) that shows the counter does see member scans. Also: the
+ * version guard, with another writer committing between a request's read and its batch.
  */
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
@@ -178,4 +179,59 @@ describe("a 10,000-member group", () => {
     expect(await countMembers()).toBe(MEMBERS);
     expect(counter.rowsRead).toBeGreaterThanOrEqual(MEMBERS);
   }, 60_000);
+});
+
+describe("the version guard makes a group write all or nothing", () => {
+  /** env.DB, except that another writer commits a change to the group right before the first batch. */
+  function racingD1(tenantId: string, groupId: string): D1Database {
+    let raced = false;
+    return new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch") {
+          return async (stmts: D1PreparedStatement[]) => {
+            if (!raced) {
+              raced = true;
+              await target.prepare("UPDATE collections SET updated_at = updated_at + 1 WHERE tenant_id = ? AND id = ?").bind(tenantId, groupId).run();
+            }
+            return target.batch(stmts);
+          };
+        }
+        const v = Reflect.get(target, prop);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+  }
+
+  it("a write that lost the race applies nothing; with If-Match it is 412, without it re-applies once", async () => {
+    const t = await createTenant();
+    const [a, b] = await Promise.all([
+      scim(t, "/Users", { method: "POST", body: { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: `race-a-${Date.now()}@example.com`, name: { givenName: "A", familyName: "A" } } }).then((r) => r.json() as Promise<any>),
+      scim(t, "/Users", { method: "POST", body: { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: `race-b-${Date.now()}@example.com`, name: { givenName: "B", familyName: "B" } } }).then((r) => r.json() as Promise<any>),
+    ]);
+    const created = await scim(t, "/Groups", { method: "POST", body: { schemas: [GROUP], displayName: "race", members: [{ value: a.id }] } });
+    const gid = ((await created.json()) as any).id as string;
+    const ops = parsePatchBody(patch({ op: "replace", path: "displayName", value: "race 2" }, { op: "remove", path: "members" }, { op: "add", path: "members", value: [{ value: b.id }] }));
+    const events = async () =>
+      (await env.DB.prepare("SELECT type, subject_id FROM events WHERE tenant_id = ? AND type LIKE 'membership.%' ORDER BY seq").bind(t.id).all<any>()).results;
+    const before = await events();
+
+    // Pinned to the version it read: the other writer wins, this request changes nothing.
+    const pinnedCtx = { db: drizzle(racingD1(t.id, gid), { schema }) as unknown as Db, tenantId: t.id };
+    await expect(writeGroup(pinnedCtx, gid, () => planFromPatch(ops, gid), (row) => row.updatedAt)).rejects.toMatchObject({ code: "precondition_failed" });
+    const unchanged = await scimBody(await scim(t, `/Groups/${gid}`));
+    expect(unchanged.displayName).toBe("race");
+    expect(unchanged.members.map((m: any) => m.value)).toEqual([a.id]);
+    expect(await events()).toEqual(before);
+
+    // Not pinned: the lost attempt applied nothing, the retry applied everything once.
+    const ctx = { db: drizzle(racingD1(t.id, gid), { schema }) as unknown as Db, tenantId: t.id };
+    await writeGroup(ctx, gid, () => planFromPatch(ops, gid));
+    const after = await scimBody(await scim(t, `/Groups/${gid}`));
+    expect(after.displayName).toBe("race 2");
+    expect(after.members.map((m: any) => m.value)).toEqual([b.id]);
+    expect((await events()).slice(before.length)).toEqual([
+      { type: "membership.removed", subject_id: a.id },
+      { type: "membership.added", subject_id: b.id },
+    ]);
+  });
 });
