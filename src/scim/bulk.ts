@@ -1,5 +1,5 @@
 /**
- * SCIM Bulk (RFC 7644 §3.7) for Users. Operations run in order, each through the same functions as
+ * SCIM Bulk (RFC 7644 §3.7) for Users and Groups. Operations run in order, each through the same functions as
  * the single-resource endpoints; `bulkId:<id>` anywhere in a later operation's path or data is
  * replaced by the id the earlier POST created. Bulk is not atomic (the RFC does not ask it to be).
  */
@@ -15,6 +15,9 @@ import { BULK_REQUEST, BULK_RESPONSE } from "./schema";
 import { baseUrlOf, scimErrorBody, scimJson } from "./http";
 import { coreContext, scimCreateUser, scimDeleteUser, scimPatchUser, scimReplaceUser } from "./user-ops";
 import type { Json } from "./users";
+import { deleteCollection, type CollectionRow } from "../memberships/collections";
+import { createGroup, getGroupRow, groupVersion, planFromPatch, planFromResource, writeGroup } from "./groups";
+import { parsePatchBody } from "./patch";
 
 /** Each operation costs a handful of D1 queries; this keeps a request well inside a Worker's budget. */
 export const BULK_MAX_OPERATIONS = 50;
@@ -93,10 +96,40 @@ export async function bulkHandler(c: Context<AppEnv>): Promise<Response> {
         if (!cond || !matches(cond, u.version)) throw new ApiError("precondition_failed", `version ${version} does not match the user's ${etagOf(u.version)}.`);
         return u.version;
       };
-      const m = /^\/Users(?:\/([^/]+))?$/i.exec(path);
-      if (!m) throw new ApiError("not_found", `Operations[${i}].path '${path}' is not a Users path; bulk supports /Users and /Users/{id}.`);
-      const id = m[1];
-      if ((method === "POST") !== (id === undefined)) throw syntax(`Operations[${i}]: ${method} needs ${method === "POST" ? "/Users" : "/Users/{id}"}.`);
+      const m = /^\/(Users|Groups)(?:\/([^/]+))?$/i.exec(path);
+      if (!m) throw new ApiError("not_found", `Operations[${i}].path '${path}' is not a Users or Groups path; bulk supports /Users, /Users/{id}, /Groups and /Groups/{id}.`);
+      const resource = m[1]!.toLowerCase() === "users" ? "Users" : "Groups";
+      const id = m[2];
+      if ((method === "POST") !== (id === undefined)) throw syntax(`Operations[${i}]: ${method} needs ${method === "POST" ? `/${resource}` : `/${resource}/{id}`}.`);
+      if (resource === "Groups") {
+        const groupIfMatch = (g: CollectionRow) => {
+          if (version === undefined) return undefined;
+          const cond = parseETagList(version);
+          if (!cond || !matches(cond, groupVersion(g))) throw new ApiError("precondition_failed", `version ${version} does not match the group's ${etagOf(groupVersion(g))}.`);
+          return groupVersion(g);
+        };
+        let group: CollectionRow | undefined;
+        let status: number;
+        if (method === "POST") {
+          group = await createGroup(ctx, planFromResource(data, true));
+          if (bulkId) ids.set(bulkId, group.id);
+          status = 201;
+        } else if (method === "PUT") {
+          const plan = planFromResource(data, false);
+          group = await writeGroup(ctx, id!, () => plan, groupIfMatch);
+          status = 200;
+        } else if (method === "PATCH") {
+          const patchOps = parsePatchBody(data);
+          group = await writeGroup(ctx, id!, () => planFromPatch(patchOps, id!), groupIfMatch);
+          status = 204;
+        } else {
+          groupIfMatch(await getGroupRow(ctx, id!));
+          await deleteCollection(ctx, "group", id!);
+          status = 204;
+        }
+        results.push({ ...entry, location: `${base}/Groups/${group?.id ?? id}`, ...(group ? { version: etagOf(groupVersion(group)) } : {}), status: String(status) });
+        continue;
+      }
       let user: User | undefined;
       let status: number;
       if (method === "POST") {

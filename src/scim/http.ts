@@ -33,6 +33,22 @@ export function baseUrlOf(c: Context<AppEnv>): string {
   return `${new URL(c.req.url).origin}/scim/v2`;
 }
 
+/** Query parameters are matched case-insensitively (clients send startindex, Count, ...). */
+export function query(c: Context<AppEnv>, name: string): string | undefined {
+  const q = c.req.queries();
+  const key = Object.keys(q).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key ? q[key]?.[0] : undefined;
+}
+
+export function intParam(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isInteger(n)) {
+    throw new ApiError("invalid_query", `${name} must be an integer.`, { errors: [{ path: name, message: "must be an integer" }] });
+  }
+  return n;
+}
+
 // ---- attributes / excludedAttributes (RFC 7644 §3.4.2.5) ----
 
 const MAX_ATTRIBUTE_LIST = 2000;

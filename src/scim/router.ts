@@ -1,5 +1,5 @@
 /**
- * The SCIM 2.0 service provider at /scim/v2 (RFC 7643/7644) for Users and discovery. Adapts shapes
+ * The SCIM 2.0 service provider at /scim/v2 (RFC 7643/7644) for Users, Groups (group-routes.ts) and discovery. Adapts shapes
  * only: users are created, read, changed and erased through the users core, so they are the same
  * users as /v1.
  */
@@ -17,10 +17,12 @@ import { loadAttributeSet, type AttributeSet } from "../users/attributes";
 import { etagOf, toUser, type User } from "../users/model";
 import { loadRoles } from "../users/references";
 import { anchorFor, cachedCount, rememberCount, rememberPageEnd } from "./paging";
-import { baseUrlOf, project, projectionFrom, scimJson, type Projection } from "./http";
+import { baseUrlOf, intParam, project, projectionFrom, query, scimJson, type Projection } from "./http";
 import {
+  CORE_GROUP,
   CORE_USER,
   ENTERPRISE_USER,
+  groupSchema,
   LIST_RESPONSE,
   SEARCH_REQUEST,
   TENANT_USER,
@@ -28,6 +30,7 @@ import {
   userSchemas,
 } from "./schema";
 import { toScimUser, type Json } from "./users";
+import { groupRoutes } from "./group-routes";
 import { bulkHandler, BULK_MAX_OPERATIONS, BULK_MAX_PAYLOAD } from "./bulk";
 import { coreContext, scimCreateUser, scimDeleteUser, scimReadUser, scimPatchUser, scimReplaceUser } from "./user-ops";
 
@@ -47,22 +50,6 @@ export const requireScimScope = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-
-/** Query parameters are matched case-insensitively (clients send startindex, Count, ...). */
-function query(c: Context<AppEnv>, name: string): string | undefined {
-  const q = c.req.queries();
-  const key = Object.keys(q).find((k) => k.toLowerCase() === name.toLowerCase());
-  return key ? q[key]?.[0] : undefined;
-}
-
-function intParam(value: unknown, name: string): number | undefined {
-  if (value === undefined || value === null || value === "") return undefined;
-  const n = typeof value === "number" ? value : Number(value);
-  if (!Number.isInteger(n)) {
-    throw new ApiError("invalid_query", `${name} must be an integer.`, { errors: [{ path: name, message: "must be an integer" }] });
-  }
-  return n;
-}
 
 function userResponse(c: Context<AppEnv>, user: User, attrs: AttributeSet, projection: Projection, status = 200): Response {
   const base = baseUrlOf(c);
@@ -240,6 +227,8 @@ scimRouter.all("/Me", () => {
 
 scimRouter.post("/Bulk", bulkHandler);
 
+scimRouter.route("/", groupRoutes);
+
 // ---- discovery (RFC 7644 §4) ----
 
 const noFilter = createMiddleware<AppEnv>(async (c, next) => {
@@ -292,21 +281,37 @@ function userResourceType(base: string) {
   };
 }
 
+function groupResourceType(base: string) {
+  return {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+    id: "Group",
+    name: "Group",
+    endpoint: "/Groups",
+    description: "Group",
+    schema: CORE_GROUP,
+    schemaExtensions: [],
+    meta: { resourceType: "ResourceType", location: `${base}/ResourceTypes/Group` },
+  };
+}
+
 scimRouter.get("/ResourceTypes", (c) => {
-  const list = [userResourceType(baseUrlOf(c))];
+  const base = baseUrlOf(c);
+  const list = [userResourceType(base), groupResourceType(base)];
   return scimJson(c, { schemas: [LIST_RESPONSE], totalResults: list.length, itemsPerPage: list.length, startIndex: 1, Resources: list });
 });
 
 scimRouter.get("/ResourceTypes/:id", (c) => {
-  if (c.req.param("id").toLowerCase() !== "user") throw new ApiError("not_found", `No resource type '${c.req.param("id")}'. This endpoint has: User.`);
-  return scimJson(c, userResourceType(baseUrlOf(c)));
+  const id = c.req.param("id").toLowerCase();
+  if (id === "user") return scimJson(c, userResourceType(baseUrlOf(c)));
+  if (id === "group") return scimJson(c, groupResourceType(baseUrlOf(c)));
+  throw new ApiError("not_found", `No resource type '${c.req.param("id")}'. This endpoint has: User, Group.`);
 });
 
 async function schemaDocs(c: Context<AppEnv>) {
   const ctx = coreContext(c);
   const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
   const base = baseUrlOf(c);
-  return userSchemas(attrs).map((s) => ({
+  return [...userSchemas(attrs), groupSchema()].map((s) => ({
     schemas: ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
     ...s,
     meta: { resourceType: "Schema", location: `${base}/Schemas/${s.id}` },
@@ -321,6 +326,6 @@ scimRouter.get("/Schemas", async (c) => {
 scimRouter.get("/Schemas/:id", async (c) => {
   const id = decodeURIComponent(c.req.param("id"));
   const doc = (await schemaDocs(c)).find((s) => s.id.toLowerCase() === id.toLowerCase());
-  if (!doc) throw new ApiError("not_found", `No schema '${id}'. This endpoint has: ${[CORE_USER, ENTERPRISE_USER, TENANT_USER].join(", ")}.`);
+  if (!doc) throw new ApiError("not_found", `No schema '${id}'. This endpoint has: ${[CORE_USER, ENTERPRISE_USER, TENANT_USER, CORE_GROUP].join(", ")}.`);
   return scimJson(c, doc);
 });

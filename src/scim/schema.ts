@@ -4,7 +4,7 @@
  * attribute map, so what /Schemas says is what the endpoint does.
  */
 import { sql, type SQLWrapper } from "drizzle-orm";
-import { effectiveDisplayNameLower, users } from "../db/schema";
+import { collections, effectiveDisplayNameLower, users } from "../db/schema";
 import type { AttrDef, AttributeMap, ComplexAttr, ScalarAttr } from "../filter/compile";
 import type { AttributeDefinition, AttributeSet } from "../users/attributes";
 import { CUSTOM_KEY_RE } from "../users/attributes";
@@ -239,6 +239,56 @@ export function userFilterMap(attrs: AttributeSet): AttributeMap {
       { urn: CORE_USER, attributes: core },
       { urn: ENTERPRISE_USER, attributes: enterprise },
       { urn: TENANT_USER, attributes: tenant },
+    ],
+  };
+}
+
+// ---- Groups (RFC 7643 §4.2, §8.7.1): collections of kind `group` ----
+
+export const CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+export const GROUP_ATTRIBUTES: ScimAttribute[] = [
+  attr("displayName", "string", "The group's name. Unique among this tenant's groups (compared exactly; filters compare ignoring case).", {
+    required: true,
+    uniqueness: "server",
+  }),
+  attr("members", "complex", "The users in the group (the group's current memberships, the same as /v1/groups/{id}/members). Nested groups are not supported.", {
+    multiValued: true,
+    subAttributes: [
+      attr("value", "string", "The id of a user of this tenant.", { mutability: "immutable", caseExact: true }),
+      attr("$ref", "reference", "URI of the member's User resource.", { mutability: "immutable", referenceTypes: ["User"], caseExact: true }),
+      attr("display", "string", "The member's display name.", { mutability: "readOnly" }),
+      attr("type", "string", "Always \"User\".", { mutability: "immutable", canonicalValues: ["User"] }),
+    ],
+  }),
+];
+
+export function groupSchema(): SchemaDoc {
+  return { id: CORE_GROUP, name: "Group", description: "Group", attributes: GROUP_ATTRIBUTES };
+}
+
+/** Attribute map for SCIM `/Groups` filters and sortBy, over `collections`. */
+export function groupFilterMap(): AttributeMap {
+  return {
+    schemas: [
+      {
+        urn: CORE_GROUP,
+        attributes: {
+          id: col(collections.id, { caseExact: true, ordered: true }),
+          externalId: col(collections.externalId, { caseExact: true }),
+          displayName: col(collections.name, { lowerExpr: sql`lower(${collections.name})` }),
+          meta: {
+            kind: "complex",
+            multiValued: false,
+            presence: sql`1`,
+            sub: {
+              created: col(collections.createdAt, { type: "dateTime", toStored: iso }),
+              lastModified: col(collections.updatedAt, { type: "dateTime", toStored: iso }),
+              resourceType: { kind: "const", type: "string", value: "Group", caseExact: true },
+            },
+          },
+        },
+      },
     ],
   };
 }

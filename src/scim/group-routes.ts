@@ -1,0 +1,184 @@
+/**
+ * /scim/v2/Groups: translation between SCIM requests and the group operations in groups.ts.
+ * Members are loaded only when the response shows them (Entra always sends excludedAttributes=members).
+ */
+import { and, asc, count, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import { Hono, type Context } from "hono";
+import { collections } from "../db/schema";
+import type { AppEnv } from "../env";
+import { FilterCompiler, type ScalarAttr } from "../filter/compile";
+import { parseScimFilter } from "../filter/parse";
+import { ApiError } from "../http/errors";
+import { matches, parseETagList } from "../http/etag";
+import { deleteCollection, type CollectionRow } from "../memberships/collections";
+import { etagOf } from "../users/model";
+import { createGroup, getGroupRow, groupLocation, groupVersion, loadMembers, planFromPatch, planFromResource, toScimGroup, writeGroup } from "./groups";
+import { baseUrlOf, intParam, project, projectionFrom, query, scimJson, type Projection } from "./http";
+import { parsePatchBody } from "./patch";
+import { CORE_GROUP, groupFilterMap, LIST_RESPONSE, SEARCH_REQUEST } from "./schema";
+import { coreContext } from "./user-ops";
+import type { Json } from "./users";
+
+export const DEFAULT_GROUP_COUNT = 100;
+export const MAX_GROUP_COUNT = 200;
+
+export const groupRoutes = new Hono<AppEnv>();
+
+function projectionOf(c: Context<AppEnv>): Projection {
+  return projectionFrom(query(c, "attributes"), query(c, "excludedAttributes"));
+}
+
+/** Whether a response shaped by `projection` shows members; if not, they are never read. */
+export function wantsMembers(projection: Projection): boolean {
+  const isMembers = (path: string) => {
+    const bare = path.toLowerCase().startsWith(`${CORE_GROUP.toLowerCase()}:`) ? path.slice(CORE_GROUP.length + 1) : path;
+    const top = bare.split(".")[0]!.toLowerCase();
+    return top === "members";
+  };
+  if (projection.attributes) return projection.attributes.some(isMembers);
+  if (projection.excludedAttributes) return !projection.excludedAttributes.some((p) => isMembers(p) && !p.includes("."));
+  return true;
+}
+
+async function groupResponse(c: Context<AppEnv>, row: CollectionRow, projection: Projection, status = 200): Promise<Response> {
+  const base = baseUrlOf(c);
+  const members = wantsMembers(projection) ? (await loadMembers(coreContext(c), [row.id], base)).get(row.id) : undefined;
+  const headers: Record<string, string> = { ETag: etagOf(groupVersion(row)) };
+  if (status === 201) headers.Location = groupLocation(base, row.id);
+  return scimJson(c, project(toScimGroup(row, base, members), projection), status, headers);
+}
+
+function ifMatchVersion(c: Context<AppEnv>, row: CollectionRow): number | undefined {
+  const condition = parseETagList(c.req.header("If-Match"));
+  if (!condition) return undefined;
+  if (!matches(condition, groupVersion(row))) {
+    throw new ApiError("precondition_failed", `If-Match does not match the group's current version ${etagOf(groupVersion(row))}. GET the group again and retry.`);
+  }
+  return groupVersion(row);
+}
+
+async function bodyOf(c: Context<AppEnv>): Promise<unknown> {
+  return c.req.bodyCache.json ? await c.req.bodyCache.json : undefined;
+}
+
+// ---- list / search ----
+
+interface ListParams {
+  filter?: string;
+  startIndex?: number;
+  count?: number;
+  sortBy?: string;
+  sortOrder?: string;
+  projection: Projection;
+}
+
+async function listGroups(c: Context<AppEnv>, params: ListParams): Promise<Response> {
+  const ctx = coreContext(c);
+  const compiler = new FilterCompiler(groupFilterMap());
+  const conditions: SQL[] = [eq(collections.tenantId, ctx.tenantId), eq(collections.kind, "group"), isNull(collections.deletedAt)];
+  if (params.filter !== undefined) conditions.push(compiler.compile(parseScimFilter(params.filter)));
+  const startIndex = Math.max(1, params.startIndex ?? 1);
+  const limit = Math.min(MAX_GROUP_COUNT, Math.max(0, params.count ?? DEFAULT_GROUP_COUNT));
+  const order: SQL[] = [];
+  if (params.sortBy) {
+    const r = compiler.resolve(params.sortBy);
+    let def = r.def;
+    if (def.kind === "complex" && def.defaultSub) def = def.sub[def.defaultSub]!;
+    if (def.kind !== "scalar") {
+      throw new ApiError("invalid_query", `sortBy '${params.sortBy}' is not a sortable attribute.`, { errors: [{ path: "sortBy", message: "must name a single-valued attribute" }] });
+    }
+    const s = def as ScalarAttr;
+    const expr = (s.type === "string" && !s.caseExact ? (s.lowerExpr ?? s.expr) : s.expr) as SQL;
+    order.push((params.sortOrder ?? "ascending").toLowerCase() === "descending" ? desc(expr) : asc(expr));
+  } else if (params.sortOrder && !/^(ascending|descending)$/i.test(params.sortOrder)) {
+    throw new ApiError("invalid_query", "sortOrder must be ascending or descending.", { errors: [{ path: "sortOrder", message: "must be ascending or descending" }] });
+  }
+  // The id (UUIDv7, creation order) breaks ties, so pages are stable.
+  order.push(asc(collections.id));
+  const where = and(...conditions);
+  const page = ctx.db.select({ rowid: sql`rowid` }).from(collections).where(where).orderBy(...order).limit(limit).offset(startIndex - 1);
+  const [rows, total] = await ctx.db.batch([
+    ctx.db.select().from(collections).where(sql`rowid IN ${page}`).orderBy(...order),
+    ctx.db.select({ n: count() }).from(collections).where(where),
+  ]);
+  const base = baseUrlOf(c);
+  const shown = limit === 0 ? [] : rows;
+  // One query for the whole page's members, and none when the response does not show them.
+  const members = wantsMembers(params.projection) ? await loadMembers(ctx, shown.map((r) => r.id), base) : undefined;
+  const resources = shown.map((row) => project(toScimGroup(row, base, members?.get(row.id)), params.projection));
+  return scimJson(c, { schemas: [LIST_RESPONSE], totalResults: total[0]?.n ?? 0, itemsPerPage: resources.length, startIndex, Resources: resources });
+}
+
+groupRoutes.get("/Groups", (c) =>
+  listGroups(c, {
+    filter: query(c, "filter"),
+    startIndex: intParam(query(c, "startIndex"), "startIndex"),
+    count: intParam(query(c, "count"), "count"),
+    sortBy: query(c, "sortBy"),
+    sortOrder: query(c, "sortOrder"),
+    projection: projectionOf(c),
+  }),
+);
+
+function listParam(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(",");
+  if (typeof value === "string") return value;
+  throw new ApiError("invalid_syntax", `${name} must be a list of attribute names.`, { errors: [{ path: name, message: "must be an array of strings" }] });
+}
+
+groupRoutes.post("/Groups/.search", async (c) => {
+  const body = (await bodyOf(c)) as Json | undefined;
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError("invalid_syntax", "The body must be a SearchRequest object.");
+  const b = Object.fromEntries(Object.entries(body).map(([k, v]) => [k.toLowerCase(), v]));
+  if (Array.isArray(b.schemas) && !b.schemas.includes(SEARCH_REQUEST)) {
+    throw new ApiError("invalid_syntax", `schemas must contain "${SEARCH_REQUEST}".`, { errors: [{ path: "schemas", message: `must contain ${SEARCH_REQUEST}` }] });
+  }
+  if (b.filter !== undefined && typeof b.filter !== "string") throw new ApiError("invalid_filter", "filter must be a string.");
+  return listGroups(c, {
+    filter: b.filter as string | undefined,
+    startIndex: intParam(b.startindex, "startIndex"),
+    count: intParam(b.count, "count"),
+    sortBy: typeof b.sortby === "string" ? b.sortby : undefined,
+    sortOrder: typeof b.sortorder === "string" ? b.sortorder : undefined,
+    projection: projectionFrom(listParam(b.attributes, "attributes"), listParam(b.excludedattributes, "excludedAttributes")),
+  });
+});
+
+// ---- single groups ----
+
+groupRoutes.post("/Groups", async (c) => {
+  const plan = planFromResource(await bodyOf(c), true);
+  const row = await createGroup(coreContext(c), plan);
+  return groupResponse(c, row, projectionOf(c), 201);
+});
+
+groupRoutes.get("/Groups/:id", async (c) => {
+  const row = await getGroupRow(coreContext(c), c.req.param("id"));
+  const condition = parseETagList(c.req.header("If-None-Match"));
+  if (condition && matches(condition, groupVersion(row))) return c.body(null, 304, { ETag: etagOf(groupVersion(row)) });
+  return groupResponse(c, row, projectionOf(c));
+});
+
+groupRoutes.put("/Groups/:id", async (c) => {
+  const plan = planFromResource(await bodyOf(c), false);
+  const row = await writeGroup(coreContext(c), c.req.param("id"), () => plan, (r) => ifMatchVersion(c, r));
+  return groupResponse(c, row, projectionOf(c));
+});
+
+groupRoutes.patch("/Groups/:id", async (c) => {
+  const ops = parsePatchBody(await bodyOf(c));
+  const id = c.req.param("id");
+  const row = await writeGroup(coreContext(c), id, () => planFromPatch(ops, id), (r) => ifMatchVersion(c, r));
+  // RFC 7644 §3.5.2: 204 (what Entra wants for groups) unless the client asked for attributes.
+  if (query(c, "attributes") !== undefined) return groupResponse(c, row, projectionOf(c));
+  return c.body(null, 204, { ETag: etagOf(groupVersion(row)) });
+});
+
+groupRoutes.delete("/Groups/:id", async (c) => {
+  const ctx = coreContext(c);
+  const id = c.req.param("id");
+  ifMatchVersion(c, await getGroupRow(ctx, id));
+  await deleteCollection(ctx, "group", id);
+  return c.body(null, 204);
+});
