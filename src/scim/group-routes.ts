@@ -13,7 +13,7 @@ import { matches, parseETagList } from "../http/etag";
 import { deleteCollection, type CollectionRow } from "../memberships/collections";
 import { etagOf } from "../users/model";
 import { createGroup, getGroupRow, groupLocation, groupVersion, loadMembers, planFromPatch, planFromResource, toScimGroup, writeGroup } from "./groups";
-import { baseUrlOf, intParam, project, projectionFrom, query, scimJson, type Projection } from "./http";
+import { baseUrlOf, intParam, listParam, listQueryOf, project, projectionFrom, projectionOf, query, scimJson, type Projection } from "./http";
 import { parsePatchBody } from "./patch";
 import { CORE_GROUP, groupFilterMap, LIST_RESPONSE, SEARCH_REQUEST } from "./schema";
 import { coreContext } from "./user-ops";
@@ -24,9 +24,6 @@ export const MAX_GROUP_COUNT = 200;
 
 export const groupRoutes = new Hono<AppEnv>();
 
-function projectionOf(c: Context<AppEnv>): Projection {
-  return projectionFrom(query(c, "attributes"), query(c, "excludedAttributes"));
-}
 
 /** Whether a response shaped by `projection` shows members; if not, they are never read. */
 export function wantsMembers(projection: Projection): boolean {
@@ -109,23 +106,8 @@ async function listGroups(c: Context<AppEnv>, params: ListParams): Promise<Respo
   return scimJson(c, { schemas: [LIST_RESPONSE], totalResults: total[0]?.n ?? 0, itemsPerPage: resources.length, startIndex, Resources: resources });
 }
 
-groupRoutes.get("/Groups", (c) =>
-  listGroups(c, {
-    filter: query(c, "filter"),
-    startIndex: intParam(query(c, "startIndex"), "startIndex"),
-    count: intParam(query(c, "count"), "count"),
-    sortBy: query(c, "sortBy"),
-    sortOrder: query(c, "sortOrder"),
-    projection: projectionOf(c),
-  }),
-);
+groupRoutes.get("/Groups", (c) => listGroups(c, listQueryOf(c)));
 
-function listParam(value: unknown, name: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(",");
-  if (typeof value === "string") return value;
-  throw new ApiError("invalid_syntax", `${name} must be a list of attribute names.`, { errors: [{ path: name, message: "must be an array of strings" }] });
-}
 
 groupRoutes.post("/Groups/.search", async (c) => {
   const body = (await bodyOf(c)) as Json | undefined;

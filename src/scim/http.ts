@@ -171,3 +171,28 @@ export function project(resource: Record<string, unknown>, projection: Projectio
   if (projection.excludedAttributes) return drop(resource, projection.excludedAttributes);
   return resource;
 }
+
+/** `attributes` / `excludedAttributes` of the query string. */
+export function projectionOf(c: Context<AppEnv>): Projection {
+  return projectionFrom(query(c, "attributes"), query(c, "excludedAttributes"));
+}
+
+/** The list parameters of a GET on a resource collection (/Users, /Groups). */
+export function listQueryOf(c: Context<AppEnv>) {
+  return {
+    filter: query(c, "filter"),
+    startIndex: intParam(query(c, "startIndex"), "startIndex"),
+    count: intParam(query(c, "count"), "count"),
+    sortBy: query(c, "sortBy"),
+    sortOrder: query(c, "sortOrder"),
+    projection: projectionOf(c),
+  };
+}
+
+/** A SearchRequest's `attributes` / `excludedAttributes`: an array of names (or one string). */
+export function listParam(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(",");
+  if (typeof value === "string") return value;
+  throw new ApiError("invalid_syntax", `${name} must be a list of attribute names.`, { errors: [{ path: name, message: "must be an array of strings" }] });
+}

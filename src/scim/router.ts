@@ -17,7 +17,7 @@ import { loadAttributeSet, type AttributeSet } from "../users/attributes";
 import { etagOf, toUser, type User } from "../users/model";
 import { loadRoles } from "../users/references";
 import { anchorFor, cachedCount, rememberCount, rememberPageEnd } from "./paging";
-import { baseUrlOf, intParam, project, projectionFrom, query, scimJson, type Projection } from "./http";
+import { baseUrlOf, intParam, listParam, listQueryOf, project, projectionFrom, projectionOf, query, scimJson, type Projection } from "./http";
 import {
   CORE_GROUP,
   CORE_USER,
@@ -58,9 +58,6 @@ function userResponse(c: Context<AppEnv>, user: User, attrs: AttributeSet, proje
   return scimJson(c, project(toScimUser(user, base, attrs), projection), status, headers);
 }
 
-function projectionOf(c: Context<AppEnv>): Projection {
-  return projectionFrom(query(c, "attributes"), query(c, "excludedAttributes"));
-}
 
 /** If-Match as the version to write against; 412 when it names another version. */
 function ifMatchVersion(c: Context<AppEnv>, current: User): number | undefined {
@@ -146,23 +143,8 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
   });
 }
 
-scimRouter.get("/Users", (c) =>
-  listUsers(c, {
-    filter: query(c, "filter"),
-    startIndex: intParam(query(c, "startIndex"), "startIndex"),
-    count: intParam(query(c, "count"), "count"),
-    sortBy: query(c, "sortBy"),
-    sortOrder: query(c, "sortOrder"),
-    projection: projectionOf(c),
-  }),
-);
+scimRouter.get("/Users", (c) => listUsers(c, listQueryOf(c)));
 
-function listParam(value: unknown, name: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(",");
-  if (typeof value === "string") return value;
-  throw new ApiError("invalid_syntax", `${name} must be a list of attribute names.`, { errors: [{ path: name, message: "must be an array of strings" }] });
-}
 
 scimRouter.post("/Users/.search", async (c) => {
   const body = (c.req.bodyCache.json ? await c.req.bodyCache.json : {}) as Json;
