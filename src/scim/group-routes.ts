@@ -13,9 +13,9 @@ import { matches, parseETagList } from "../http/etag";
 import { deleteCollection, type CollectionRow } from "../memberships/collections";
 import { etagOf } from "../users/model";
 import { createGroup, getGroupRow, groupLocation, groupVersion, loadMembers, planFromPatch, planFromResource, toScimGroup, writeGroup } from "./groups";
-import { baseUrlOf, intParam, listParam, listQueryOf, project, projectionFrom, projectionOf, query, scimJson, type Projection } from "./http";
+import { baseUrlOf, listQueryOf, project, projectionOf, query, scimJson, searchQueryOf, type Projection } from "./http";
 import { parsePatchBody } from "./patch";
-import { CORE_GROUP, groupFilterMap, LIST_RESPONSE, SEARCH_REQUEST } from "./schema";
+import { CORE_GROUP, groupFilterMap, LIST_RESPONSE } from "./schema";
 import { coreContext } from "./user-ops";
 import type { Json } from "./users";
 
@@ -111,20 +111,7 @@ groupRoutes.get("/Groups", (c) => listGroups(c, listQueryOf(c)));
 
 groupRoutes.post("/Groups/.search", async (c) => {
   const body = (await bodyOf(c)) as Json | undefined;
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError("invalid_syntax", "The body must be a SearchRequest object.");
-  const b = Object.fromEntries(Object.entries(body).map(([k, v]) => [k.toLowerCase(), v]));
-  if (Array.isArray(b.schemas) && !b.schemas.includes(SEARCH_REQUEST)) {
-    throw new ApiError("invalid_syntax", `schemas must contain "${SEARCH_REQUEST}".`, { errors: [{ path: "schemas", message: `must contain ${SEARCH_REQUEST}` }] });
-  }
-  if (b.filter !== undefined && typeof b.filter !== "string") throw new ApiError("invalid_filter", "filter must be a string.");
-  return listGroups(c, {
-    filter: b.filter as string | undefined,
-    startIndex: intParam(b.startindex, "startIndex"),
-    count: intParam(b.count, "count"),
-    sortBy: typeof b.sortby === "string" ? b.sortby : undefined,
-    sortOrder: typeof b.sortorder === "string" ? b.sortorder : undefined,
-    projection: projectionFrom(listParam(b.attributes, "attributes"), listParam(b.excludedattributes, "excludedAttributes")),
-  });
+  return listGroups(c, searchQueryOf(body));
 });
 
 // ---- single groups ----

@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
-import { ERROR_SCHEMA } from "./schema";
+import { ERROR_SCHEMA, SEARCH_REQUEST } from "./schema";
 
 export const SCIM_MEDIA_TYPE = "application/scim+json; charset=utf-8";
 
@@ -195,4 +195,22 @@ export function listParam(value: unknown, name: string): string | undefined {
   if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(",");
   if (typeof value === "string") return value;
   throw new ApiError("invalid_syntax", `${name} must be a list of attribute names.`, { errors: [{ path: name, message: "must be an array of strings" }] });
+}
+
+/** The list parameters of a POST `.search` body (a SearchRequest; member names in any case). */
+export function searchQueryOf(body: unknown) {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError("invalid_syntax", "The body must be a SearchRequest object.");
+  const b = Object.fromEntries(Object.entries(body).map(([k, v]) => [k.toLowerCase(), v]));
+  if (Array.isArray(b.schemas) && !b.schemas.includes(SEARCH_REQUEST)) {
+    throw new ApiError("invalid_syntax", `schemas must contain "${SEARCH_REQUEST}".`, { errors: [{ path: "schemas", message: `must contain ${SEARCH_REQUEST}` }] });
+  }
+  if (b.filter !== undefined && typeof b.filter !== "string") throw new ApiError("invalid_filter", "filter must be a string.");
+  return {
+    filter: b.filter as string | undefined,
+    startIndex: intParam(b.startindex, "startIndex"),
+    count: intParam(b.count, "count"),
+    sortBy: typeof b.sortby === "string" ? b.sortby : undefined,
+    sortOrder: typeof b.sortorder === "string" ? b.sortorder : undefined,
+    projection: projectionFrom(listParam(b.attributes, "attributes"), listParam(b.excludedattributes, "excludedAttributes")),
+  };
 }

@@ -17,14 +17,13 @@ import { loadAttributeSet, type AttributeSet } from "../users/attributes";
 import { etagOf, toUser, type User } from "../users/model";
 import { loadRoles } from "../users/references";
 import { anchorFor, cachedCount, rememberCount, rememberPageEnd } from "./paging";
-import { baseUrlOf, intParam, listParam, listQueryOf, project, projectionFrom, projectionOf, query, scimJson, type Projection } from "./http";
+import { baseUrlOf, listQueryOf, project, projectionOf, query, scimJson, searchQueryOf, type Projection } from "./http";
 import {
   CORE_GROUP,
   CORE_USER,
   ENTERPRISE_USER,
   groupSchema,
   LIST_RESPONSE,
-  SEARCH_REQUEST,
   TENANT_USER,
   userFilterMap,
   userSchemas,
@@ -148,20 +147,7 @@ scimRouter.get("/Users", (c) => listUsers(c, listQueryOf(c)));
 
 scimRouter.post("/Users/.search", async (c) => {
   const body = (c.req.bodyCache.json ? await c.req.bodyCache.json : {}) as Json;
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError("invalid_syntax", "The body must be a SearchRequest object.");
-  const b = Object.fromEntries(Object.entries(body).map(([k, v]) => [k.toLowerCase(), v]));
-  if (Array.isArray(b.schemas) && !b.schemas.includes(SEARCH_REQUEST)) {
-    throw new ApiError("invalid_syntax", `schemas must contain "${SEARCH_REQUEST}".`, { errors: [{ path: "schemas", message: `must contain ${SEARCH_REQUEST}` }] });
-  }
-  if (b.filter !== undefined && typeof b.filter !== "string") throw new ApiError("invalid_filter", "filter must be a string.");
-  return listUsers(c, {
-    filter: b.filter as string | undefined,
-    startIndex: intParam(b.startindex, "startIndex"),
-    count: intParam(b.count, "count"),
-    sortBy: typeof b.sortby === "string" ? b.sortby : undefined,
-    sortOrder: typeof b.sortorder === "string" ? b.sortorder : undefined,
-    projection: projectionFrom(listParam(b.attributes, "attributes"), listParam(b.excludedattributes, "excludedAttributes")),
-  });
+  return listUsers(c, searchQueryOf(body));
 });
 
 // ---- single users ----
