@@ -102,37 +102,50 @@ function emitted(ctx: CoreContext, ids: string[]): void {
   ctx.onCommit?.(ids.map((id) => ({ id, tenantId: ctx.tenantId })));
 }
 
-export async function createCollection(ctx: CoreContext, kind: CollectionKind, input: CollectionInput & { name: string }): Promise<Collection> {
-  const rule = await checkRule(ctx, input.rule, false);
-  const now = Date.now();
+/** A new collection's row, and the statements that insert it with its collection.created event. */
+export function newCollection(
+  ctx: CoreContext,
+  kind: CollectionKind,
+  input: { name: string; externalId: string | null; description: string | null; rule: string | null },
+  now: number,
+) {
   const row: CollectionRow = {
     tenantId: ctx.tenantId,
     id: uuidv7(now),
     kind,
-    name: input.name.trim(),
-    externalId: input.externalId?.trim() || null,
-    description: input.description ?? null,
-    rule: rule ?? null,
-    ruleVersion: rule ? 1 : 0,
-    ruleStatus: rule ? "applying" : null,
+    ...input,
+    ruleVersion: input.rule ? 1 : 0,
+    ruleStatus: input.rule ? "applying" : null,
     ruleAppliedAt: null,
     createdAt: now,
     updatedAt: now,
     deletedAt: null,
   };
   const eventId = uuidv7(now);
+  const statements = [
+    ctx.db.insert(collections).values(row),
+    insertEvent(ctx.db, {
+      id: eventId,
+      tenantId: ctx.tenantId,
+      type: "collection.created",
+      subjectId: row.id,
+      data: { collection: toCollection(row), ruleVersion: row.ruleVersion, ruleChanged: row.rule !== null },
+      createdAt: now,
+    }),
+  ] as const;
+  return { row, eventId, statements };
+}
+
+export async function createCollection(ctx: CoreContext, kind: CollectionKind, input: CollectionInput & { name: string }): Promise<Collection> {
+  const rule = await checkRule(ctx, input.rule, false);
+  const { row, eventId, statements } = newCollection(
+    ctx,
+    kind,
+    { name: input.name.trim(), externalId: input.externalId?.trim() || null, description: input.description ?? null, rule: rule ?? null },
+    Date.now(),
+  );
   try {
-    await ctx.db.batch([
-      ctx.db.insert(collections).values(row),
-      insertEvent(ctx.db, {
-        id: eventId,
-        tenantId: ctx.tenantId,
-        type: "collection.created",
-        subjectId: row.id,
-        data: { collection: toCollection(row), ruleVersion: row.ruleVersion, ruleChanged: row.rule !== null },
-        createdAt: now,
-      }),
-    ]);
+    await ctx.db.batch(statements);
   } catch (err) {
     throw conflict(err, kind) ?? err;
   }

@@ -13,10 +13,10 @@ import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { batchableRun } from "../db/client";
 import { uniqueViolation } from "../db/errors";
 import { collections, memberships, users } from "../db/schema";
-import { insertEvent, insertEventIfPreviousChangedOneRow } from "../events/outbox";
+import { insertEventIfPreviousChangedOneRow } from "../events/outbox";
 import { ApiError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
-import { getCollectionRow, toCollection, type CollectionRow } from "../memberships/collections";
+import { getCollectionRow, newCollection, type CollectionRow } from "../memberships/collections";
 import { etagOf } from "../users/model";
 import type { CoreContext } from "../users/service";
 import { parsePath, type PatchOperation } from "./patch";
@@ -352,22 +352,7 @@ function emitted(ctx: CoreContext, ids: string[]): void {
 export async function createGroup(ctx: CoreContext, plan: GroupPlan & { name: string }): Promise<CollectionRow> {
   await checkMembers(ctx, plan);
   const now = Date.now();
-  const row: CollectionRow = {
-    tenantId: ctx.tenantId,
-    id: uuidv7(now),
-    kind: "group",
-    name: plan.name,
-    externalId: plan.externalId ?? null,
-    description: null,
-    rule: null,
-    ruleVersion: 0,
-    ruleStatus: null,
-    ruleAppliedAt: null,
-    createdAt: now,
-    updatedAt: now,
-    deletedAt: null,
-  };
-  const eventId = uuidv7(now);
+  const { row, eventId, statements } = newCollection(ctx, "group", { name: plan.name, externalId: plan.externalId ?? null, description: null, rule: null }, now);
   const scope: WriteScope = {
     tenantId: ctx.tenantId,
     groupId: row.id,
@@ -376,18 +361,7 @@ export async function createGroup(ctx: CoreContext, plan: GroupPlan & { name: st
     now,
   };
   try {
-    await ctx.db.batch([
-      ctx.db.insert(collections).values(row),
-      insertEvent(ctx.db, {
-        id: eventId,
-        tenantId: ctx.tenantId,
-        type: "collection.created",
-        subjectId: row.id,
-        data: { collection: toCollection(row), ruleVersion: 0, ruleChanged: false },
-        createdAt: now,
-      }),
-      ...memberStatements(ctx, scope, plan.members),
-    ] as never);
+    await ctx.db.batch([...statements, ...memberStatements(ctx, scope, plan.members)] as never);
   } catch (err) {
     throw conflictError(err) ?? err;
   }
