@@ -1,5 +1,4 @@
-import type { DrizzleD1Database } from "drizzle-orm/d1";
-import type * as schema from "./db/schema";
+import type { Clock, Db } from "./core/context";
 import type { TenantRecord } from "./tenancy/resolve";
 import type { AuthenticatedToken } from "./auth/tokens";
 import type { QueueMessage } from "./events/messages";
@@ -29,7 +28,7 @@ export interface Env {
   RATE_LIMIT_TIMEOUT_MS?: string;
 }
 
-export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
+export type { Db } from "./core/context";
 
 /** Per-request values set by middleware. */
 export interface Variables {
@@ -37,6 +36,8 @@ export interface Variables {
   db: Db;
   tenant: TenantRecord;
   token: AuthenticatedToken;
+  /** The request's time source; tests inject one (see core/context.ts). Absent means the wall clock. */
+  clock?: Clock;
 }
 
 export interface AppEnv {

@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { createDb } from "../src/db/client";
+import { systemClock } from "../src/core/context";
 import { createUser as coreCreateUser, updateUser as coreUpdateUser } from "../src/users/service";
 import type { QueueMessage } from "../src/events/messages";
 import { backoffSeconds } from "../src/events/consumer";
@@ -107,7 +108,7 @@ describe("outbox delivery", () => {
     const g2 = await createGroup(t, "Beta");
     // Written by the core with no dispatcher: nothing is sent, so only this test delivers it.
     const db = createDb(env.DB);
-    const user = await coreCreateUser({ db, tenantId: t.id }, newUser() as never, { memberships: { group: [g1.id, g2.id] } });
+    const user = await coreCreateUser({ db, tenantId: t.id, clock: systemClock }, newUser() as never, { memberships: { group: [g1.id, g2.id] } });
     const event = await latestEvent(t.id, user.id);
     const flakyEnv = { ...env, DB: flakyAfterCommit(2) };
     const results = [];
@@ -137,7 +138,7 @@ describe("outbox delivery", () => {
     const g2 = await createGroup(t, "New");
     const o = await (await t.call("/v1/organizations", { body: { name: "Org" } })).json() as { id: string };
     const db = createDb(env.DB);
-    const core = { db, tenantId: t.id };
+    const core = { db, tenantId: t.id, clock: systemClock };
     const user = await coreCreateUser(core, newUser() as never, { memberships: { group: [g1.id], organization: [o.id] } });
     const older = await latestEvent(t.id, user.id);
     await coreUpdateUser(core, user.id, { title: "Lead" }, { memberships: { group: [g2.id] } });
@@ -159,7 +160,7 @@ describe("outbox delivery", () => {
   it("retries with exponential backoff when the consumer throws before committing", async () => {
     const t = await createTenant();
     const db = createDb(env.DB);
-    const user = await coreCreateUser({ db, tenantId: t.id }, newUser() as never);
+    const user = await coreCreateUser({ db, tenantId: t.id, clock: systemClock }, newUser() as never);
     const event = await latestEvent(t.id, user.id);
     const broken = new Proxy(env.DB, {
       get(target, prop) {
@@ -188,7 +189,7 @@ describe("outbox delivery", () => {
     const group = await createGroup(t, "Sweepers");
     const db = createDb(env.DB);
     // A crash between commit and send: the event is in the outbox, the queue never saw it.
-    const user = await coreCreateUser({ db, tenantId: t.id }, newUser() as never, { memberships: { group: [group.id] } });
+    const user = await coreCreateUser({ db, tenantId: t.id, clock: systemClock }, newUser() as never, { memberships: { group: [group.id] } });
     const event = await latestEvent(t.id, user.id);
     expect(event?.status).toBe("pending");
     // Not yet a minute old: the sweep leaves it alone.
@@ -209,7 +210,7 @@ describe("outbox delivery", () => {
     const t = await createTenant();
     const db = createDb(env.DB);
     const ids: string[] = [];
-    for (let i = 0; i < 100; i++) ids.push((await coreCreateUser({ db, tenantId: t.id }, newUser() as never)).id);
+    for (let i = 0; i < 100; i++) ids.push((await coreCreateUser({ db, tenantId: t.id, clock: systemClock }, newUser() as never)).id);
     await env.DB.prepare("UPDATE events SET created_at = created_at - 120000 WHERE tenant_id = ?").bind(t.id).run();
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, ctx);
@@ -228,7 +229,7 @@ describe("outbox delivery", () => {
     const t = await createTenant();
     const group = await createGroup(t, "Replayed");
     const db = createDb(env.DB);
-    const user = await coreCreateUser({ db, tenantId: t.id }, newUser() as never, { memberships: { group: [group.id] } });
+    const user = await coreCreateUser({ db, tenantId: t.id, clock: systemClock }, newUser() as never, { memberships: { group: [group.id] } });
     const event = await latestEvent(t.id, user.id);
     const batch = createMessageBatch<QueueMessage>("provisioning-events-dlq", [
       { id: "d1", timestamp: new Date(), attempts: 1, body: { t: "event", tenantId: t.id, eventId: event!.id } },
@@ -263,7 +264,7 @@ describe("outbox delivery", () => {
     const t2 = await createTenant();
     const g = await createGroup(t1, "Mine");
     const db = createDb(env.DB);
-    const user = await coreCreateUser({ db, tenantId: t1.id }, newUser() as never, { memberships: { group: [g.id] } });
+    const user = await coreCreateUser({ db, tenantId: t1.id, clock: systemClock }, newUser() as never, { memberships: { group: [g.id] } });
     const event = await latestEvent(t1.id, user.id);
     const batch = eventBatch([{ id: "x1", body: { t: "event", tenantId: t2.id, eventId: event!.id } }]);
     const ctx = createExecutionContext();
@@ -277,7 +278,7 @@ describe("outbox delivery", () => {
   it("admins find failed events with ?status=failed; others may not filter by status", async () => {
     const t = await createTenant();
     const db = createDb(env.DB);
-    const user = await coreCreateUser({ db, tenantId: t.id }, newUser() as never);
+    const user = await coreCreateUser({ db, tenantId: t.id, clock: systemClock }, newUser() as never);
     const event = await latestEvent(t.id, user.id);
     await env.DB.prepare("UPDATE events SET status = 'failed' WHERE id = ?").bind(event!.id).run();
     const res = await t.call("/v1/events?status=failed");

@@ -5,6 +5,7 @@ import worker from "../src/index";
 import type { QueueMessage } from "../src/events/messages";
 import { describe, expect, it, vi } from "vitest";
 import { createDb } from "../src/db/client";
+import { systemClock } from "../src/core/context";
 import { createUser as coreCreateUser } from "../src/users/service";
 import { createTenant, createUser, newUser, problem, type TestTenant } from "./helpers";
 
@@ -124,7 +125,7 @@ describe("rule-based enrolment", () => {
     const ops: string[] = [];
     for (let i = 0; i < 130; i++) {
       const dept = i % 2 === 0 ? "Sales" : "Ops";
-      const u = await coreCreateUser({ db, tenantId: t.id }, newUser({ department: dept }) as never);
+      const u = await coreCreateUser({ db, tenantId: t.id, clock: systemClock }, newUser({ department: dept }) as never);
       (dept === "Sales" ? sales : ops).push(u.id);
     }
     const c = await make(t, "campaigns", { name: "Sales", rule: 'department eq "Sales"' });

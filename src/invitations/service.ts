@@ -15,7 +15,8 @@ import type { EventType } from "../events/outbox";
 import { ApiError, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { toUser, type User, type UserFields, type UserRow } from "../users/model";
-import { buildNewUser, loadUserLookups, type CoreContext, type UserLookups } from "../users/service";
+import type { CoreContext } from "../core/context";
+import { buildNewUser, loadUserLookups, type UserLookups } from "../users/service";
 
 export const MAX_INVITATIONS_PER_REQUEST = 1000;
 export const DEFAULT_INVITATION_DAYS = 14;

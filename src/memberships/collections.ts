@@ -11,7 +11,7 @@ import { decodeCursor, encodeCursor } from "../http/cursor";
 import { ApiError, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { loadAttributeSet } from "../users/attributes";
-import type { CoreContext } from "../users/service";
+import type { CoreContext } from "../core/context";
 import { KIND_INFO, type CollectionKind } from "./kinds";
 import { validateRule } from "./rules";
 import { MAX_RULE_COLLECTIONS } from "./effects";

@@ -7,7 +7,7 @@ import { batchableRun } from "../db/client";
 import { and, eq, sql } from "drizzle-orm";
 import { userProvisioning } from "../db/schema";
 import type { Db } from "../env";
-import type { CoreContext } from "../users/service";
+import type { CoreContext } from "../core/context";
 
 export interface ProvisioningItemError {
   kind: string;

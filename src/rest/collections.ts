@@ -2,11 +2,11 @@
  * `/v1/groups`, `/v1/campaigns`, `/v1/access-groups`, `/v1/organizations`: one set of routes,
  * registered once per kind, over the one collections mechanism in memberships/.
  */
+import { coreContextOf } from "../core/from-request";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireScope } from "../auth/middleware";
 import type { AppEnv } from "../env";
-import { dispatchAfterResponse } from "../events/dispatch";
 import {
   addMembers,
   createCollection,
@@ -21,7 +21,7 @@ import {
 } from "../memberships/collections";
 import { KINDS, type KindInfo } from "../memberships/kinds";
 import { MAX_RULE_LENGTH } from "../memberships/rules";
-import type { CoreContext } from "../users/service";
+import type { CoreContext } from "../core/context";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
 
 const security = [{ bearerAuth: [] }];
@@ -83,7 +83,7 @@ const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: "id",
 const pagination = z.object({ limit: z.number().int(), nextCursor: z.string().nullable() });
 
 function coreContext(c: Context<AppEnv>): CoreContext {
-  return { db: c.get("db"), tenantId: c.get("tenant").id, onCommit: dispatchAfterResponse(c.env, c.get("db"), c) };
+  return coreContextOf(c);
 }
 
 export const collectionsRouter = createRouter();

@@ -1,9 +1,9 @@
 /** `/v1/invitations`: bulk invitations and their lifecycle. The rules live in src/invitations/. */
+import { coreContextOf } from "../core/from-request";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireScope } from "../auth/middleware";
 import type { AppEnv } from "../env";
-import { dispatchAfterResponse } from "../events/dispatch";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { issuesToFieldErrors } from "../http/validation";
 import {
@@ -16,7 +16,7 @@ import {
   resendInvitation,
   revokeInvitation,
 } from "../invitations/service";
-import type { CoreContext } from "../users/service";
+import type { CoreContext } from "../core/context";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
 import { UserCreateSchema } from "./users";
 
@@ -73,7 +73,7 @@ export const InvitationSchema = z
   .openapi("Invitation");
 
 function coreContext(c: Context<AppEnv>): CoreContext {
-  return { db: c.get("db"), tenantId: c.get("tenant").id, onCommit: dispatchAfterResponse(c.env, c.get("db"), c) };
+  return coreContextOf(c);
 }
 
 const tags = ["Invitations"];

@@ -11,11 +11,13 @@ import { etagOf, type User } from "../users/model";
 import { loadAttributeSet } from "../users/attributes";
 import { listUsers, SORT_FIELDS } from "../users/queries";
 import { compileRestFilter, parseSort } from "./user-filter";
-import { createUser, deactivateUser, eraseUser, readUserWith, getUserRow, MAX_FIELD_LENGTH, updateUser, type CoreContext } from "../users/service";
+import type { CoreContext } from "../core/context";
+import { coreContextOf } from "../core/from-request";
+import { createUser, deactivateUser, eraseUser, readUserWith, getUserRow, MAX_FIELD_LENGTH, updateUser } from "../users/service";
 import { hasScope } from "../auth/middleware";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
 import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayResponse } from "./idempotency";
-import { dispatchAfterResponse, type OutboxRef } from "../events/dispatch";
+import type { OutboxRef } from "../events/dispatch";
 import { KINDS, MAX_IDS_PER_KIND, type MembershipRequest } from "../memberships/kinds";
 import { getProvisioning, provisioningQuery, toProvisioning, type Provisioning } from "../memberships/provisioning";
 import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../memberships/collections";
@@ -198,17 +200,7 @@ const EraseQuery = z.object({ erase: boolParam.optional() });
 const tag = ["Users"];
 const security = [{ bearerAuth: [] }];
 
-function coreContext(c: Context<AppEnv>, committed?: OutboxRef[]): CoreContext {
-  const dispatch = dispatchAfterResponse(c.env, c.get("db"), c);
-  return {
-    db: c.get("db"),
-    tenantId: c.get("tenant").id,
-    onCommit: (refs) => {
-      committed?.push(...refs);
-      dispatch(refs);
-    },
-  };
-}
+const coreContext = coreContextOf;
 
 /** Splits the membership lists off a validated body: the user fields go to the core as before. */
 function splitMemberships<T extends Record<string, unknown>>(input: T): { fields: Omit<T, "groups" | "campaigns" | "accessGroups" | "organizationIds">; memberships?: MembershipRequest } {

@@ -18,7 +18,7 @@ import { ApiError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { getCollectionRow, newCollection, type CollectionRow } from "../memberships/collections";
 import { etagOf } from "../users/model";
-import type { CoreContext } from "../users/service";
+import type { CoreContext } from "../core/context";
 import { parsePath, type PatchOperation } from "./patch";
 import { CORE_GROUP } from "./schema";
 import type { Json } from "./users";

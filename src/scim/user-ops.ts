@@ -4,11 +4,12 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { dispatchAfterResponse } from "../events/dispatch";
 import { ApiError } from "../http/errors";
 import type { AttributeSet } from "../users/attributes";
 import type { User } from "../users/model";
-import { createUser, eraseUser, getUser, readUserWith, updateUser, type CoreContext } from "../users/service";
+import type { CoreContext } from "../core/context";
+import { coreContextOf } from "../core/from-request";
+import { createUser, eraseUser, getUser, readUserWith, updateUser } from "../users/service";
 import { attributeDefinitionsQuery, attributeSetFrom } from "../users/attributes";
 import { applyPatch, parsePatchBody, type PatchTarget } from "./patch";
 import { CORE_USER, ENTERPRISE_USER, TENANT_USER } from "./schema";
@@ -16,7 +17,7 @@ import { canonicalUser, fieldsFromScim, schemaSet, toScimUser, translateCoreErro
 
 /** The users core, told to send committed events to the queue right after the response (as /v1 does). */
 export function coreContext(c: Context<AppEnv>): CoreContext {
-  return { db: c.get("db"), tenantId: c.get("tenant").id, onCommit: dispatchAfterResponse(c.env, c.get("db"), c) };
+  return coreContextOf(c);
 }
 
 async function run<T>(fn: () => Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@
 import { and, count, eq, getTableColumns, gte, isNull, or, sql, type SQL } from "drizzle-orm";
 import { users } from "../db/schema";
 import { decodeCursor, encodeCursor } from "../http/cursor";
-import type { CoreContext } from "./service";
+import type { CoreContext } from "../core/context";
 import { toUser, type User, type UserRow } from "./model";
 import { loadRoles } from "./references";
 

@@ -7,24 +7,17 @@ import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { events, users } from "../db/schema";
 import { isForeignKeyViolation, uniqueViolation } from "../db/errors";
-import type { Db } from "../env";
 import { ApiError, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { canonicalLocale, canonicalTimeZone } from "../lib/intl";
 import { insertEvent, insertEventIfPreviousChangedOneRow, insertEventsForUsers, type EventType } from "../events/outbox";
-import type { OutboxRef } from "../events/dispatch";
+import type { CoreContext } from "../core/context";
 import type { MembershipRequest } from "../memberships/kinds";
 import { markPending } from "../memberships/provisioning";
 import { type AttributeSet, isEmail, loadAttributeSet, throwIfErrors } from "./attributes";
 import { checkIdentityProvider, loadIdentityProviders, loadRoles, RoleDirectory, rolesQuery, type IdentityProviderRef, type RoleRef } from "./references";
 import { SETTABLE_FIELDS, parseAttributes, toUser, type SettableField, type User, type UserFields, type UserRow } from "./model";
 
-export interface CoreContext {
-  db: Db;
-  tenantId: string;
-  /** Told the events a write committed, so the adapter can send them to the queue at once. */
-  onCommit?: (events: OutboxRef[]) => void;
-}
 
 function committed(ctx: CoreContext, eventId: string): void {
   ctx.onCommit?.([{ id: eventId, tenantId: ctx.tenantId }]);

@@ -13,6 +13,7 @@ import { groupRoutes } from "../../src/scim/group-routes";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as schema from "../../src/db/schema";
 import type { Db } from "../../src/env";
+import { systemClock, type CoreContext } from "../../src/core/context";
 import { planFromPatch, writeGroup } from "../../src/scim/groups";
 import { parsePatchBody } from "../../src/scim/patch";
 import { createTenant, type TestTenant } from "../helpers";
@@ -99,9 +100,9 @@ describe("a 10,000-member group", () => {
     gid = (await res.json() as any).id;
   }, 120_000);
 
-  function counted(): { counter: Counter; ctx: { db: Db; tenantId: string } } {
+  function counted(): { counter: Counter; ctx: CoreContext } {
     const counter: Counter = { rowsRead: 0, statements: 0 };
-    return { counter, ctx: { db: drizzle(countingD1(env.DB, counter), { schema }) as unknown as Db, tenantId: t.id } };
+    return { counter, ctx: { db: drizzle(countingD1(env.DB, counter), { schema }) as unknown as Db, tenantId: t.id, clock: systemClock } };
   }
 
   async function countMembers(): Promise<number> {
@@ -216,7 +217,7 @@ describe("the version guard makes a group write all or nothing", () => {
     const before = await events();
 
     // Pinned to the version it read: the other writer wins, this request changes nothing.
-    const pinnedCtx = { db: drizzle(racingD1(t.id, gid), { schema }) as unknown as Db, tenantId: t.id };
+    const pinnedCtx = { db: drizzle(racingD1(t.id, gid), { schema }) as unknown as Db, tenantId: t.id, clock: systemClock };
     await expect(writeGroup(pinnedCtx, gid, () => planFromPatch(ops, gid), (row) => row.updatedAt)).rejects.toMatchObject({ code: "precondition_failed" });
     const unchanged = await scimBody(await scim(t, `/Groups/${gid}`));
     expect(unchanged.displayName).toBe("race");
@@ -224,7 +225,7 @@ describe("the version guard makes a group write all or nothing", () => {
     expect(await events()).toEqual(before);
 
     // Not pinned: the lost attempt applied nothing, the retry applied everything once.
-    const ctx = { db: drizzle(racingD1(t.id, gid), { schema }) as unknown as Db, tenantId: t.id };
+    const ctx = { db: drizzle(racingD1(t.id, gid), { schema }) as unknown as Db, tenantId: t.id, clock: systemClock };
     await writeGroup(ctx, gid, () => planFromPatch(ops, gid));
     const after = await scimBody(await scim(t, `/Groups/${gid}`));
     expect(after.displayName).toBe("race 2");

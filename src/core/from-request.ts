@@ -1,0 +1,23 @@
+/**
+ * The one way an adapter (REST, SCIM, console) turns a Hono request into the core's context:
+ * the request's database, its tenant, the injected clock, and dispatch of committed events to
+ * the queue after the response.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { dispatchAfterResponse, type OutboxRef } from "../events/dispatch";
+import { systemClock, type CoreContext } from "./context";
+
+export function coreContextOf(c: Context<AppEnv>, committed?: OutboxRef[]): CoreContext {
+  const db = c.get("db");
+  const dispatch = dispatchAfterResponse(c.env, db, c);
+  return {
+    db,
+    tenantId: c.get("tenant").id,
+    clock: c.get("clock") ?? systemClock,
+    onCommit: (refs) => {
+      committed?.push(...refs);
+      dispatch(refs);
+    },
+  };
+}
