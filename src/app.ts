@@ -8,6 +8,9 @@ import type { Context } from "hono";
 import { requestId } from "hono/request-id";
 import { authenticate } from "./auth/middleware";
 import { createDb } from "./db/client";
+import type { Clock } from "./core/context";
+import { gatedD1, type RequestGates } from "./core/request-db";
+import type { Limiter } from "./limits/limiter";
 import type { AppEnv } from "./env";
 import { jsonBody, jsonOrXmlBody } from "./http/body";
 import { ApiError } from "./http/errors";
@@ -43,12 +46,26 @@ function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
   return [...methods].sort();
 }
 
-export function createApp() {
+/**
+ * Services a test or benchmark may swap in. Production uses the wall clock and the Durable
+ * Object limiter; a test injects a manual clock (no sleeping) or an in-memory limiter.
+ */
+export interface AppServices {
+  clock?: Clock;
+  limiter?: Limiter;
+}
+
+export function createApp(services: AppServices = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", requestId({ limitLength: 128 }));
+  // The per-request context: the gated database every later step uses, the clock, the limiter.
   app.use("*", async (c, next) => {
-    c.set("db", createDb(c.env.DB));
+    const gates: RequestGates = {};
+    c.set("gates", gates);
+    c.set("db", createDb(gatedD1(c.env.DB, gates)));
+    if (services.clock) c.set("clock", services.clock);
+    if (services.limiter) c.set("limiter", services.limiter);
     await next();
     c.header("X-Content-Type-Options", "nosniff");
   });

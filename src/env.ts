@@ -1,4 +1,5 @@
 import type { Clock, Db } from "./core/context";
+import type { RequestGates } from "./core/request-db";
 import type { TenantRecord } from "./tenancy/resolve";
 import type { AuthenticatedToken } from "./auth/tokens";
 import type { QueueMessage } from "./events/messages";
@@ -36,8 +37,14 @@ export interface Variables {
   db: Db;
   tenant: TenantRecord;
   token: AuthenticatedToken;
+  /** The request's database gates: the pending token check and the rate-limit admission. */
+  gates: RequestGates;
+  /** Scope requirements waiting for the token row (auth/middleware.ts). */
+  scopeDemands?: { anyOf: import("./auth/tokens").Scope[]; error: () => import("./http/errors").ApiError }[];
   /** The request's time source; tests inject one (see core/context.ts). Absent means the wall clock. */
   clock?: Clock;
+  /** A limiter injected by tests or benchmarks; absent means the Durable Objects (limits/limiter.ts). */
+  limiter?: import("./limits/limiter").Limiter;
 }
 
 export interface AppEnv {

@@ -19,6 +19,10 @@ export function problemBody(err: ApiError, instance?: string): Record<string, un
 /** Anything thrown becomes an ApiError; unexpected errors are logged and become a bare 500. */
 export function toApiError(err: unknown, requestId: string | undefined): ApiError {
   if (err instanceof ApiError) return err;
+  // Drizzle wraps what the D1 binding threw, and the request's gate throws auth and rate-limit
+  // refusals from inside the binding (core/request-db.ts): those are answers, not failures.
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  if (cause instanceof ApiError) return cause;
   if (err instanceof HTTPException) {
     if (err.status === 413) return new ApiError("payload_too_large", "The request body is larger than 1 MiB.");
     if (err.status === 400) return new ApiError("invalid_json", "The request body is not valid JSON.");

@@ -109,7 +109,20 @@ function refund(ns: DurableObjectNamespace<RateLimiter>, key: string, result: Hi
   );
 }
 
-export async function checkLimits(ns: DurableObjectNamespace<RateLimiter>, req: LimitRequest, ctx: WaitUntil): Promise<LimitDecision> {
+/**
+ * What the rate-limit middleware asks. A decision the isolate can make on its own comes back
+ * as a plain value, so the middleware can refuse without touching D1; otherwise a promise.
+ */
+export interface Limiter {
+  check(req: LimitRequest, ctx: WaitUntil): LimitDecision | Promise<LimitDecision>;
+}
+
+/** Production: the per-key Durable Objects behind the isolate cache. */
+export function durableObjectLimiter(ns: DurableObjectNamespace<RateLimiter>): Limiter {
+  return { check: (req, ctx) => checkLimits(ns, req, ctx) };
+}
+
+export function checkLimits(ns: DurableObjectNamespace<RateLimiter>, req: LimitRequest, ctx: WaitUntil): LimitDecision | Promise<LimitDecision> {
   const now = Date.now();
   const ipK = ipKey(req.ip);
   const tenantK = req.tenant ? tenantKey(req.tenant.id) : undefined;
@@ -139,6 +152,15 @@ export async function checkLimits(ns: DurableObjectNamespace<RateLimiter>, req: 
     if (entry && entry.until <= now) cache.delete(tenantK);
   }
 
+  return askObjects(ns, req, ctx, { ipK, tenantK, pending, ipAlone, ipEntry });
+}
+
+async function askObjects(
+  ns: DurableObjectNamespace<RateLimiter>,
+  req: LimitRequest,
+  ctx: WaitUntil,
+  { ipK, tenantK, pending, ipAlone, ipEntry }: { ipK: string; tenantK: string | undefined; pending: number; ipAlone: boolean; ipEntry: CacheEntry | undefined },
+): Promise<LimitDecision> {
   // 2. The objects: in parallel, or the IP object first while a known block is being re-checked.
   const askIp = () =>
     callLimiter(ns, ipK, { limit: req.ipLimit, cachedRejections: pending, block: { ...req.block, ip: req.ip } }, req.timeoutMs);

@@ -8,7 +8,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gt, inArray, ne, type SQL } from "drizzle-orm";
-import { hasScope, requireScope } from "../auth/middleware";
+import { demandOneScope, requireScope } from "../auth/middleware";
 import { events, userProvisioning } from "../db/schema";
 import { dispatchEvents } from "../events/dispatch";
 import { EVENT_TYPES, type EventType } from "../events/outbox";
@@ -115,9 +115,7 @@ eventsRouter.openapi(
     const conditions: SQL[] = [eq(events.tenantId, c.get("tenant").id), gt(events.seq, afterSeq)];
     if (types) conditions.push(inArray(events.type, types));
     if (q.status) {
-      if (!hasScope(c, "admin")) {
-        throw new ApiError("insufficient_scope", "Filtering the feed by delivery status needs a token with the 'admin' scope.", { extra: { requiredScope: "admin" } });
-      }
+      demandOneScope(c, "admin", "Filtering the feed by delivery status needs a token with the 'admin' scope.");
       conditions.push(eq(events.status, q.status));
     }
     const rows = await c.get("db").select().from(events).where(and(...conditions)).orderBy(asc(events.seq)).limit(limit + 1).all();

@@ -14,7 +14,7 @@ import { compileRestFilter, parseSort } from "./user-filter";
 import type { CoreContext } from "../core/context";
 import { coreContextOf } from "../core/from-request";
 import { createUser, deactivateUser, eraseUser, readUserWith, getUserRow, MAX_FIELD_LENGTH, updateUser } from "../users/service";
-import { hasScope } from "../auth/middleware";
+import { demandOneScope } from "../auth/middleware";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
 import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayResponse } from "./idempotency";
 import type { OutboxRef } from "../events/dispatch";
@@ -450,9 +450,7 @@ usersRouter.openapi(
     const { erase } = c.req.valid("query");
     const version = await expectedVersion(c, ctx, id);
     if (erase) {
-      if (!hasScope(c, "admin")) {
-        throw new ApiError("insufficient_scope", "Erasing a user needs a token with the 'admin' scope.", { extra: { requiredScope: "admin" } });
-      }
+      demandOneScope(c, "admin", "Erasing a user needs a token with the 'admin' scope.");
       return c.json(await eraseUser(ctx, id, { expectedVersion: version }), 200);
     }
     return userResponse(c, await deactivateUser(ctx, id, { expectedVersion: version }), 200);

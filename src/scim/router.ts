@@ -6,7 +6,7 @@
 import { and, asc, count, desc, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { hasScope } from "../auth/middleware";
+import { demandOneScope } from "../auth/middleware";
 import { users } from "../db/schema";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
@@ -40,12 +40,7 @@ export const scimRouter = new Hono<AppEnv>();
 
 /** Only tokens with the `scim` scope; other tokens are told they are not SCIM tokens. */
 export const requireScimScope = createMiddleware<AppEnv>(async (c, next) => {
-  if (!hasScope(c, "scim")) {
-    throw new ApiError("insufficient_scope", "This token is not a SCIM token: it lacks the 'scim' scope. Create a token with the 'scim' scope for your identity provider.", {
-      extra: { requiredScope: "scim" },
-      headers: { "WWW-Authenticate": 'Bearer realm="scim", error="insufficient_scope", scope="scim"' },
-    });
-  }
+  demandOneScope(c, "scim", "This token is not a SCIM token: it lacks the 'scim' scope. Create a token with the 'scim' scope for your identity provider.", "scim");
   await next();
 });
 

@@ -1,0 +1,142 @@
+/**
+ * The request's D1 binding. At the edge every D1 call is a network round trip, so a request's
+ * latency is its number of *sequential* calls. This wrapper removes two of them without the
+ * handlers having to know:
+ *
+ * - **The token check rides on the first round trip.** The auth middleware only checks the
+ *   token's shape and hashes it; the lookup of its row is prepended to the request's first read
+ *   batch (or sent alongside a first `raw()` read, which D1 cannot batch in array mode). The row
+ *   is verified before any result is handed back, so a handler never sees data for a bad token.
+ * - **The rate-limit decision is awaited before the first write, not before the first read.**
+ *   The limiter objects are asked concurrently with the first read; a refusal still wins (the
+ *   rate-limit middleware replaces the response), and nothing is ever written for a refused
+ *   request.
+ *
+ * A first call that writes cannot carry the token check (the write would happen before the
+ * check), so it verifies the token in a round trip of its own first. Every write path in this
+ * service reads before it writes, so that only happens for handlers that write blindly.
+ */
+import type { ApiError } from "../http/errors";
+
+/** The pending token check: its lookup statement and what to do with the row it returns. */
+export interface PendingAuth {
+  statement: D1PreparedStatement;
+  /** Throws the request's auth error (401/403) when the row does not authorise it. */
+  verify(row: Record<string, unknown> | null): void;
+}
+
+/** Per-request state the wrapper consults before each call. */
+export interface RequestGates {
+  auth?: PendingAuth;
+  /** Set once the token was checked: the error it failed with, or null when it passed. */
+  authOutcome?: ApiError | null;
+  /** Resolves with null when the rate limiter admitted the request, or with the refusal. */
+  admission?: Promise<ApiError | null>;
+}
+
+const WRITE_WORDS = /\b(insert|update|delete|replace|create|drop|alter)\b/i;
+
+/** Conservative: anything not plainly a SELECT (or a WITH ... SELECT) counts as a write. */
+export function isReadOnlySql(sql: string): boolean {
+  const head = sql.trimStart().slice(0, 6).toLowerCase();
+  if (head === "select") return !/\b(insert|update|delete|replace)\b/i.test(sql);
+  return head.startsWith("with") && !WRITE_WORDS.test(sql);
+}
+
+/** Verifies a pending token with a round trip of its own (used only when nothing can carry it). */
+export async function verifyPendingAuth(gates: RequestGates): Promise<void> {
+  const auth = gates.auth;
+  if (!auth) {
+    if (gates.authOutcome) throw gates.authOutcome;
+    return;
+  }
+  const row = await auth.statement.first<Record<string, unknown>>();
+  settle(gates, auth, row);
+}
+
+function settle(gates: RequestGates, auth: PendingAuth, row: Record<string, unknown> | null): void {
+  gates.auth = undefined;
+  try {
+    auth.verify(row);
+    gates.authOutcome = null;
+  } catch (err) {
+    gates.authOutcome = err as ApiError;
+    throw err;
+  }
+}
+
+async function beforeWrite(gates: RequestGates): Promise<void> {
+  await verifyPendingAuth(gates);
+  const refusal = await gates.admission;
+  if (refusal) throw refusal;
+}
+
+type Inner = D1PreparedStatement;
+/** Wrapped statement -> the binding's statement, and every statement -> its SQL text. */
+const inner = new WeakMap<object, Inner>();
+const sqlText = new WeakMap<object, string>();
+
+function unwrap(stmt: D1PreparedStatement): Inner {
+  return inner.get(stmt) ?? stmt;
+}
+
+/** The SQL of a statement this wrapper prepared; "" (so: treated as a write) for any other. */
+function sqlOf(stmt: Inner): string {
+  return sqlText.get(stmt) ?? "";
+}
+
+export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
+  /** Runs statements as one batch, with the pending token lookup in front when they all read. */
+  async function batch(statements: Inner[]): Promise<D1Result[]> {
+    if (gates.authOutcome) throw gates.authOutcome;
+    const reads = statements.every((s) => isReadOnlySql(sqlOf(s)));
+    const auth = gates.auth;
+    if (!reads) {
+      await beforeWrite(gates);
+      return d1.batch(statements);
+    }
+    if (!auth) return d1.batch(statements);
+    const [tokenResult, ...results] = await d1.batch([auth.statement, ...statements]);
+    settle(gates, auth, (tokenResult!.results[0] as Record<string, unknown> | undefined) ?? null);
+    return results;
+  }
+
+  function wrapStatement(stmt: Inner, sql: string): D1PreparedStatement {
+    sqlText.set(stmt, sql);
+    const wrapped: D1PreparedStatement = {
+      bind: (...values: unknown[]) => wrapStatement(stmt.bind(...values), sql),
+      first: (async (column?: string) => {
+        const [result] = await batch([stmt]);
+        const row = (result!.results[0] as Record<string, unknown> | undefined) ?? null;
+        return column === undefined ? row : row === null ? null : (row[column] ?? null);
+      }) as D1PreparedStatement["first"],
+      all: (async () => (await batch([stmt]))[0]) as D1PreparedStatement["all"],
+      run: (async () => (await batch([stmt]))[0]) as D1PreparedStatement["run"],
+      raw: (async (options?: { columnNames?: boolean }) => {
+        if (gates.authOutcome) throw gates.authOutcome;
+        if (!isReadOnlySql(sqlOf(stmt))) {
+          await beforeWrite(gates);
+          return stmt.raw(options as { columnNames: true });
+        }
+        // D1 batches return objects, which lose columns of equal names in array mode: send the
+        // token lookup concurrently instead (the same round trip in time, one more call).
+        const [, rows] = await Promise.all([verifyPendingAuth(gates), stmt.raw(options as { columnNames: true })]);
+        return rows;
+      }) as D1PreparedStatement["raw"],
+    };
+    inner.set(wrapped, stmt);
+    return wrapped;
+  }
+
+  const gated: D1Database = {
+    prepare: (query: string) => wrapStatement(d1.prepare(query), query),
+    batch: (async (statements: D1PreparedStatement[]) => batch(statements.map(unwrap))) as D1Database["batch"],
+    exec: async (query: string) => {
+      await beforeWrite(gates);
+      return d1.exec(query);
+    },
+    dump: () => d1.dump(),
+    withSession: (constraintOrBookmark?: string) => d1.withSession(constraintOrBookmark as D1SessionConstraint),
+  } as D1Database;
+  return gated;
+}
