@@ -28,6 +28,8 @@ export interface PendingAuth {
 /** Per-request state the wrapper consults before each call. */
 export interface RequestGates {
   auth?: PendingAuth;
+  /** The token check in flight, so that concurrent first calls share one lookup. */
+  verification?: Promise<void>;
   /** Set once the token was checked: the error it failed with, or null when it passed. */
   authOutcome?: ApiError | null;
   /** Resolves with null when the rate limiter admitted the request, or with the refusal. */
@@ -43,26 +45,34 @@ export function isReadOnlySql(sql: string): boolean {
   return head.startsWith("with") && !WRITE_WORDS.test(sql);
 }
 
-/** Verifies a pending token with a round trip of its own (used only when nothing can carry it). */
+/**
+ * Settles the token check: at once when it already is, by joining one in flight, or with a
+ * round trip of its own (only when nothing else can carry it).
+ */
 export async function verifyPendingAuth(gates: RequestGates): Promise<void> {
+  if (gates.authOutcome) throw gates.authOutcome;
+  if (gates.verification) return gates.verification;
   const auth = gates.auth;
-  if (!auth) {
-    if (gates.authOutcome) throw gates.authOutcome;
-    return;
-  }
-  const row = await auth.statement.first<Record<string, unknown>>();
-  settle(gates, auth, row);
+  if (!auth) return;
+  return track(gates, auth, auth.statement.first<Record<string, unknown>>());
 }
 
-function settle(gates: RequestGates, auth: PendingAuth, row: Record<string, unknown> | null): void {
-  gates.auth = undefined;
-  try {
-    auth.verify(row);
-    gates.authOutcome = null;
-  } catch (err) {
-    gates.authOutcome = err as ApiError;
-    throw err;
-  }
+/** Records `lookup` as the request's token check; resolves when the row was verified. */
+function track(gates: RequestGates, auth: PendingAuth, lookup: Promise<Record<string, unknown> | null>): Promise<void> {
+  const verification = lookup.then((row) => {
+    gates.auth = undefined;
+    try {
+      auth.verify(row);
+      gates.authOutcome = null;
+    } catch (err) {
+      gates.authOutcome = err as ApiError;
+      throw err;
+    }
+  });
+  gates.verification = verification;
+  // A caller that joins later sees the outcome; this copy must not count as unhandled.
+  verification.catch(() => {});
+  return verification;
 }
 
 async function beforeWrite(gates: RequestGates): Promise<void> {
@@ -86,18 +96,23 @@ function sqlOf(stmt: Inner): string {
 }
 
 export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
-  /** Runs statements as one batch, with the pending token lookup in front when they all read. */
+  /** Runs statements as one batch, carrying the pending token lookup when they all read. */
   async function batch(statements: Inner[]): Promise<D1Result[]> {
     if (gates.authOutcome) throw gates.authOutcome;
-    const reads = statements.every((s) => isReadOnlySql(sqlOf(s)));
-    const auth = gates.auth;
-    if (!reads) {
+    if (!statements.every((s) => isReadOnlySql(sqlOf(s)))) {
       await beforeWrite(gates);
       return d1.batch(statements);
     }
-    if (!auth) return d1.batch(statements);
-    const [tokenResult, ...results] = await d1.batch([auth.statement, ...statements]);
-    settle(gates, auth, (tokenResult!.results[0] as Record<string, unknown> | undefined) ?? null);
+    const auth = gates.auth;
+    if (!auth || gates.verification) {
+      // Nothing pending, or a concurrent call carries it: join it in the same round trip.
+      const [results] = await Promise.all([d1.batch(statements), gates.verification]);
+      return results;
+    }
+    const sent = d1.batch([auth.statement, ...statements]);
+    const verified = track(gates, auth, sent.then(([token]) => (token!.results[0] as Record<string, unknown> | undefined) ?? null));
+    const [, ...results] = await sent;
+    await verified;
     return results;
   }
 

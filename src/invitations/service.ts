@@ -16,7 +16,7 @@ import { ApiError, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { toUser, type User, type UserFields, type UserRow } from "../users/model";
 import type { CoreContext } from "../core/context";
-import { buildNewUser, loadUserLookups, type UserLookups } from "../users/service";
+import { buildNewUser, readForWrite, type UserLookups } from "../users/service";
 
 export const MAX_INVITATIONS_PER_REQUEST = 1000;
 export const DEFAULT_INVITATION_DAYS = 14;
@@ -54,30 +54,35 @@ function rowsPerInsert(table: Parameters<typeof getTableColumns>[0], reserved = 
   return Math.max(1, Math.floor((99 - reserved) / Object.keys(getTableColumns(table)).length));
 }
 
-async function existingBy<K extends "emailLower" | "externalId" | "userNameLower" | "id">(ctx: CoreContext, column: K, values: string[]) {
-  const found = new Map<string, { id: string; emailLower: string | null; active: boolean }>();
-  for (const part of chunks([...new Set(values)], IN_CHUNK)) {
-    const rows = await ctx.db
-      .select({ id: users.id, emailLower: users.emailLower, key: users[column], active: users.active })
+type KeyColumn = "emailLower" | "externalId" | "userNameLower" | "id";
+type Match = { id: string; emailLower: string | null; key: string | null; active: boolean };
+
+/** Live users whose `column` is among `values`: one statement per chunk, for the read batch. */
+function usersByQueries(ctx: CoreContext, column: KeyColumn, values: string[]) {
+  return chunks([...new Set(values)], IN_CHUNK).map((part) =>
+    ctx.db
+      // `key` under an alias of its own: batch results come back as objects, where a column
+      // selected twice (email_lower as emailLower and as key) would collapse into one.
+      .select({ id: users.id, emailLower: users.emailLower, key: sql<string | null>`${users[column]}`.as("match_key"), active: users.active })
       .from(users)
-      .where(and(eq(users.tenantId, ctx.tenantId), inArray(users[column], part), isNull(users.erasedAt)))
-      .all();
-    for (const r of rows) if (r.key !== null) found.set(r.key, r);
-  }
-  return found;
+      .where(and(eq(users.tenantId, ctx.tenantId), inArray(users[column], part), isNull(users.erasedAt))),
+  );
 }
 
-async function existingOrganizations(ctx: CoreContext, ids: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (const part of chunks([...new Set(ids)], IN_CHUNK)) {
-    const rows = await ctx.db
+function organizationQueries(ctx: CoreContext, ids: string[]) {
+  return chunks([...new Set(ids)], IN_CHUNK).map((part) =>
+    ctx.db
       .select({ id: collections.id })
       .from(collections)
-      .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.kind, "organization"), inArray(collections.id, part), isNull(collections.deletedAt)))
-      .all();
-    for (const r of rows) found.add(r.id);
-  }
-  return found;
+      .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.kind, "organization"), inArray(collections.id, part), isNull(collections.deletedAt))),
+  );
+}
+
+/** The keys an entry will be stored under, as the core normalises them (trimmed, lower-cased). */
+function keysOf(entry: InviteEntry) {
+  const trim = (v: string | null | undefined) => (typeof v === "string" && v.trim() !== "" ? v.trim() : undefined);
+  const email = trim(entry.email)?.toLowerCase();
+  return { email, externalId: trim(entry.externalId), userName: (trim(entry.userName) ?? email)?.toLowerCase(), managerId: trim(entry.managerId) };
 }
 
 /** What a mailer needs, carried by invitation.created / invitation.resent. */
@@ -164,9 +169,8 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
       errors: [{ path: "users", message: `must hold at most ${MAX_INVITATIONS_PER_REQUEST} entries` }],
     });
   }
-  const now = Date.now();
+  const now = ctx.clock.now();
   const expiresAt = now + (options.expiresInDays ?? DEFAULT_INVITATION_DAYS) * DAY_MS;
-  const lookups = await loadUserLookups(ctx);
   const results: InviteResult[] = new Array(entries.length);
   const fail = (index: number, code: string, errors: FieldError[]) => {
     results[index] = { index, status: "error", code, errors: errors.map((e) => ({ path: `users[${index}].${e.path}`, message: e.message })) };
@@ -175,9 +179,28 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
   const valid: Array<{ index: number; entry: InviteEntry }> = [];
   entries.forEach((entry, index) => ("invalid" in entry ? fail(index, "validation_failed", entry.invalid) : valid.push({ index, entry })));
 
-  const orgs = await existingOrganizations(ctx, valid.flatMap((v) => v.entry.organizationIds ?? []));
-  const emails = valid.map((v) => v.entry.email?.trim().toLowerCase()).filter((e): e is string => !!e);
-  const byEmail = await existingBy(ctx, "emailLower", emails);
+  // One read batch for the whole request: the rules' reference data, then every organization,
+  // email, externalId, userName and manager that any entry names, in chunked IN lists.
+  const keys = valid.map((v) => keysOf(v.entry));
+  const present = (values: (string | undefined)[]) => values.filter((v): v is string => v !== undefined);
+  const groups = [
+    organizationQueries(ctx, valid.flatMap((v) => v.entry.organizationIds ?? [])),
+    usersByQueries(ctx, "emailLower", present(keys.map((k) => k.email))),
+    usersByQueries(ctx, "externalId", present(keys.map((k) => k.externalId))),
+    usersByQueries(ctx, "userNameLower", present(keys.map((k) => k.userName))),
+    usersByQueries(ctx, "id", present(keys.map((k) => k.managerId))),
+  ];
+  const reads = await readForWrite(ctx, { extra: groups.flat() });
+  const lookups = reads.lookups;
+  let offset = 0;
+  const [orgRows, emailRows, externalIdRows, userNameRows, managerRows] = groups.map((g) => {
+    const rows = reads.extra.slice(offset, offset + g.length).flat();
+    offset += g.length;
+    return rows;
+  }) as [{ id: string }[], Match[], Match[], Match[], Match[]];
+  const byKey = (rows: Match[]) => new Map(rows.filter((r) => r.key !== null).map((r) => [r.key!, r]));
+  const orgs = new Set(orgRows.map((r) => r.id));
+  const byEmail = byKey(emailRows);
 
   const existing: Array<{ index: number; userId: string; organizationIds: string[] }> = [];
   const candidates: Array<{ index: number; entry: InviteEntry; row: UserRow }> = [];
@@ -198,9 +221,9 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
   }
 
   // Uniqueness against the tenant and within the request; managers must exist.
-  const byExternalId = await existingBy(ctx, "externalId", candidates.map((c) => c.row.externalId!));
-  const byUserName = await existingBy(ctx, "userNameLower", candidates.map((c) => c.row.userNameLower!));
-  const managers = await existingBy(ctx, "id", candidates.map((c) => c.row.managerId).filter((m): m is string => m !== null));
+  const byExternalId = byKey(externalIdRows);
+  const byUserName = byKey(userNameRows);
+  const managers = byKey(managerRows);
   const seen = { email: new Map<string, number>(), externalId: new Map<string, number>(), userName: new Map<string, number>() };
   const planned: Planned[] = [];
   for (const { index, entry, row } of candidates) {
@@ -294,14 +317,9 @@ export function invitationView(row: InvitationRow, now = Date.now()) {
   };
 }
 
-export async function getInvitation(ctx: CoreContext, id: string): Promise<InvitationRow> {
-  const row = await ctx.db.select().from(invitations).where(and(eq(invitations.tenantId, ctx.tenantId), eq(invitations.id, id))).get();
-  if (!row) throw new ApiError("not_found", `No invitation with id '${id}' exists in this tenant.`);
-  return row;
-}
 
 export async function listInvitations(ctx: CoreContext, q: { status?: InvitationStatus; after?: string; limit: number }) {
-  const now = Date.now();
+  const now = ctx.clock.now();
   const conditions = [eq(invitations.tenantId, ctx.tenantId)];
   if (q.status === "expired") conditions.push(eq(invitations.status, "pending"), sql`${invitations.expiresAt} <= ${now}`);
   else if (q.status === "pending") conditions.push(eq(invitations.status, "pending"), sql`${invitations.expiresAt} > ${now}`);
@@ -315,15 +333,39 @@ function conflict(detail: string): ApiError {
   return new ApiError("conflict", detail, { errors: [{ path: "status", message: detail }] });
 }
 
-/** Writes an invitation transition with its event(s) and, where it changes, the user. */
+function notFound(id: string): ApiError {
+  return new ApiError("not_found", `No invitation with id '${id}' exists in this tenant.`);
+}
+
+/**
+ * The read batch of a lifecycle change: the invitation and its user (found through the
+ * invitation, so both come back in one round trip), plus what a mailer payload needs.
+ */
+async function readInvitation(ctx: CoreContext, id: string) {
+  const userOfInvitation = ctx.db
+    .select()
+    .from(users)
+    .where(and(eq(users.tenantId, ctx.tenantId), sql`${users.id} = (SELECT user_id FROM invitations WHERE tenant_id = ${ctx.tenantId} AND id = ${id})`));
+  const invitationQuery = ctx.db.select().from(invitations).where(and(eq(invitations.tenantId, ctx.tenantId), eq(invitations.id, id)));
+  const reads = await readForWrite(ctx, { extra: [invitationQuery, userOfInvitation] });
+  const [invitationRows, userRows] = reads.extra as [InvitationRow[], UserRow[]];
+  const row = invitationRows[0];
+  if (!row) throw notFound(id);
+  return { row, userRow: userRows[0], lookups: reads.lookups };
+}
+
+/**
+ * Writes an invitation transition with its event(s) and, where it changes, the user: one batch.
+ * The user's version is bumped, so an optimistic writer racing it re-applies on top (update.ts).
+ */
 async function transition(
   ctx: CoreContext,
   row: InvitationRow,
   change: Partial<InvitationRow>,
   user: { set: Partial<UserRow>; event?: { type: EventType; data: Record<string, unknown> } } | null,
   feed: { type: EventType; data: Record<string, unknown> },
-) {
-  const now = Date.now();
+): Promise<InvitationRow> {
+  const now = ctx.clock.now();
   const statements: BatchItem<"sqlite">[] = [
     ctx.db.update(invitations).set(change).where(and(eq(invitations.tenantId, ctx.tenantId), eq(invitations.id, row.id), eq(invitations.status, row.status))),
   ];
@@ -344,18 +386,23 @@ async function transition(
   statements.push(
     ctx.db.insert(events).values({ id: uuidv7(now), tenantId: ctx.tenantId, type: feed.type, subjectId: row.userId, data: JSON.stringify(feed.data), createdAt: now, status: "processed", processedAt: now }),
   );
-  await ctx.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  const [result] = await ctx.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  if ((result as D1Result).meta.changes !== 1) throw conflict("The invitation changed while this request was being applied; fetch it again.");
   ctx.onCommit?.(pending);
-  return getInvitation(ctx, row.id);
+  return { ...row, ...change };
+}
+
+export async function getInvitation(ctx: CoreContext, id: string): Promise<InvitationRow> {
+  const row = await ctx.db.select().from(invitations).where(and(eq(invitations.tenantId, ctx.tenantId), eq(invitations.id, id))).get();
+  if (!row) throw notFound(id);
+  return row;
 }
 
 export async function resendInvitation(ctx: CoreContext, id: string, expiresInDays = DEFAULT_INVITATION_DAYS) {
-  const row = await getInvitation(ctx, id);
+  const { row, userRow, lookups } = await readInvitation(ctx, id);
   if (row.status !== "pending") throw conflict(`The invitation is ${row.status}; only pending or expired invitations can be resent.`);
-  const now = Date.now();
+  const now = ctx.clock.now();
   const expiresAt = now + expiresInDays * DAY_MS;
-  const lookups = await loadUserLookups(ctx);
-  const userRow = await ctx.db.select().from(users).where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, row.userId))).get();
   if (!userRow || userRow.erasedAt !== null) throw conflict("The invited user no longer exists; revoke the invitation.");
   const next = { ...row, expiresAt, sentCount: row.sentCount + 1, lastSentAt: now };
   return transition(
@@ -369,9 +416,9 @@ export async function resendInvitation(ctx: CoreContext, id: string, expiresInDa
 
 /** Revoking also deactivates the user, who never joined (its memberships end through the queue). */
 export async function revokeInvitation(ctx: CoreContext, id: string) {
-  const row = await getInvitation(ctx, id);
+  const { row } = await readInvitation(ctx, id);
   if (row.status !== "pending") throw conflict(`The invitation is already ${row.status}.`);
-  const now = Date.now();
+  const now = ctx.clock.now();
   return transition(
     ctx,
     row,
@@ -383,13 +430,14 @@ export async function revokeInvitation(ctx: CoreContext, id: string) {
 
 /** Called by the platform's sign-up flow when the invitee accepts. */
 export async function acceptInvitation(ctx: CoreContext, id: string) {
-  const row = await getInvitation(ctx, id);
+  const { row } = await readInvitation(ctx, id);
+  const now = ctx.clock.now();
   if (row.status !== "pending") throw conflict(`The invitation is ${row.status}.`);
-  if (row.expiresAt <= Date.now()) throw conflict("The invitation has expired; resend it (POST /v1/invitations/{id}/resend) first.");
+  if (row.expiresAt <= now) throw conflict("The invitation has expired; resend it (POST /v1/invitations/{id}/resend) first.");
   return transition(
     ctx,
     row,
-    { status: "accepted", acceptedAt: Date.now() },
+    { status: "accepted", acceptedAt: now },
     { set: { status: "active", invitationExpiresAt: null }, event: { type: "user.updated", data: { changes: { status: "active" } } } },
     { type: "invitation.accepted", data: { invitationId: row.id, userId: row.userId } },
   );

@@ -41,26 +41,39 @@ export function fingerprint(method: string, path: string, body: unknown): Promis
   return sha256Hex(`${method} ${path}\n${stableJson(body)}`);
 }
 
+/** The stored record of a key: a query for the request's read batch (see replayFrom). */
+export function replayQuery(db: Db, tenantId: string, key: string) {
+  return db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key)));
+}
+
+type KeyRow = typeof idempotencyKeys.$inferSelect;
+
 /** The stored response for this key, or undefined; 422 when the key was used for another request. */
-export async function findReplay(db: Db, tenantId: string, key: string, requestHash: string): Promise<StoredResponse | undefined> {
-  const row = await db
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key)))
-    .get();
-  if (!row) return undefined;
-  if (Date.now() - row.createdAt > IDEMPOTENCY_TTL_MS) {
-    await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key))).run();
-    return undefined;
-  }
+export function replayFrom(rows: KeyRow[], requestHash: string, now: number): StoredResponse | undefined {
+  const row = rows[0];
+  // An expired record is as good as none; the write that follows replaces it (recordResponse).
+  if (!row || now - row.createdAt > IDEMPOTENCY_TTL_MS) return undefined;
   if (row.requestHash !== requestHash) {
     throw new ApiError("idempotency_key_reused", "This Idempotency-Key was already used with a different request body or endpoint. Use a new key for a new request.");
   }
   return { status: row.status, body: row.body, location: row.location };
 }
 
-export function recordResponse(db: Db, tenantId: string, key: string, requestHash: string, response: StoredResponse) {
-  return db.insert(idempotencyKeys).values({ tenantId, key, requestHash, ...response, createdAt: Date.now() });
+/** One round trip of its own: for the error path, when a racing request may have stored a response. */
+export async function findReplay(db: Db, tenantId: string, key: string, requestHash: string, now: number): Promise<StoredResponse | undefined> {
+  return replayFrom(await replayQuery(db, tenantId, key).all(), requestHash, now);
+}
+
+/**
+ * Statements that store the response with the write it describes. A live record of the same key
+ * makes the insert (and so the whole write) fail, which is how a racing retry loses; an expired
+ * one is deleted first.
+ */
+export function recordResponse(db: Db, tenantId: string, key: string, requestHash: string, response: StoredResponse, now: number) {
+  return [
+    db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.createdAt, now - IDEMPOTENCY_TTL_MS))),
+    db.insert(idempotencyKeys).values({ tenantId, key, requestHash, ...response, createdAt: now }),
+  ];
 }
 
 export function replayResponse(stored: StoredResponse, extraHeaders: Record<string, string> = {}): Response {

@@ -3,7 +3,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireScope } from "../auth/middleware";
 import type { AppEnv } from "../env";
-import { ApiError } from "../http/errors";
 import { parsedJsonBody } from "../http/body";
 import { matches, parseETagList } from "../http/etag";
 import { validateWith } from "../http/validation";
@@ -11,15 +10,14 @@ import { etagOf, type User } from "../users/model";
 import { loadAttributeSet } from "../users/attributes";
 import { listUsers, SORT_FIELDS } from "../users/queries";
 import { compileRestFilter, parseSort } from "./user-filter";
-import type { CoreContext } from "../core/context";
 import { coreContextOf } from "../core/from-request";
-import { createUser, deactivateUser, eraseUser, readUserWith, getUserRow, MAX_FIELD_LENGTH, updateUser } from "../users/service";
+import { createUser, deactivateUser, eraseUser, readForWrite, readUserWith, MAX_FIELD_LENGTH, updateUser } from "../users/service";
 import { demandOneScope } from "../auth/middleware";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
-import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayResponse } from "./idempotency";
+import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayFrom, replayQuery, replayResponse } from "./idempotency";
 import type { OutboxRef } from "../events/dispatch";
 import { KINDS, MAX_IDS_PER_KIND, type MembershipRequest } from "../memberships/kinds";
-import { getProvisioning, provisioningQuery, toProvisioning, type Provisioning } from "../memberships/provisioning";
+import { provisioningQuery, toProvisioning, type Provisioning } from "../memberships/provisioning";
 import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../memberships/collections";
 
 const str = (field: keyof typeof MAX_FIELD_LENGTH) => z.string().max(MAX_FIELD_LENGTH[field]);
@@ -221,19 +219,6 @@ function userResponse<S extends 200 | 201 = 200>(c: Context<AppEnv>, user: User 
   return c.json(user, (status ?? 200) as S);
 }
 
-/** If-Match as a version number: undefined when absent or `*`; 412 when it names no version. */
-async function expectedVersion(c: Context<AppEnv>, ctx: CoreContext, id: string): Promise<number | undefined> {
-  const condition = parseETagList(c.req.header("If-Match"));
-  if (!condition || condition.any) return undefined;
-  const row = await getUserRow(ctx, id);
-  if (!matches(condition, row.version)) {
-    throw new ApiError("precondition_failed", `If-Match does not match the user's current ETag ${etagOf(row.version)}. Fetch the user again and retry.`, {
-      extra: { currentVersion: row.version },
-    });
-  }
-  return row.version;
-}
-
 export const usersRouter = createRouter();
 
 // Hono's "/x/*" also matches "/x", so this one guard covers the collection and its items.
@@ -270,25 +255,28 @@ usersRouter.openapi(
     const rawKey = c.req.header("Idempotency-Key");
     const key = rawKey === undefined ? undefined : checkIdempotencyKey(rawKey);
     const hash = key ? await fingerprint("POST", "/v1/users", input) : "";
+    const { fields, memberships } = splitMemberships(input);
+    // One read batch: the token, the rules' reference data, the manager, and the key's record.
+    const reads = await readForWrite(ctx, { managerIds: [fields.managerId], extra: key ? [replayQuery(ctx.db, ctx.tenantId, key)] : [] });
     if (key) {
-      const stored = await findReplay(ctx.db, ctx.tenantId, key, hash);
+      const stored = replayFrom(reads.extra[0] as Parameters<typeof replayFrom>[0], hash, ctx.clock.now());
       // A replay is the stored bytes of an earlier typed response, so the typed-response check is moot.
       if (stored) return replayResponse(stored) as never;
     }
     let user: User;
-    const { fields, memberships } = splitMemberships(input);
     try {
       user = await createUser(ctx, fields, {
+        reads,
         memberships,
         alsoWrite: key
-          ? (u) => [recordResponse(ctx.db, ctx.tenantId, key, hash, { status: 201, body: JSON.stringify({ ...u, provisioning: PENDING }), location: `/v1/users/${u.id}` })]
+          ? (u) => recordResponse(ctx.db, ctx.tenantId, key, hash, { status: 201, body: JSON.stringify({ ...u, provisioning: PENDING }), location: `/v1/users/${u.id}` }, ctx.clock.now())
           : undefined,
       });
     } catch (err) {
       // A concurrent request with the same key may have won the race (our insert then fails on the
       // key, or on the email it just took): if it stored a response, that is the answer.
       if (key) {
-        const stored = await findReplay(ctx.db, ctx.tenantId, key, hash);
+        const stored = await findReplay(ctx.db, ctx.tenantId, key, hash, ctx.clock.now());
         if (stored) return replayResponse(stored) as never;
       }
       throw err;
@@ -418,10 +406,10 @@ usersRouter.openapi(
     const ctx = coreContext(c, committed);
     const { id } = c.req.valid("param");
     const { fields, memberships } = splitMemberships(validateWith(UserPatchSchema, await parsedJsonBody(c)));
-    const version = await expectedVersion(c, ctx, id);
-    const user = await updateUser(ctx, id, fields, { expectedVersion: version, memberships });
+    const reads = await readForWrite(ctx, { userId: id, managerIds: [fields.managerId], extra: [provisioningQuery(ctx, id)] });
+    const user = await updateUser(ctx, id, fields, { ifMatch: parseETagList(c.req.header("If-Match")), memberships, reads });
     // A change that asked for memberships is pending; otherwise report the standing status.
-    const provisioning = memberships && committed.length > 0 ? PENDING : await getProvisioning(ctx, id);
+    const provisioning = memberships && committed.length > 0 ? PENDING : toProvisioning((reads.extra[0] as Parameters<typeof toProvisioning>[0][])[0]);
     return userResponse(c, { ...user, provisioning }, 200);
   },
 );
@@ -448,11 +436,11 @@ usersRouter.openapi(
     const ctx = coreContext(c);
     const { id } = c.req.valid("param");
     const { erase } = c.req.valid("query");
-    const version = await expectedVersion(c, ctx, id);
+    const ifMatch = parseETagList(c.req.header("If-Match"));
     if (erase) {
       demandOneScope(c, "admin", "Erasing a user needs a token with the 'admin' scope.");
-      return c.json(await eraseUser(ctx, id, { expectedVersion: version }), 200);
+      return c.json(await eraseUser(ctx, id, { ifMatch }), 200);
     }
-    return userResponse(c, await deactivateUser(ctx, id, { expectedVersion: version }), 200);
+    return userResponse(c, await deactivateUser(ctx, id, { ifMatch }), 200);
   },
 );

@@ -9,11 +9,10 @@ import { ApiError } from "../http/errors";
 import { MAX_BODY_BYTES } from "../http/body";
 import { matches, parseETagList } from "../http/etag";
 import { toApiError } from "../http/problem";
-import { loadAttributeSet } from "../users/attributes";
 import { etagOf, type User } from "../users/model";
 import { BULK_REQUEST, BULK_RESPONSE } from "./schema";
 import { baseUrlOf, scimErrorBody, scimJson } from "./http";
-import { coreContext, scimCreateUser, scimDeleteUser, scimPatchUser, scimReplaceUser } from "./user-ops";
+import { coreContext, scimCreateUser, scimDeleteUser, scimPatchUser, scimReads, scimReplaceUser } from "./user-ops";
 import type { Json } from "./users";
 import { deleteCollection, type CollectionRow } from "../memberships/collections";
 import { createGroup, getGroupRow, groupVersion, planFromPatch, planFromResource, writeGroup } from "./groups";
@@ -67,7 +66,6 @@ export async function bulkHandler(c: Context<AppEnv>): Promise<Response> {
   }
 
   const ctx = coreContext(c);
-  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
   const base = baseUrlOf(c);
   const ids = new Map<string, string>();
   const results: Json[] = [];
@@ -90,12 +88,8 @@ export async function bulkHandler(c: Context<AppEnv>): Promise<Response> {
         throw new ApiError("conflict", `Operations[${i}] refers to bulkId ${[...missing].join(", ")}, which no earlier operation created.`);
       }
       const version = typeof op.version === "string" ? op.version : undefined;
-      const ifMatch = (u: User) => {
-        if (version === undefined) return undefined;
-        const cond = parseETagList(version);
-        if (!cond || !matches(cond, u.version)) throw new ApiError("precondition_failed", `version ${version} does not match the user's ${etagOf(u.version)}.`);
-        return u.version;
-      };
+      // A bulk operation's `version` is its If-Match (RFC 7644 §3.7).
+      const ifMatch = parseETagList(version);
       const m = /^\/(Users|Groups)(?:\/([^/]+))?$/i.exec(path);
       if (!m) throw new ApiError("not_found", `Operations[${i}].path '${path}' is not a Users or Groups path; bulk supports /Users, /Users/{id}, /Groups and /Groups/{id}.`);
       const resource = m[1]!.toLowerCase() === "users" ? "Users" : "Groups";
@@ -132,15 +126,16 @@ export async function bulkHandler(c: Context<AppEnv>): Promise<Response> {
       }
       let user: User | undefined;
       let status: number;
+      // Each operation: one read batch and one write batch, as the single-resource endpoints.
       if (method === "POST") {
-        user = await scimCreateUser(ctx, attrs, data);
+        user = await scimCreateUser(ctx, await scimReads(ctx, undefined, data), data);
         if (bulkId) ids.set(bulkId, user.id);
         status = 201;
       } else if (method === "PUT") {
-        user = await scimReplaceUser(ctx, attrs, id!, data, ifMatch);
+        user = await scimReplaceUser(ctx, await scimReads(ctx, id, data), id!, data, ifMatch);
         status = 200;
       } else if (method === "PATCH") {
-        user = await scimPatchUser(ctx, attrs, base, id!, data, ifMatch);
+        user = await scimPatchUser(ctx, await scimReads(ctx, id, data), base, id!, data, ifMatch);
         status = 200;
       } else {
         await scimDeleteUser(ctx, id!, ifMatch);

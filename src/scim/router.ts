@@ -31,7 +31,7 @@ import {
 import { toScimUser, type Json } from "./users";
 import { groupRoutes } from "./group-routes";
 import { bulkHandler, BULK_MAX_OPERATIONS, BULK_MAX_PAYLOAD } from "./bulk";
-import { coreContext, scimCreateUser, scimDeleteUser, scimReadUser, scimPatchUser, scimReplaceUser } from "./user-ops";
+import { coreContext, scimCreateUser, scimDeleteUser, scimReads, scimReadUser, scimPatchUser, scimReplaceUser } from "./user-ops";
 
 export const DEFAULT_COUNT = 100;
 export const MAX_COUNT = 200;
@@ -52,16 +52,6 @@ function userResponse(c: Context<AppEnv>, user: User, attrs: AttributeSet, proje
   return scimJson(c, project(toScimUser(user, base, attrs), projection), status, headers);
 }
 
-
-/** If-Match as the version to write against; 412 when it names another version. */
-function ifMatchVersion(c: Context<AppEnv>, current: User): number | undefined {
-  const condition = parseETagList(c.req.header("If-Match"));
-  if (!condition) return undefined;
-  if (!matches(condition, current.version)) {
-    throw new ApiError("precondition_failed", `If-Match does not match the user's current version ${etagOf(current.version)}. GET the user again and retry.`);
-  }
-  return current.version;
-}
 
 // ---- list / search ----
 
@@ -147,12 +137,14 @@ scimRouter.post("/Users/.search", async (c) => {
 
 // ---- single users ----
 
+// Writes: one read batch (token, definitions, roles, providers, the user, named managers), then
+// one write batch.
 scimRouter.post("/Users", async (c) => {
   const ctx = coreContext(c);
-  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
   const body = c.req.bodyCache.json ? await c.req.bodyCache.json : undefined;
-  const user = await scimCreateUser(ctx, attrs, body);
-  return userResponse(c, user, attrs, projectionOf(c), 201);
+  const reads = await scimReads(ctx, undefined, body);
+  const user = await scimCreateUser(ctx, reads, body);
+  return userResponse(c, user, reads.lookups.attrs, projectionOf(c), 201);
 });
 
 scimRouter.get("/Users/:id", async (c) => {
@@ -165,22 +157,22 @@ scimRouter.get("/Users/:id", async (c) => {
 
 scimRouter.put("/Users/:id", async (c) => {
   const ctx = coreContext(c);
-  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
   const body = c.req.bodyCache.json ? await c.req.bodyCache.json : undefined;
-  const user = await scimReplaceUser(ctx, attrs, c.req.param("id"), body, (u) => ifMatchVersion(c, u));
-  return userResponse(c, user, attrs, projectionOf(c));
+  const reads = await scimReads(ctx, c.req.param("id"), body);
+  const user = await scimReplaceUser(ctx, reads, c.req.param("id"), body, parseETagList(c.req.header("If-Match")));
+  return userResponse(c, user, reads.lookups.attrs, projectionOf(c));
 });
 
 scimRouter.patch("/Users/:id", async (c) => {
   const ctx = coreContext(c);
-  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
   const body = c.req.bodyCache.json ? await c.req.bodyCache.json : undefined;
-  const user = await scimPatchUser(ctx, attrs, baseUrlOf(c), c.req.param("id"), body, (u) => ifMatchVersion(c, u));
-  return userResponse(c, user, attrs, projectionOf(c));
+  const reads = await scimReads(ctx, c.req.param("id"), body);
+  const user = await scimPatchUser(ctx, reads, baseUrlOf(c), c.req.param("id"), body, parseETagList(c.req.header("If-Match")));
+  return userResponse(c, user, reads.lookups.attrs, projectionOf(c));
 });
 
 scimRouter.delete("/Users/:id", async (c) => {
-  await scimDeleteUser(coreContext(c), c.req.param("id"), (u) => ifMatchVersion(c, u));
+  await scimDeleteUser(coreContext(c), c.req.param("id"), parseETagList(c.req.header("If-Match")));
   return c.body(null, 204);
 });
 

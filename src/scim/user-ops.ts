@@ -5,11 +5,12 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
+import type { ETagCondition } from "../http/etag";
 import type { AttributeSet } from "../users/attributes";
 import type { User } from "../users/model";
 import type { CoreContext } from "../core/context";
 import { coreContextOf } from "../core/from-request";
-import { createUser, eraseUser, getUser, readUserWith, updateUser } from "../users/service";
+import { createUser, eraseUser, readForWrite, readUserWith, updateUser, type WriteReads } from "../users/service";
 import { attributeDefinitionsQuery, attributeSetFrom } from "../users/attributes";
 import { applyPatch, parsePatchBody, type PatchTarget } from "./patch";
 import { CORE_USER, ENTERPRISE_USER, TENANT_USER } from "./schema";
@@ -40,24 +41,64 @@ export async function scimReadUser(ctx: CoreContext, id: string): Promise<{ user
   return { user, attrs: attributeSetFrom(definitions) };
 }
 
-export async function scimCreateUser(ctx: CoreContext, attrs: AttributeSet, body: unknown): Promise<User> {
+const MAX_HINT_DEPTH = 8;
+
+/**
+ * Manager ids a SCIM body may set (enterprise `manager`, as a value, a `{value}` object or a
+ * PATCH operation on a manager path), found without the tenant's schemas so that the read batch
+ * can check them. A hint only saves a round trip: a manager it misses is checked afterwards.
+ */
+export function managerHints(body: unknown, out: string[] = [], depth = 0): string[] {
+  if (depth > MAX_HINT_DEPTH || out.length >= 10 || !body || typeof body !== "object") return out;
+  if (Array.isArray(body)) {
+    for (const item of body) managerHints(item, out, depth + 1);
+    return out;
+  }
+  const o = body as Json;
+  const pick = (v: unknown) => {
+    if (typeof v === "string") out.push(v);
+    else if (v && typeof v === "object" && typeof (v as Json).value === "string") out.push((v as Json).value as string);
+  };
+  if (typeof o.path === "string" && /manager/i.test(o.path)) pick(o.value);
+  for (const [key, value] of Object.entries(o)) {
+    if (/manager$/i.test(key)) pick(value);
+    if (value && typeof value === "object") managerHints(value, out, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * The read batch of a SCIM user write: the tenant's definitions (the schemas depend on them),
+ * roles and identity providers, the user (for PUT and PATCH), and the managers the body names.
+ */
+export function scimReads(ctx: CoreContext, id: string | undefined, body: unknown): Promise<WriteReads> {
+  return run(() => readForWrite(ctx, { userId: id, managerIds: managerHints(body) }));
+}
+
+export async function scimCreateUser(ctx: CoreContext, reads: WriteReads, body: unknown): Promise<User> {
+  const attrs = reads.lookups.attrs;
   const user = canonicalUser(body, schemaSet(attrs));
   requireUserName(user);
-  return run(() => createUser(ctx, fieldsFromScim(user, attrs)));
+  return run(() => createUser(ctx, fieldsFromScim(user, attrs), { reads }));
 }
 
-export async function scimReplaceUser(ctx: CoreContext, attrs: AttributeSet, id: string, body: unknown, ifMatch?: (u: User) => number | undefined): Promise<User> {
-  return run(async () => {
-    const current = await getUser(ctx, id);
-    const expectedVersion = ifMatch?.(current);
-    const user = canonicalUser(body, schemaSet(attrs));
-    requireUserName(user);
-    return updateUser(ctx, id, fieldsFromScim(user, attrs, current), { expectedVersion });
-  });
+/** PUT: the body replaces the user, computed against the row it is written over. */
+export async function scimReplaceUser(ctx: CoreContext, reads: WriteReads, id: string, body: unknown, ifMatch?: ETagCondition): Promise<User> {
+  const attrs = reads.lookups.attrs;
+  const set = schemaSet(attrs);
+  return run(() =>
+    updateUser(
+      ctx,
+      id,
+      (current) => {
+        const user = canonicalUser(body, set);
+        requireUserName(user);
+        return fieldsFromScim(user, attrs, current);
+      },
+      { ifMatch, reads },
+    ),
+  );
 }
-
-/** Tries for a PATCH that keeps losing the optimistic-concurrency race to other writers. */
-const MAX_PATCH_ATTEMPTS = 8;
 
 /** What the PATCH engine needs to know about the User schemas: containers, multi-valuedness, known names. */
 export function userPatchTarget(set: UserSchemaSet): PatchTarget {
@@ -79,37 +120,31 @@ export function userPatchTarget(set: UserSchemaSet): PatchTarget {
   };
 }
 
-/** Loads, applies every operation in memory, writes once against the loaded version. */
-export async function scimPatchUser(ctx: CoreContext, attrs: AttributeSet, baseUrl: string, id: string, body: unknown, ifMatch?: (u: User) => number | undefined): Promise<User> {
+/**
+ * PATCH: every operation is applied in memory to the user as it is, and the result written once;
+ * if another writer wins the race the core re-runs this against the new row (update.ts).
+ */
+export async function scimPatchUser(ctx: CoreContext, reads: WriteReads, baseUrl: string, id: string, body: unknown, ifMatch?: ETagCondition): Promise<User> {
   const ops = parsePatchBody(body);
+  const attrs = reads.lookups.attrs;
   const set = schemaSet(attrs);
   const target = userPatchTarget(set);
-  for (let attempt = 1; ; attempt++) {
-    const current = await run(() => getUser(ctx, id));
-    const pinned = ifMatch?.(current);
-    if (ops.length === 0) return current;
-    const doc = applyPatch(toScimUser(current, baseUrl, attrs), ops, target);
-    const user = canonicalUser(doc, set);
-    requireUserName(user);
-    try {
-      return await run(() => updateUser(ctx, id, fieldsFromScim(user, attrs, current), { expectedVersion: current.version }));
-    } catch (err) {
-      // Someone else wrote in between: re-apply to the new version unless the client pinned one.
-      if (err instanceof ApiError && err.code === "precondition_failed" && pinned === undefined && attempt < MAX_PATCH_ATTEMPTS) {
-        // Jittered back-off so that racing writers stop colliding.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
-        continue;
-      }
-      throw err;
-    }
-  }
+  return run(() =>
+    updateUser(
+      ctx,
+      id,
+      (current) => {
+        if (ops.length === 0) return {};
+        const user = canonicalUser(applyPatch(toScimUser(current, baseUrl, attrs), ops, target), set);
+        requireUserName(user);
+        return fieldsFromScim(user, attrs, current);
+      },
+      { ifMatch, reads },
+    ),
+  );
 }
 
 /** SCIM DELETE erases the user (personal data gone, id kept as a tombstone); afterwards it is 404. */
-export async function scimDeleteUser(ctx: CoreContext, id: string, ifMatch?: (u: User) => number | undefined): Promise<void> {
-  await run(async () => {
-    const expectedVersion = ifMatch?.(await getUser(ctx, id));
-    await eraseUser(ctx, id, { expectedVersion });
-  });
+export async function scimDeleteUser(ctx: CoreContext, id: string, ifMatch?: ETagCondition): Promise<void> {
+  await run(() => eraseUser(ctx, id, { ifMatch }));
 }
-

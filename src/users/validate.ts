@@ -1,0 +1,262 @@
+/**
+ * The rules of a valid user, without I/O: normalising and checking built-in values, custom
+ * attributes, required attributes, role and identity-provider references, and computing what a
+ * change changes. Create, update, SCIM and invitations all come through here.
+ */
+import { ApiError, type FieldError } from "../http/errors";
+import { uuidv7 } from "../lib/ids";
+import { canonicalLocale, canonicalTimeZone } from "../lib/intl";
+import type { CoreContext } from "../core/context";
+import type { MembershipRequest } from "../memberships/kinds";
+import { type AttributeSet, isEmail } from "./attributes";
+import { checkIdentityProvider, type IdentityProviderRef, type RoleDirectory } from "./references";
+import { SETTABLE_FIELDS, parseAttributes, type SettableField, type UserFields, type UserRow } from "./model";
+
+/** What validating a new or changed user needs from the database: small per-tenant tables, read once. */
+export interface UserLookups {
+  attrs: AttributeSet;
+  roles: RoleDirectory;
+  identityProviders: IdentityProviderRef[];
+}
+
+/** Only kinds with a list; an empty list is kept (it means "none of this kind"). */
+export function requestedMemberships(request: MembershipRequest | undefined): MembershipRequest | undefined {
+  if (!request) return undefined;
+  const entries = Object.entries(request).filter(([, ids]) => Array.isArray(ids));
+  return entries.length > 0 ? (Object.fromEntries(entries.map(([k, ids]) => [k, [...new Set(ids)]])) as MembershipRequest) : undefined;
+}
+
+export const MAX_FIELD_LENGTH: Record<SettableField, number> = {
+  externalId: 255,
+  email: 254,
+  firstName: 255,
+  lastName: 255,
+  displayName: 255,
+  phone: 64,
+  title: 255,
+  department: 255,
+  managerId: 36,
+  timezone: 64,
+  locale: 35,
+  userType: 64,
+  roleId: 64,
+  identityProviderId: 64,
+  userName: 255,
+  employeeNumber: 64,
+  costCenter: 255,
+  organization: 255,
+  division: 255,
+};
+
+export type Values = Record<SettableField, string | null>;
+
+export function valuesOf(row: UserRow): Values {
+  return {
+    externalId: row.externalId,
+    email: row.email,
+    firstName: row.firstName,
+    lastName: row.lastName,
+    displayName: row.displayName,
+    phone: row.phone,
+    title: row.title,
+    department: row.department,
+    managerId: row.managerId,
+    timezone: row.timezone,
+    locale: row.locale,
+    userType: row.userType,
+    roleId: row.roleId,
+    identityProviderId: row.identityProviderId,
+    userName: row.userName,
+    employeeNumber: row.employeeNumber,
+    costCenter: row.costCenter,
+    organization: row.organization,
+    division: row.division,
+  };
+}
+
+/** lower(userName ?? email): the effective userName that the unique index guards. */
+export function userNameLowerOf(values: Values): string | null {
+  const name = values.userName ?? values.email;
+  return name === null ? null : name.toLowerCase();
+}
+
+/** Normalises and checks built-in values in place; collects every problem before failing. */
+function checkBuiltIns(values: Values, touched: Set<string>, attrs: AttributeSet, errors: FieldError[], isCreate: boolean): void {
+  for (const field of SETTABLE_FIELDS) {
+    let value = values[field];
+    if (typeof value === "string") {
+      value = value.trim();
+      values[field] = value === "" ? null : value;
+      value = values[field];
+    }
+    // Only built-in definitions: a tenant's custom attribute may share a name with a newer column (costCenter).
+    const def = attrs.get(field)?.builtIn ? attrs.get(field) : undefined;
+    if (value === null) {
+      if (def?.required && (isCreate || touched.has(field))) {
+        errors.push({
+          path: field,
+          message: isCreate
+            ? "is required (this tenant requires it on every user)"
+            : "is required and cannot be cleared",
+        });
+      }
+      continue;
+    }
+    if (!touched.has(field)) continue;
+    if (value.length > MAX_FIELD_LENGTH[field]) {
+      errors.push({ path: field, message: `must be at most ${MAX_FIELD_LENGTH[field]} characters` });
+      continue;
+    }
+    if (field === "email" && !isEmail(value)) {
+      errors.push({ path: field, message: "must be an email address such as jane@example.com" });
+    } else if (field === "timezone") {
+      const tz = canonicalTimeZone(value);
+      if (tz) values.timezone = tz;
+      else errors.push({ path: field, message: `'${value}' is not an IANA time zone (e.g. Europe/Copenhagen, America/New_York, UTC)` });
+    } else if (field === "locale") {
+      const locale = canonicalLocale(value);
+      if (locale) values.locale = locale;
+      else errors.push({ path: field, message: `'${value}' is not a BCP 47 language tag (e.g. en, en-GB, pt-BR)` });
+    }
+  }
+}
+
+function checkRequiredCustom(attributes: Record<string, unknown>, attrs: AttributeSet, errors: FieldError[], touchedKeys: Set<string> | null): void {
+  for (const def of attrs.custom) {
+    if (!def.required) continue;
+    const present = attributes[def.key] !== undefined && attributes[def.key] !== null;
+    if (present) continue;
+    if (touchedKeys === null) errors.push({ path: `attributes.${def.key}`, message: "is required (this tenant requires it on every user)" });
+    else if (touchedKeys.has(def.key)) errors.push({ path: `attributes.${def.key}`, message: "is required and cannot be cleared" });
+  }
+}
+
+/** Resolves `role` (by exact name) into `roleId` and checks role and identity-provider references. */
+function checkReferences(input: UserFields, values: Values, touched: Set<string>, lookups: UserLookups, errors: FieldError[], previous?: Values): void {
+  const { roles } = lookups;
+  if (input.role !== undefined) {
+    const name = input.role === null ? "" : input.role.trim();
+    const byName = name === "" ? null : roles.resolveName(name, errors);
+    if (input.roleId !== undefined && input.roleId !== null && byName !== null && byName !== input.roleId) {
+      errors.push({ path: "role", message: "names a different role than roleId; send one of them" });
+    }
+    if (name === "" || byName !== null) values.roleId = byName;
+    touched.add("roleId");
+  }
+  if (touched.has("roleId") && values.roleId !== null && values.roleId !== previous?.roleId && !roles.hasId(values.roleId)) {
+    const names = roles.all.map((r) => `${r.id} (${r.name})`).join(", ");
+    errors.push({ path: "roleId", message: `no role with id '${values.roleId}' exists in this tenant${names ? `; roles: ${names}` : ""}` });
+  }
+  if (touched.has("identityProviderId") && values.identityProviderId !== null && values.identityProviderId !== previous?.identityProviderId) {
+    checkIdentityProvider(lookups.identityProviders, values.identityProviderId, errors);
+  }
+}
+
+/** 400 naming every problem at once; nothing is written. */
+export function throwIfInvalid(errors: FieldError[]): void {
+  if (errors.length === 0) return;
+  const detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+  throw new ApiError("validation_failed", detail, { errors });
+}
+
+/**
+ * Validates a new user and builds its row, without I/O: everything but the manager's existence and
+ * uniqueness, which callers check singly (createUser) or in bulk (invitations).
+ */
+export function buildNewUser(ctx: CoreContext, input: UserFields, lookups: UserLookups, now: number): { row: UserRow; errors: FieldError[] } {
+  const { attrs } = lookups;
+  const id = uuidv7(now);
+  const values = Object.fromEntries(SETTABLE_FIELDS.map((f) => [f, input[f] ?? null])) as Values;
+  const errors: FieldError[] = [];
+  checkBuiltIns(values, new Set(SETTABLE_FIELDS), attrs, errors, true);
+  checkReferences(input, values, new Set(SETTABLE_FIELDS), lookups, errors);
+  const attributes = Object.fromEntries(Object.entries(input.attributes ?? {}).filter(([, v]) => v !== null));
+  attrs.checkCustomAttributes(input.attributes ?? {}, errors);
+  checkRequiredCustom(attributes, attrs, errors, null);
+  if (values.managerId !== null && values.managerId === id) errors.push({ path: "managerId", message: "a user cannot be their own manager" });
+  const row: UserRow = {
+    tenantId: ctx.tenantId,
+    id,
+    ...values,
+    emailLower: values.email?.toLowerCase() ?? null,
+    userNameLower: userNameLowerOf(values),
+    active: input.active ?? true,
+    status: "active",
+    invitationExpiresAt: null,
+    attributes: JSON.stringify(attributes),
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    erasedAt: null,
+  };
+  return { row, errors };
+}
+
+
+/** What a merge-patch does to a row: the row it leads to, what changed, and what is wrong with it. */
+export interface AppliedPatch {
+  next: UserRow;
+  /** Changed built-ins by name, custom attributes as `attributes.<key>`, and `active`. */
+  changes: Record<string, unknown>;
+  errors: FieldError[];
+  /** The manager it newly references, which the caller must know to be a live user. */
+  newManagerId: string | null;
+}
+
+/**
+ * Applies a merge-patch to a row in memory: `undefined` keeps a field, `null` clears it,
+ * `attributes` merges key by key (a null value removes the key, `attributes: null` removes all).
+ */
+export function applyPatch(row: UserRow, patch: UserFields, lookups: UserLookups, now: number): AppliedPatch {
+  const { attrs } = lookups;
+  const previous = valuesOf(row);
+  const values = valuesOf(row);
+  const touched = new Set<string>();
+  for (const field of SETTABLE_FIELDS) {
+    if (patch[field] !== undefined) {
+      values[field] = patch[field];
+      touched.add(field);
+    }
+  }
+  const errors: FieldError[] = [];
+  checkBuiltIns(values, touched, attrs, errors, false);
+  checkReferences(patch, values, touched, lookups, errors, previous);
+
+  const current = parseAttributes(row.attributes);
+  let attributes = current;
+  let touchedKeys = new Set<string>();
+  if (patch.attributes === null) {
+    touchedKeys = new Set(Object.keys(current).concat(attrs.custom.map((d) => d.key)));
+    attributes = {};
+  } else if (patch.attributes) {
+    attrs.checkCustomAttributes(patch.attributes, errors);
+    touchedKeys = new Set(Object.keys(patch.attributes));
+    attributes = { ...current };
+    for (const [key, value] of Object.entries(patch.attributes)) {
+      if (value === null) delete attributes[key];
+      else attributes[key] = value;
+    }
+  }
+  checkRequiredCustom(attributes, attrs, errors, touchedKeys);
+  if (values.managerId !== null && values.managerId === row.id) errors.push({ path: "managerId", message: "a user cannot be their own manager" });
+
+  const changes: Record<string, unknown> = {};
+  for (const field of SETTABLE_FIELDS) if (values[field] !== row[field]) changes[field] = values[field];
+  for (const key of new Set([...Object.keys(current), ...Object.keys(attributes)])) {
+    if (JSON.stringify(current[key]) !== JSON.stringify(attributes[key])) changes[`attributes.${key}`] = attributes[key] ?? null;
+  }
+  const active = patch.active ?? row.active;
+  if (active !== row.active) changes.active = active;
+  const next: UserRow = {
+    ...row,
+    ...values,
+    emailLower: values.email?.toLowerCase() ?? null,
+    userNameLower: userNameLowerOf(values),
+    active,
+    attributes: JSON.stringify(attributes),
+    version: row.version + 1,
+    updatedAt: Math.max(now, row.updatedAt + 1),
+  };
+  const newManagerId = values.managerId !== null && values.managerId !== row.managerId && values.managerId !== row.id ? values.managerId : null;
+  return { next, changes, errors, newManagerId };
+}
