@@ -169,31 +169,45 @@ export async function updateCollection(ctx: CoreContext, kind: CollectionKind, i
   const ruleChanged = "rule" in changes;
   if (ruleChanged) next.ruleStatus = "applying";
   next.ruleVersion = ruleChanged ? row.ruleVersion + 1 : row.ruleVersion;
-  next.updatedAt = Math.max(ctx.clock.now(), row.updatedAt + 1);
-  const eventId = uuidv7(next.updatedAt);
+  const now = ctx.clock.now();
+  const eventId = uuidv7(now);
+  // Optimistic on the collection's own fields, not on updated_at: member changes bump updated_at
+  // (the SCIM ETag) all the time and must not make a rename or a rule change fail.
+  const unchanged = sql`${collections.name} IS ${row.name} AND ${collections.externalId} IS ${row.externalId} AND ${collections.description} IS ${row.description}
+    AND ${collections.rule} IS ${row.rule} AND ${collections.ruleVersion} = ${row.ruleVersion} AND ${collections.ruleStatus} IS ${row.ruleStatus}`;
   let results;
   try {
     results = await ctx.db.batch([
       ctx.db
         .update(collections)
-        .set({ name: next.name, externalId: next.externalId, description: next.description, rule: next.rule, ruleVersion: next.ruleVersion, ruleStatus: next.ruleStatus, updatedAt: next.updatedAt })
-        // Optimistic: a concurrent change of the same collection makes this a no-op (and no event).
-        .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.id, id), eq(collections.updatedAt, row.updatedAt), isNull(collections.deletedAt))),
+        .set({
+          name: next.name,
+          externalId: next.externalId,
+          description: next.description,
+          rule: next.rule,
+          ruleVersion: next.ruleVersion,
+          ruleStatus: next.ruleStatus,
+          updatedAt: sql`max(${collections.updatedAt} + 1, ${now})`,
+        })
+        // A concurrent change of these fields makes this a no-op (and no event).
+        .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.id, id), isNull(collections.deletedAt), unchanged))
+        .returning(),
       insertEventIfPreviousChangedOneRow(ctx.db, {
         id: eventId,
         tenantId: ctx.tenantId,
         type: "collection.updated",
         subjectId: id,
         data: { changes, ruleVersion: next.ruleVersion, ruleChanged, kind },
-        createdAt: next.updatedAt,
+        createdAt: now,
       }),
     ]);
   } catch (err) {
     throw conflict(err, kind) ?? err;
   }
-  if (results[0].meta.changes !== 1) throw new ApiError("conflict", `The ${KIND_INFO[kind].label} changed while this request was applied; retry.`);
+  const updated = results[0][0];
+  if (!updated) throw new ApiError("conflict", `The ${KIND_INFO[kind].label} changed while this request was applied; retry.`);
   emitted(ctx, [eventId]);
-  return toCollection(next);
+  return toCollection(updated);
 }
 
 /** Soft-deletes the collection and ends its current memberships (kept as history). */
