@@ -45,15 +45,26 @@ function eventBatch(messages: Array<{ id: string; body: QueueMessage; attempts?:
   );
 }
 
-/** A D1 binding whose first `failures` batch() calls commit and THEN throw: a crash after commit, before ack. */
+/** The SQL of a prepared statement (workerd keeps it on the statement). */
+function sqlOf(stmt: D1PreparedStatement): string {
+  const text = (stmt as unknown as { statement?: string }).statement;
+  if (typeof text !== "string") throw new Error("cannot see the statement's SQL");
+  return text;
+}
+
+/**
+ * A D1 binding whose first `failures` WRITE batches commit and THEN throw: a crash after commit,
+ * before ack. (The consumer's read batch comes first; failing it would test nothing.)
+ */
 function flakyAfterCommit(failures: number): D1Database {
   let left = failures;
   return new Proxy(env.DB, {
     get(target, prop) {
       if (prop === "batch") {
         return async (stmts: D1PreparedStatement[]) => {
+          const writes = stmts.some((s) => !/^\s*select/i.test(sqlOf(s)));
           const result = await target.batch(stmts);
-          if (left > 0) {
+          if (writes && left > 0) {
             left -= 1;
             throw new Error("Network connection lost.");
           }

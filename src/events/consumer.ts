@@ -6,14 +6,16 @@
  *  - a failure retries with exponential backoff; after max_retries the queue moves the message to
  *    the dead-letter queue, whose consumer marks the event `failed` for an admin to replay.
  */
-import { and, eq, gt, inArray, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { createDb } from "../db/client";
 import { uniqueViolation } from "../db/errors";
 import { eventReceipts, events, userProvisioning } from "../db/schema";
 import type { Db, Env } from "../env";
 import type { MembershipRequest } from "../memberships/kinds";
-import { abortUnless, applyRulePage, isAbortedPrecondition, planUserEffects, setRuleStatus, userUnchanged } from "../memberships/effects";
+import { planUserEffects, userEffectReads, userUnchanged } from "../memberships/effects";
+import { applyRulePage, setRuleStatus } from "../memberships/rule-pages";
+import { abortUnless, isAbortedPrecondition, MembershipWriter } from "../memberships/statements";
 import { markFinished } from "../memberships/provisioning";
 import type { QueueMessage } from "./messages";
 
@@ -54,11 +56,11 @@ async function commitOnce(db: Db, row: EventRow, statements: BatchItem<"sqlite">
 }
 
 /** Later membership requests of the same user that were already applied (bounded: users rarely have many). */
-function laterRequests(row: EventRow) {
+function laterRequests(tenantId: string, subjectId: SQL, seq: SQL) {
   return and(
-    eq(events.tenantId, row.tenantId),
-    eq(events.subjectId, row.subjectId!),
-    gt(events.seq, row.seq),
+    eq(events.tenantId, tenantId),
+    sql`${events.subjectId} = ${subjectId}`,
+    sql`${events.seq} > ${seq}`,
     eq(events.status, "processed"),
     inArray(events.type, [...USER_EVENTS]),
     sql`json_extract(${events.data}, '$.memberships') IS NOT NULL`,
@@ -66,42 +68,68 @@ function laterRequests(row: EventRow) {
 }
 
 /**
+ * Round trip 1: everything an event needs, in ONE read batch. The user's reads key on subqueries
+ * over the event row (its subject, its seq, the collection ids it requests), so nothing waits for
+ * the event row to come back first. Not a user event: those reads come back empty.
+ */
+function readEvent(db: Db, tenantId: string, eventId: string) {
+  const ofEvent = (column: string) => sql`(SELECT ${sql.raw(column)} FROM ${events} WHERE tenant_id = ${tenantId} AND id = ${eventId})`;
+  const userTypes = sql.join([...USER_EVENTS].map((type) => sql`${type}`), sql`, `);
+  const subject = sql`(SELECT subject_id FROM ${events} WHERE tenant_id = ${tenantId} AND id = ${eventId} AND type IN (${userTypes}))`;
+  const requestedIds = sql`(SELECT j.value FROM ${events} e, json_tree(e.data) j WHERE e.tenant_id = ${tenantId} AND e.id = ${eventId}
+    AND j.type = 'text' AND (j.path LIKE '$.memberships.%' OR j.path LIKE '$.addMemberships.%'))`;
+  return db.batch([
+    db.select().from(events).where(and(eq(events.tenantId, tenantId), eq(events.id, eventId))),
+    db.select({ eventId: eventReceipts.eventId }).from(eventReceipts).where(eq(eventReceipts.eventId, eventId)),
+    db.select({ data: events.data }).from(events).where(laterRequests(tenantId, subject, ofEvent("seq"))).limit(MAX_LATER_REQUESTS),
+    ...userEffectReads(db, tenantId, subject, requestedIds),
+  ]);
+}
+
+/**
  * Queues do not order a user's events. A request (per kind, the complete list) must not undo a
  * newer one that was applied first, so kinds that a later, already-processed event listed are
  * dropped from this one. The count is re-checked at commit, in case one lands meanwhile.
  */
-async function unsupersededRequest(db: Db, row: EventRow, requested: MembershipRequest | undefined) {
-  if (!requested) return { requested, laterCount: 0 };
-  const later = await db.select({ data: events.data }).from(events).where(laterRequests(row)).limit(MAX_LATER_REQUESTS).all();
+function unsupersededRequest(requested: MembershipRequest | undefined, later: Array<{ data: string }>): MembershipRequest | undefined {
+  if (!requested) return requested;
   const remaining: MembershipRequest = { ...requested };
   for (const l of later) {
     const newer = (parseData({ data: l.data } as EventRow).memberships ?? {}) as MembershipRequest;
     for (const kind of Object.keys(newer)) delete remaining[kind as keyof MembershipRequest];
   }
-  return { requested: remaining, laterCount: later.length };
+  return remaining;
 }
 
-async function handleUserEvent(db: Db, row: EventRow, now: number): Promise<void> {
-  const data = parseData(row);
-  const { requested, laterCount } = await unsupersededRequest(db, row, data.memberships as MembershipRequest | undefined);
-  const plan = await planUserEffects(db, row.tenantId, row.subjectId!, requested, now, data.addMemberships as MembershipRequest | undefined);
-  const statements: BatchItem<"sqlite">[] = [];
-  if (plan.basedOnVersion !== null) statements.push(userUnchanged(db, row.tenantId, row.subjectId!, plan.basedOnVersion));
-  // Same bound as the read, so that a user with very many requests cannot abort forever.
-  if (data.memberships) {
-    statements.push(abortUnless(db, sql`(SELECT count(*) FROM (SELECT 1 FROM ${events} WHERE ${laterRequests(row)} LIMIT ${MAX_LATER_REQUESTS})) = ${laterCount}`));
-  }
-  statements.push(...plan.statements);
-  statements.push(markFinished(db, { tenantId: row.tenantId, userId: row.subjectId!, eventId: row.id, now, errors: plan.errors }));
-  await commitOnce(db, row, statements, now);
-}
-
+/**
+ * One event costs two sequential D1 round trips: the read batch above and one write batch
+ * (effects + receipt + processed mark + provisioning status, see commitOnce). A collection event
+ * whose rule changed also sends one queue message in between (not D1). Rule pages are separate
+ * messages with their own two round trips each (memberships/rule-pages.ts).
+ */
 async function handleEvent(env: Env, db: Db, msg: Extract<QueueMessage, { t: "event" }>): Promise<void> {
-  const row = await db.select().from(events).where(and(eq(events.tenantId, msg.tenantId), eq(events.id, msg.eventId))).get();
-  if (!row || row.status === "processed") return;
+  const [eventRows, receipts, later, ...snapshot] = await readEvent(db, msg.tenantId, msg.eventId);
+  const row = eventRows[0];
+  if (!row || row.status === "processed" || receipts.length > 0) return;
   const now = Date.now();
-  if (USER_EVENTS.has(row.type) && row.subjectId) return handleUserEvent(db, row, now);
   const data = parseData(row);
+  if (USER_EVENTS.has(row.type) && row.subjectId) {
+    const userId = row.subjectId;
+    const requested = unsupersededRequest(data.memberships as MembershipRequest | undefined, later);
+    const writer = new MembershipWriter(db, row.tenantId, now);
+    const plan = planUserEffects(writer, userId, snapshot, requested, data.addMemberships as MembershipRequest | undefined);
+    const statements: BatchItem<"sqlite">[] = [];
+    if (plan.basedOnVersion !== null) statements.push(userUnchanged(db, row.tenantId, userId, plan.basedOnVersion));
+    // Same bound as the read, so that a user with very many requests cannot abort forever.
+    if (data.memberships) {
+      const seq = sql`${row.seq}`;
+      statements.push(abortUnless(db, sql`(SELECT count(*) FROM (SELECT 1 FROM ${events} WHERE ${laterRequests(row.tenantId, sql`${userId}`, seq)} LIMIT ${MAX_LATER_REQUESTS})) = ${later.length}`));
+    }
+    statements.push(...writer.statements());
+    statements.push(markFinished(db, { tenantId: row.tenantId, userId, eventId: row.id, now, errors: plan.errors }));
+    await commitOnce(db, row, statements, now);
+    return;
+  }
   if ((row.type === "collection.created" || row.type === "collection.updated") && data.ruleChanged === true) {
     // Start the background run over existing users, then record the event. If recording fails the
     // event is redelivered and starts a second run: harmless, because every page is idempotent.

@@ -1,21 +1,21 @@
 /**
- * Collections (groups, campaigns, access groups, organizations) and explicit membership changes.
+ * Collections (groups, campaigns, access groups, organizations); their members are in members.ts.
  * Every write commits its event in the same batch; a rule change is then applied to existing users
  * by the queue consumer, page by page (see effects.ts).
  */
-import { and, asc, count, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
-import { collections, memberships, users } from "../db/schema";
+import { and, asc, count, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
+import { collections, memberships } from "../db/schema";
 import { uniqueViolation } from "../db/errors";
 import { insertEvent, insertEventIfPreviousChangedOneRow } from "../events/outbox";
 import { decodeCursor, encodeCursor } from "../http/cursor";
-import { ApiError, type FieldError } from "../http/errors";
+import { ApiError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { loadAttributeSet } from "../users/attributes";
 import type { CoreContext } from "../core/context";
 import { KIND_INFO, type CollectionKind } from "./kinds";
 import { validateRule } from "./rules";
 import { MAX_RULE_COLLECTIONS } from "./effects";
-import { addMembership, endMembership } from "./statements";
+import { MembershipWriter } from "./statements";
 
 export type CollectionRow = typeof collections.$inferSelect;
 
@@ -53,7 +53,7 @@ export interface CollectionInput {
   rule?: string | null;
 }
 
-function notFound(kind: CollectionKind, id: string): ApiError {
+export function notFound(kind: CollectionKind, id: string): ApiError {
   return new ApiError("not_found", `No ${KIND_INFO[kind].label} with id '${id}' exists in this tenant.`);
 }
 
@@ -142,7 +142,7 @@ export async function createCollection(ctx: CoreContext, kind: CollectionKind, i
     ctx,
     kind,
     { name: input.name.trim(), externalId: input.externalId?.trim() || null, description: input.description ?? null, rule: rule ?? null },
-    Date.now(),
+    ctx.clock.now(),
   );
   try {
     await ctx.db.batch(statements);
@@ -169,42 +169,59 @@ export async function updateCollection(ctx: CoreContext, kind: CollectionKind, i
   const ruleChanged = "rule" in changes;
   if (ruleChanged) next.ruleStatus = "applying";
   next.ruleVersion = ruleChanged ? row.ruleVersion + 1 : row.ruleVersion;
-  next.updatedAt = Math.max(Date.now(), row.updatedAt + 1);
-  const eventId = uuidv7(next.updatedAt);
+  const now = ctx.clock.now();
+  const eventId = uuidv7(now);
+  // Optimistic on the collection's own fields, not on updated_at: member changes bump updated_at
+  // (the SCIM ETag) all the time and must not make a rename or a rule change fail.
+  const unchanged = sql`${collections.name} IS ${row.name} AND ${collections.externalId} IS ${row.externalId} AND ${collections.description} IS ${row.description}
+    AND ${collections.rule} IS ${row.rule} AND ${collections.ruleVersion} = ${row.ruleVersion} AND ${collections.ruleStatus} IS ${row.ruleStatus}`;
   let results;
   try {
     results = await ctx.db.batch([
       ctx.db
         .update(collections)
-        .set({ name: next.name, externalId: next.externalId, description: next.description, rule: next.rule, ruleVersion: next.ruleVersion, ruleStatus: next.ruleStatus, updatedAt: next.updatedAt })
-        // Optimistic: a concurrent change of the same collection makes this a no-op (and no event).
-        .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.id, id), eq(collections.updatedAt, row.updatedAt), isNull(collections.deletedAt))),
+        .set({
+          name: next.name,
+          externalId: next.externalId,
+          description: next.description,
+          rule: next.rule,
+          ruleVersion: next.ruleVersion,
+          ruleStatus: next.ruleStatus,
+          updatedAt: sql`max(${collections.updatedAt} + 1, ${now})`,
+        })
+        // A concurrent change of these fields makes this a no-op (and no event).
+        .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.id, id), isNull(collections.deletedAt), unchanged))
+        .returning(),
       insertEventIfPreviousChangedOneRow(ctx.db, {
         id: eventId,
         tenantId: ctx.tenantId,
         type: "collection.updated",
         subjectId: id,
         data: { changes, ruleVersion: next.ruleVersion, ruleChanged, kind },
-        createdAt: next.updatedAt,
+        createdAt: now,
       }),
     ]);
   } catch (err) {
     throw conflict(err, kind) ?? err;
   }
-  if (results[0].meta.changes !== 1) throw new ApiError("conflict", `The ${KIND_INFO[kind].label} changed while this request was applied; retry.`);
+  const updated = results[0][0];
+  if (!updated) throw new ApiError("conflict", `The ${KIND_INFO[kind].label} changed while this request was applied; retry.`);
   emitted(ctx, [eventId]);
-  return toCollection(next);
+  return toCollection(updated);
 }
 
 /** Soft-deletes the collection and ends its current memberships (kept as history). */
 export async function deleteCollection(ctx: CoreContext, kind: CollectionKind, id: string): Promise<void> {
   const row = await getCollectionRow(ctx, kind, id);
-  const now = Date.now();
+  const now = ctx.clock.now();
   const eventId = uuidv7(now);
+  // collection.deleted stands for the end of every membership: no per-member events.
+  const writer = new MembershipWriter(ctx.db, ctx.tenantId, now);
+  writer.end([id], { except: [] }, "collection deleted", { events: false });
   await ctx.db.batch([
     ctx.db
       .update(collections)
-      .set({ deletedAt: now, updatedAt: now })
+      .set({ deletedAt: now, updatedAt: sql`max(${collections.updatedAt} + 1, ${now})` })
       .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.id, id), isNull(collections.deletedAt))),
     insertEventIfPreviousChangedOneRow(ctx.db, {
       id: eventId,
@@ -215,11 +232,8 @@ export async function deleteCollection(ctx: CoreContext, kind: CollectionKind, i
       createdAt: now,
       status: "processed",
     }),
-    ctx.db
-      .update(memberships)
-      .set({ endedAt: now, endReason: "collection deleted" })
-      .where(and(eq(memberships.tenantId, ctx.tenantId), eq(memberships.collectionId, id), isNull(memberships.endedAt))),
-  ]);
+    ...writer.statements(),
+  ] as never);
 }
 
 export interface CollectionPage {
@@ -236,104 +250,6 @@ export async function listCollections(ctx: CoreContext, kind: CollectionKind, q:
   return { data: page.map(toCollection), nextCursor: rows.length > q.limit && last ? encodeCursor({ o: `c:${kind}`, k: [last.id] }) : null };
 }
 
-export interface Member {
-  userId: string;
-  email: string | null;
-  displayName: string | null;
-  source: "manual" | "rule";
-  since: string;
-}
-
-export async function listMembers(ctx: CoreContext, kind: CollectionKind, id: string, q: { limit: number; cursor?: string }) {
-  await getCollectionRow(ctx, kind, id);
-  const conditions = [eq(memberships.tenantId, ctx.tenantId), eq(memberships.collectionId, id), isNull(memberships.endedAt)];
-  const ordering = `m:${id}`;
-  if (q.cursor) conditions.push(gt(memberships.userId, String(decodeCursor(q.cursor, ordering, 1)[0])));
-  const rows = await ctx.db
-    .select({
-      userId: memberships.userId,
-      source: memberships.source,
-      startedAt: memberships.startedAt,
-      email: users.email,
-      displayName: users.displayName,
-      firstName: users.firstName,
-      lastName: users.lastName,
-    })
-    .from(memberships)
-    .innerJoin(users, and(eq(users.tenantId, memberships.tenantId), eq(users.id, memberships.userId)))
-    .where(and(...conditions))
-    .orderBy(asc(memberships.userId))
-    .limit(q.limit + 1)
-    .all();
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  const data: Member[] = page.map((r) => ({
-    userId: r.userId,
-    email: r.email,
-    displayName: r.displayName ?? (r.firstName !== null ? `${r.firstName} ${r.lastName ?? ""}`.trim() : null),
-    source: r.source,
-    since: new Date(r.startedAt).toISOString(),
-  }));
-  return { data, nextCursor: rows.length > q.limit && last ? encodeCursor({ o: ordering, k: [last.userId] }) : null };
-}
-
-/** Live users among `ids` (chunked: D1 binds at most 100 parameters per statement). */
-async function loadUsers(ctx: CoreContext, ids: string[]) {
-  const found = new Map<string, { id: string; active: boolean }>();
-  for (let i = 0; i < ids.length; i += 90) {
-    const rows = await ctx.db
-      .select({ id: users.id, active: users.active })
-      .from(users)
-      .where(and(eq(users.tenantId, ctx.tenantId), inArray(users.id, ids.slice(i, i + 90)), isNull(users.erasedAt)))
-      .all();
-    for (const r of rows) found.set(r.id, r);
-  }
-  return found;
-}
-
-export const MAX_MEMBERS_PER_REQUEST = 100;
-
-/** Adds users explicitly (source `manual`); already-current members are reported, not re-added. */
-export async function addMembers(ctx: CoreContext, kind: CollectionKind, id: string, userIds: string[]) {
-  const row = await getCollectionRow(ctx, kind, id);
-  const unique = [...new Set(userIds)];
-  const found = await loadUsers(ctx, unique);
-  const errors: FieldError[] = [];
-  unique.forEach((u) => {
-    const user = found.get(u);
-    const path = `userIds[${userIds.indexOf(u)}]`;
-    if (!user) errors.push({ path, message: `no user with id '${u}' exists in this tenant` });
-    else if (KIND_INFO[kind].activeOnly && !user.active) {
-      errors.push({ path, message: `user '${u}' is deactivated; only active users can join ${KIND_INFO[kind].segment} (reactivate them first)` });
-    }
-  });
-  if (errors.length > 0) {
-    throw new ApiError("invalid_membership", errors.map((e) => `${e.path}: ${e.message}`).join("; "), { errors });
-  }
-  const now = Date.now();
-  const ref = { id: row.id, kind: row.kind, name: row.name };
-  const statements = unique.flatMap((userId) => addMembership(ctx.db, { tenantId: ctx.tenantId, collection: ref, userId, source: "manual", now }));
-  const results = statements.length > 0 ? await ctx.db.batch(statements as never) : [];
-  const added: string[] = [];
-  const alreadyMembers: string[] = [];
-  unique.forEach((userId, i) => ((results[i * 2] as D1Result | undefined)?.meta.changes === 1 ? added : alreadyMembers).push(userId));
-  return { added, alreadyMembers };
-}
-
-export async function removeMembers(ctx: CoreContext, kind: CollectionKind, id: string, userIds: string[]) {
-  const row = await getCollectionRow(ctx, kind, id);
-  const unique = [...new Set(userIds)];
-  const now = Date.now();
-  const ref = { id: row.id, kind: row.kind, name: row.name };
-  const statements = unique.flatMap((userId) => endMembership(ctx.db, { tenantId: ctx.tenantId, collection: ref, userId, reason: "removed", now }));
-  const results = statements.length > 0 ? await ctx.db.batch(statements as never) : [];
-  const removed: string[] = [];
-  const notMembers: string[] = [];
-  unique.forEach((userId, i) => ((results[i * 2] as D1Result | undefined)?.meta.changes === 1 ? removed : notMembers).push(userId));
-  return { removed, notMembers };
-}
-
-/** A user's current memberships, grouped by kind (at most 1,000; users rarely have more). */
 /** The user's current memberships, as GET /v1/users/{id} shows them (query and mapping apart, for batching). */
 export function userMembershipsQuery(ctx: CoreContext, userId: string) {
   return ctx.db

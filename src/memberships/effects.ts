@@ -3,114 +3,125 @@
  * audience rules, end campaign and access-group memberships of deactivated users, end everything
  * for erased users. The plan is computed from the user's CURRENT state (not the event payload), so
  * redelivered or reordered events converge on the same result.
+ *
+ * Reading and planning are apart so that the consumer can read everything an event needs in ONE
+ * D1 batch (userEffectReads, together with the event row) and write in one more: planUserEffects
+ * is pure and hands its changes to the MembershipWriter.
  */
-import { batchableRun } from "../db/client";
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
+import { and, asc, eq, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import { collections, memberships, users } from "../db/schema";
 import type { Db } from "../env";
 import { toUser } from "../users/model";
-import { loadRoles } from "../users/references";
+import { RoleDirectory, rolesQuery, type RoleRef } from "../users/references";
 import { COLLECTION_KINDS, KIND_INFO, type CollectionKind, type MembershipRequest } from "./kinds";
 import type { ProvisioningItemError } from "./provisioning";
 import { matchesRule, ruleSubject } from "./rules";
-import { addMembership, endMembership, type CollectionRef } from "./statements";
+import { abortUnless, type MembershipWriter, type Source } from "./statements";
 
 /** Rule-bearing collections evaluated per user change; more than this is a configuration smell. */
 export const MAX_RULE_COLLECTIONS = 500;
-/** Users per background rule page: two statements per user keep a batch far below D1's limits. */
-export const RULE_PAGE_SIZE = 100;
 
-export interface Plan {
-  statements: BatchItem<"sqlite">[];
+/**
+ * The reads a user's plan needs, as queries to run in the caller's batch. `userId` and
+ * `requestedIds` are SQL (subqueries over the event row), so they need no earlier round trip;
+ * `userId` NULL (not a user event) makes them all empty.
+ */
+export function userEffectReads(db: Db, tenantId: string, userId: SQL, requestedIds: SQL) {
+  return [
+    db.select().from(users).where(and(eq(users.tenantId, tenantId), sql`${users.id} = ${userId}`)),
+    db
+      .select({ collectionId: memberships.collectionId, source: memberships.source, kind: collections.kind, name: collections.name })
+      .from(memberships)
+      .innerJoin(collections, and(eq(collections.tenantId, memberships.tenantId), eq(collections.id, memberships.collectionId)))
+      .where(and(eq(memberships.tenantId, tenantId), sql`${memberships.userId} = ${userId}`, isNull(memberships.endedAt)))
+      .limit(1000),
+    db
+      .select({ id: collections.id, kind: collections.kind })
+      .from(collections)
+      .where(and(eq(collections.tenantId, tenantId), sql`${collections.id} IN ${requestedIds}`, isNull(collections.deletedAt))),
+    db
+      .select({ id: collections.id, kind: collections.kind, rule: collections.rule })
+      .from(collections)
+      .where(and(eq(collections.tenantId, tenantId), isNotNull(collections.rule), isNull(collections.deletedAt), sql`${userId} IS NOT NULL`))
+      .orderBy(asc(collections.id))
+      .limit(MAX_RULE_COLLECTIONS),
+    rolesQuery(db, tenantId),
+  ] as const;
+}
+
+type Rows<Q> = Q extends { all(): Promise<infer R> } ? R : never;
+type RowsOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: Rows<T[K]> };
+/** What userEffectReads' queries return, in their order. */
+export type UserSnapshot = RowsOf<ReturnType<typeof userEffectReads>>;
+
+export interface PlanResult {
   errors: ProvisioningItemError[];
   /** The user version the plan was computed from, or null for a missing/erased user. */
   basedOnVersion: number | null;
 }
 
-/**
- * A statement that aborts the batch (SQLite raises "malformed JSON") unless `condition` holds.
- * D1 has no interactive transactions; this turns a read-time assumption into a commit-time check.
- */
-export function abortUnless(db: Db, condition: ReturnType<typeof sql>) {
-  return batchableRun(db, sql`SELECT CASE WHEN ${condition} THEN 1 ELSE json('precondition failed') END`);
-}
+/** Collects the plan's changes: one end per reason and one start per source, ends first. */
+class UserChanges {
+  private readonly ends = new Map<string, { ids: string[]; onlySource?: Source }>();
+  private readonly starts = new Map<Source, string[]>();
 
-export function isAbortedPrecondition(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e; i++) {
-    if (e instanceof Error && e.message.includes("malformed JSON")) return true;
-    e = e instanceof Error ? (e as { cause?: unknown }).cause : undefined;
+  end(collectionId: string, reason: string, onlySource?: Source) {
+    const e = this.ends.get(reason) ?? { ids: [], onlySource };
+    e.ids.push(collectionId);
+    this.ends.set(reason, e);
   }
-  return false;
-}
 
-function refOf(c: { id: string; kind: CollectionKind; name: string }): CollectionRef {
-  return { id: c.id, kind: c.kind, name: c.name };
+  start(collectionId: string, source: Source) {
+    this.starts.set(source, [...(this.starts.get(source) ?? []), collectionId]);
+  }
+
+  writeTo(writer: MembershipWriter, userId: string) {
+    for (const [reason, e] of this.ends) writer.end(e.ids, { only: [userId] }, reason, { onlySource: e.onlySource });
+    for (const [source, ids] of this.starts) writer.start(ids, [userId], source);
+  }
 }
 
 /**
  * `requested`: per listed kind, the complete set of manual memberships (others of that kind end).
  * `additions`: memberships to add, ending none (bulk invitations of existing users).
  */
-export async function planUserEffects(
-  db: Db,
-  tenantId: string,
+export function planUserEffects(
+  writer: MembershipWriter,
   userId: string,
+  [userRows, current, requestedCollections, ruled, roles]: UserSnapshot,
   requested: MembershipRequest | undefined,
-  now: number,
   additions?: MembershipRequest,
-): Promise<Plan> {
-  const row = await db.select().from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, userId))).get();
-  const current = await db
-    .select({ collectionId: memberships.collectionId, source: memberships.source, kind: collections.kind, name: collections.name })
-    .from(memberships)
-    .innerJoin(collections, and(eq(collections.tenantId, memberships.tenantId), eq(collections.id, memberships.collectionId)))
-    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId), isNull(memberships.endedAt)))
-    .limit(1000)
-    .all();
-  const statements: BatchItem<"sqlite">[] = [];
+): PlanResult {
+  const row = userRows[0];
+  const changes = new UserChanges();
   const errors: ProvisioningItemError[] = [];
-  const end = (c: CollectionRef, reason: string) => statements.push(...endMembership(db, { tenantId, collection: c, userId, reason, now }));
-  const add = (c: CollectionRef, source: "manual" | "rule") => statements.push(...addMembership(db, { tenantId, collection: c, userId, source, now }));
-
   if (!row || row.erasedAt !== null) {
-    for (const m of current) end(refOf({ id: m.collectionId, kind: m.kind, name: m.name }), "user erased");
-    return { statements, errors, basedOnVersion: null };
+    for (const m of current) changes.end(m.collectionId, "user erased");
+    changes.writeTo(writer, userId);
+    return { errors, basedOnVersion: null };
   }
 
   // Membership state after this plan: collection id -> source.
   const after = new Map(current.map((m) => [m.collectionId, m.source]));
-  const currentRef = new Map(current.map((m) => [m.collectionId, refOf({ id: m.collectionId, kind: m.kind, name: m.name })]));
   const active = row.active;
+  const kindOf = new Map<string, CollectionKind>(requestedCollections.map((c) => [c.id, c.kind]));
 
   // 1. Requested memberships (replace per listed kind) and additions (add only).
-  const apply = async (request: MembershipRequest, replace: boolean) => {
-    const ids = [...new Set(Object.values(request).flat())];
-    const found = new Map<string, CollectionRef>();
-    for (let i = 0; i < ids.length; i += 90) {
-      const rows = await db
-        .select({ id: collections.id, kind: collections.kind, name: collections.name })
-        .from(collections)
-        .where(and(eq(collections.tenantId, tenantId), inArray(collections.id, ids.slice(i, i + 90)), isNull(collections.deletedAt)))
-        .all();
-      for (const r of rows) found.set(r.id, refOf(r));
-    }
+  const apply = (request: MembershipRequest, replace: boolean) => {
     for (const kind of COLLECTION_KINDS) {
       const list = request[kind];
       if (!list) continue;
       const info = KIND_INFO[kind];
       const wanted = new Set<string>();
       for (const id of list) {
-        const c = found.get(id);
-        if (!c || c.kind !== kind) {
+        if (kindOf.get(id) !== kind) {
           errors.push({ kind: info.userField, id, reason: `no ${info.label} with id '${id}' exists in this tenant` });
         } else if (info.activeOnly && !active) {
           errors.push({ kind: info.userField, id, reason: `the user is deactivated; only active users can join ${info.segment}` });
         } else {
           wanted.add(id);
           if (!after.has(id)) {
-            add(c, "manual");
+            changes.start(id, "manual");
             after.set(id, "manual");
           }
         }
@@ -118,32 +129,26 @@ export async function planUserEffects(
       if (!replace) continue;
       for (const m of current) {
         if (m.kind === kind && m.source === "manual" && !wanted.has(m.collectionId)) {
-          end(currentRef.get(m.collectionId)!, "removed by request");
+          changes.end(m.collectionId, "removed by request", "manual");
           after.delete(m.collectionId);
         }
       }
     }
   };
-  if (requested) await apply(requested, true);
-  if (additions) await apply(additions, false);
+  if (requested) apply(requested, true);
+  if (additions) apply(additions, false);
 
   // 2. Audience rules, evaluated against the user's current attributes.
-  const ruled = await db
-    .select({ id: collections.id, kind: collections.kind, name: collections.name, rule: collections.rule })
-    .from(collections)
-    .where(and(eq(collections.tenantId, tenantId), isNotNull(collections.rule), isNull(collections.deletedAt)))
-    .orderBy(asc(collections.id))
-    .limit(MAX_RULE_COLLECTIONS)
-    .all();
-  const subject = ruleSubject(toUser(row, await loadRoles(db, tenantId)));
+  const subject = ruleSubject(toUser(row, new RoleDirectory(roles as RoleRef[])));
+  const wasCurrent = new Set(current.map((m) => m.collectionId));
   for (const c of ruled) {
     const want = (active || !KIND_INFO[c.kind].activeOnly) && matchesRule(c.rule!, subject);
     const source = after.get(c.id);
     if (want && source === undefined) {
-      add(refOf(c), "rule");
+      changes.start(c.id, "rule");
       after.set(c.id, "rule");
-    } else if (!want && source === "rule" && currentRef.has(c.id)) {
-      end(currentRef.get(c.id)!, "rule no longer matches");
+    } else if (!want && source === "rule" && wasCurrent.has(c.id)) {
+      changes.end(c.id, "rule no longer matches", "rule");
       after.delete(c.id);
     }
   }
@@ -152,84 +157,16 @@ export async function planUserEffects(
   if (!active) {
     for (const m of current) {
       if (KIND_INFO[m.kind].activeOnly && after.has(m.collectionId)) {
-        end(currentRef.get(m.collectionId)!, "user deactivated");
+        changes.end(m.collectionId, "user deactivated");
         after.delete(m.collectionId);
       }
     }
   }
-  return { statements, errors, basedOnVersion: row.version };
+  changes.writeTo(writer, userId);
+  return { errors, basedOnVersion: row.version };
 }
 
 /** Guard: the user is still at the version the plan was computed from. */
 export function userUnchanged(db: Db, tenantId: string, userId: string, version: number) {
   return abortUnless(db, sql`(SELECT version FROM ${users} WHERE tenant_id = ${tenantId} AND id = ${userId}) = ${version}`);
-}
-
-export interface RulePage {
-  tenantId: string;
-  collectionId: string;
-  ruleVersion: number;
-  after: string | null;
-}
-
-/** Sets the run's status, only if the collection is still at that rule version. */
-export function setRuleStatus(db: Db, page: Pick<RulePage, "tenantId" | "collectionId" | "ruleVersion">, status: "applied" | "failed", now: number) {
-  return db
-    .update(collections)
-    .set({ ruleStatus: status, ruleAppliedAt: status === "applied" ? now : null })
-    .where(and(eq(collections.tenantId, page.tenantId), eq(collections.id, page.collectionId), eq(collections.ruleVersion, page.ruleVersion)));
-}
-
-/**
- * Applies one collection's rule to one page of the tenant's users. Returns the cursor for the next
- * page, or null when done (the last page marks the run `applied`) or when the rule changed since
- * (the newer version has its own run).
- */
-export async function applyRulePage(db: Db, page: RulePage, now: number): Promise<string | null> {
-  const c = await db
-    .select()
-    .from(collections)
-    .where(and(eq(collections.tenantId, page.tenantId), eq(collections.id, page.collectionId)))
-    .get();
-  if (!c || c.ruleVersion !== page.ruleVersion) return null;
-  const deleted = c.deletedAt !== null;
-  const conditions = [eq(users.tenantId, page.tenantId), isNull(users.erasedAt)];
-  if (page.after !== null) conditions.push(gt(users.id, page.after));
-  const rows = deleted ? [] : await db.select().from(users).where(and(...conditions)).orderBy(asc(users.id)).limit(RULE_PAGE_SIZE).all();
-  if (rows.length === 0) {
-    await setRuleStatus(db, page, "applied", now);
-    return null;
-  }
-  const last = rows[rows.length - 1]!.id;
-  // The page's current memberships by id range: an IN list would exceed D1's 100 bound parameters.
-  const memberConditions = [
-    eq(memberships.tenantId, page.tenantId),
-    eq(memberships.collectionId, c.id),
-    isNull(memberships.endedAt),
-    lte(memberships.userId, last),
-  ];
-  if (page.after !== null) memberConditions.push(gt(memberships.userId, page.after));
-  const current = new Map(
-    (await db.select({ userId: memberships.userId, source: memberships.source }).from(memberships).where(and(...memberConditions)).all()).map((m) => [m.userId, m.source]),
-  );
-  const ref = refOf(c);
-  const statements: BatchItem<"sqlite">[] = [];
-  const roleNames = await loadRoles(db, page.tenantId);
-  for (const u of rows) {
-    const want = c.rule !== null && (u.active || !KIND_INFO[c.kind].activeOnly) && matchesRule(c.rule, ruleSubject(toUser(u, roleNames)));
-    const source = current.get(u.id);
-    if (want && source === undefined) statements.push(...addMembership(db, { tenantId: page.tenantId, collection: ref, userId: u.id, source: "rule", now }));
-    else if (!want && source === "rule") {
-      statements.push(...endMembership(db, { tenantId: page.tenantId, collection: ref, userId: u.id, reason: "rule no longer matches", now, onlySource: "rule" }));
-    }
-  }
-  const done = rows.length < RULE_PAGE_SIZE;
-  if (done) statements.push(setRuleStatus(db, page, "applied", now));
-  if (statements.length > 0) {
-    await db.batch([
-      abortUnless(db, sql`(SELECT rule_version FROM ${collections} WHERE tenant_id = ${page.tenantId} AND id = ${c.id}) = ${page.ruleVersion}`),
-      ...statements,
-    ] as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
-  }
-  return done ? null : last;
 }

@@ -7,18 +7,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireScope } from "../auth/middleware";
 import type { AppEnv } from "../env";
-import {
-  addMembers,
-  createCollection,
-  deleteCollection,
-  getCollectionRow,
-  listCollections,
-  listMembers,
-  MAX_MEMBERS_PER_REQUEST,
-  removeMembers,
-  toCollection,
-  updateCollection,
-} from "../memberships/collections";
+import { createCollection, deleteCollection, getCollectionRow, listCollections, toCollection, updateCollection } from "../memberships/collections";
+import { addMembers, listMembers, MAX_MEMBERS_PER_REQUEST, removeMembers } from "../memberships/members";
 import { KINDS, type KindInfo } from "../memberships/kinds";
 import { MAX_RULE_LENGTH } from "../memberships/rules";
 import type { CoreContext } from "../core/context";

@@ -3,20 +3,14 @@
  * members are the collection's current membership rows, so /Groups and /v1/groups show the same
  * memberships and every change emits the same membership.added / membership.removed feed events.
  *
- * Membership writes are set-based: each statement takes the member ids as ONE bound JSON array
- * (json_each), so a change costs index seeks per listed id and never reads the group's other members,
- * whatever the group's size, and stays under D1's 100-parameter limit. Every statement of a write is
- * guarded by the version the request read (collections.updated_at), and the last statement bumps it:
- * a write that lost a race changes nothing at all (atomic), and is retried or answered 412.
+ * This file parses and renders; group-writes.ts commits. Member changes go through the one
+ * membership writer (memberships/statements.ts), like /v1 and the queue consumer, so every member
+ * change, wherever it comes from, bumps the group's version (its ETag and meta.lastModified).
  */
-import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
-import { batchableRun } from "../db/client";
-import { uniqueViolation } from "../db/errors";
-import { collections, memberships, users } from "../db/schema";
-import { insertEventIfPreviousChangedOneRow } from "../events/outbox";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { memberships, users } from "../db/schema";
 import { ApiError } from "../http/errors";
-import { uuidv7 } from "../lib/ids";
-import { getCollectionRow, newCollection, type CollectionRow } from "../memberships/collections";
+import type { CollectionRow } from "../memberships/collections";
 import { etagOf } from "../users/model";
 import type { CoreContext } from "../core/context";
 import { parsePath, type PatchOperation } from "./patch";
@@ -36,7 +30,7 @@ export interface ScimMember {
   type: "User";
 }
 
-/** The version of a group is its updated_at (ms), bumped by every SCIM write, member changes included. */
+/** The version of a group is its updated_at (ms), bumped by every change of the group or its members, from any API. */
 export function groupVersion(row: CollectionRow): number {
   return row.updatedAt;
 }
@@ -256,189 +250,6 @@ export function planFromPatch(ops: PatchOperation[], groupId: string): GroupPlan
   return plan;
 }
 
-// ---- writing ----
+// ---- writing: see group-writes.ts ----
 
-/** Ids among `ids` that are not live users of the tenant: one statement, whatever the list size. */
-async function unknownUsers(ctx: CoreContext, ids: string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const rows = await ctx.db.all<{ id: string }>(sql`SELECT j.value AS id FROM json_each(${JSON.stringify(ids)}) j
-    WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${ctx.tenantId} AND u.id = j.value AND u.erased_at IS NULL)`);
-  return rows.map((r) => r.id);
-}
-
-async function checkMembers(ctx: CoreContext, plan: GroupPlan): Promise<void> {
-  const ids = plan.members ? ("replace" in plan.members ? plan.members.replace : plan.members.add) : [];
-  const unknown = await unknownUsers(ctx, ids);
-  if (unknown.length === 0) return;
-  const shown = unknown.slice(0, 20);
-  const more = unknown.length > shown.length ? ` and ${unknown.length - shown.length} more` : "";
-  throw new ApiError("invalid_membership", `members: no user with id ${shown.map((id) => `'${id}'`).join(", ")}${more} exists in this tenant; nothing was changed. Create the users first or remove them from the request.`, {
-    errors: shown.map((id) => ({ path: "members", message: `no user with id '${id}' exists in this tenant` })),
-    extra: { unknownMembers: shown },
-  });
-}
-
-/** A random UUID made in SQL, for rows whose number only the database knows (as in the outbox). */
-const RANDOM_UUID = sql.raw(`lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(randomblob(2)), substr(hex(randomblob(2)), 2),
-  substr('89ab', 1 + (abs(random()) % 4), 1), substr(hex(randomblob(2)), 2), hex(randomblob(6))))`);
-
-interface WriteScope {
-  tenantId: string;
-  groupId: string;
-  /** The version every statement requires (the one the request read). */
-  guard: SQL;
-  /** {id, kind, name} as the membership events carry it. */
-  collection: string;
-  now: number;
-}
-
-function guardOf(tenantId: string, groupId: string, version: number): SQL {
-  return sql`EXISTS (SELECT 1 FROM collections c WHERE c.tenant_id = ${tenantId} AND c.id = ${groupId} AND c.updated_at = ${version} AND c.deleted_at IS NULL)`;
-}
-
-/** Ends current memberships selected by `which` (ids listed, or all but those listed), with their events first. */
-function removeStatements(ctx: CoreContext, s: WriteScope, ids: string[], which: "listed" | "unlisted") {
-  const selected =
-    which === "listed"
-      ? sql`m.user_id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`
-      : sql`m.user_id NOT IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
-  const current = sql`m.tenant_id = ${s.tenantId} AND m.collection_id = ${s.groupId} AND m.ended_at IS NULL AND ${selected} AND ${s.guard}`;
-  return [
-    batchableRun(ctx.db, sql`INSERT INTO events (id, tenant_id, type, subject_id, data, created_at, status, processed_at)
-      SELECT ${RANDOM_UUID}, ${s.tenantId}, 'membership.removed', m.user_id,
-             json_object('userId', m.user_id, 'collection', json(${s.collection}), 'reason', 'removed'), ${s.now}, 'processed', ${s.now}
-      FROM memberships m WHERE ${current}`),
-    batchableRun(ctx.db, sql`UPDATE memberships AS m SET ended_at = ${s.now}, end_reason = 'removed' WHERE ${current}`),
-  ];
-}
-
-/** Starts memberships for listed live users that are not current members, with their events first. */
-function addStatements(ctx: CoreContext, s: WriteScope, ids: string[]) {
-  const fresh = sql`${s.guard}
-    AND EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${s.tenantId} AND u.id = j.value AND u.erased_at IS NULL)
-    AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = ${s.tenantId} AND m.collection_id = ${s.groupId} AND m.user_id = j.value AND m.ended_at IS NULL)`;
-  const list = JSON.stringify(ids);
-  return [
-    batchableRun(ctx.db, sql`INSERT INTO events (id, tenant_id, type, subject_id, data, created_at, status, processed_at)
-      SELECT ${RANDOM_UUID}, ${s.tenantId}, 'membership.added', j.value,
-             json_object('userId', j.value, 'collection', json(${s.collection}), 'source', 'manual'), ${s.now}, 'processed', ${s.now}
-      FROM json_each(${list}) j WHERE ${fresh}`),
-    batchableRun(ctx.db, sql`INSERT INTO memberships (tenant_id, id, collection_id, user_id, source, started_at)
-      SELECT ${s.tenantId}, ${RANDOM_UUID}, ${s.groupId}, j.value, 'manual', ${s.now} FROM json_each(${list}) j WHERE ${fresh}`),
-  ];
-}
-
-function memberStatements(ctx: CoreContext, s: WriteScope, members: GroupPlan["members"]) {
-  if (!members) return [];
-  if ("replace" in members) return [...removeStatements(ctx, s, members.replace, "unlisted"), ...(members.replace.length > 0 ? addStatements(ctx, s, members.replace) : [])];
-  return [...(members.remove.length > 0 ? removeStatements(ctx, s, members.remove, "listed") : []), ...(members.add.length > 0 ? addStatements(ctx, s, members.add) : [])];
-}
-
-function conflictError(err: unknown): ApiError | null {
-  const cols = uniqueViolation(err);
-  if (!cols?.startsWith("collections.")) return null;
-  const field = cols.includes("external_id") ? "externalId" : "displayName";
-  return new ApiError("conflict", `Another group of this tenant already has this ${field}.`, {
-    errors: [{ path: field, message: "must be unique among this tenant's groups" }],
-    extra: { field },
-  });
-}
-
-function emitted(ctx: CoreContext, ids: string[]): void {
-  ctx.onCommit?.(ids.map((id) => ({ id, tenantId: ctx.tenantId })));
-}
-
-/** POST /Groups: the group, its collection.created event and its members in one batch. */
-export async function createGroup(ctx: CoreContext, plan: GroupPlan & { name: string }): Promise<CollectionRow> {
-  await checkMembers(ctx, plan);
-  const now = Date.now();
-  const { row, eventId, statements } = newCollection(ctx, "group", { name: plan.name, externalId: plan.externalId ?? null, description: null, rule: null }, now);
-  const scope: WriteScope = {
-    tenantId: ctx.tenantId,
-    groupId: row.id,
-    guard: guardOf(ctx.tenantId, row.id, now),
-    collection: JSON.stringify({ id: row.id, kind: "group", name: row.name }),
-    now,
-  };
-  try {
-    await ctx.db.batch([...statements, ...memberStatements(ctx, scope, plan.members)] as never);
-  } catch (err) {
-    throw conflictError(err) ?? err;
-  }
-  emitted(ctx, [eventId]);
-  return row;
-}
-
-export function getGroupRow(ctx: CoreContext, id: string): Promise<CollectionRow> {
-  return getCollectionRow(ctx, "group", id);
-}
-
-const MAX_WRITE_ATTEMPTS = 8;
-
-/**
- * Applies a plan to a group: every statement guarded by the version read, the version bump last.
- * `ifMatch` (from If-Match) pins the version; otherwise a lost race re-reads and re-applies.
- */
-export async function writeGroup(
-  ctx: CoreContext,
-  id: string,
-  makePlan: (row: CollectionRow) => GroupPlan,
-  ifMatch?: (row: CollectionRow) => number | undefined,
-): Promise<CollectionRow> {
-  for (let attempt = 1; ; attempt++) {
-    const row = await getGroupRow(ctx, id);
-    const pinned = ifMatch?.(row);
-    const plan = makePlan(row);
-    if (plan.name === undefined && plan.externalId === undefined && !plan.members) return row;
-    await checkMembers(ctx, plan);
-    const next: CollectionRow = { ...row };
-    if (plan.name !== undefined) next.name = plan.name;
-    if (plan.externalId !== undefined) next.externalId = plan.externalId;
-    next.updatedAt = Math.max(Date.now(), row.updatedAt + 1);
-    const changes: Record<string, unknown> = {};
-    if (next.name !== row.name) changes.name = next.name;
-    if (next.externalId !== row.externalId) changes.externalId = next.externalId;
-    const scope: WriteScope = {
-      tenantId: ctx.tenantId,
-      groupId: id,
-      guard: guardOf(ctx.tenantId, id, row.updatedAt),
-      collection: JSON.stringify({ id, kind: "group", name: next.name }),
-      now: next.updatedAt,
-    };
-    const statements = memberStatements(ctx, scope, plan.members);
-    const eventId = uuidv7(next.updatedAt);
-    const hasChanges = Object.keys(changes).length > 0;
-    let results: D1Result[];
-    try {
-      results = (await ctx.db.batch([
-        ...statements,
-        // Last: the version bump, which is what tells whether the guarded statements applied.
-        ctx.db
-          .update(collections)
-          .set({ name: next.name, externalId: next.externalId, updatedAt: next.updatedAt })
-          .where(and(eq(collections.tenantId, ctx.tenantId), eq(collections.id, id), eq(collections.updatedAt, row.updatedAt), isNull(collections.deletedAt))),
-        ...(hasChanges
-          ? [
-              insertEventIfPreviousChangedOneRow(ctx.db, {
-                id: eventId,
-                tenantId: ctx.tenantId,
-                type: "collection.updated",
-                subjectId: id,
-                data: { changes, ruleVersion: row.ruleVersion, ruleChanged: false, kind: "group" },
-                createdAt: next.updatedAt,
-              }),
-            ]
-          : []),
-      ] as never)) as unknown as D1Result[];
-    } catch (err) {
-      throw conflictError(err) ?? err;
-    }
-    if (results[statements.length]!.meta.changes === 1) {
-      if (hasChanges) emitted(ctx, [eventId]);
-      return next;
-    }
-    if (pinned !== undefined) throw new ApiError("precondition_failed", "The group changed while this request was applied. GET it again and retry.");
-    if (attempt >= MAX_WRITE_ATTEMPTS) throw new ApiError("conflict", "The group is being changed by other requests right now; retry shortly.");
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
-  }
-}
+export { createGroup, getGroupRow, writeGroup } from "./group-writes";
