@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { selfTest as countingSelfTest } from "./counting/tracker.mjs";
+import { selfTest as countingSelfTest } from "./counting/selftest.mjs";
 import { writeCountingConfig } from "./lib/counting.mjs";
 import { freePort, inspectorTarget, startProfile, summariseProfile } from "./lib/cpuprofile.mjs";
 import { DISTANCE, runDistance } from "./lib/distance.mjs";
