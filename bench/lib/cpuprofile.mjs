@@ -134,5 +134,7 @@ export function summariseProfile(profile, bundlePath, top = 12) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, ms: Math.round(us / 100) / 10, percent: Math.round((1000 * us) / total) / 10 }));
-  return { totalMs: Math.round(total / 1000), samples: profile.samples.length, byGroup: share(groups), byFunction: share(funcs) };
+  // Busy: everything but (idle), i.e. the isolate's JavaScript, GC and runtime work.
+  const busyUs = total - (groups.get("(idle)") ?? 0);
+  return { totalMs: Math.round(total / 1000), busyMs: Math.round(busyUs / 100) / 10, samples: profile.samples.length, byGroup: share(groups), byFunction: share(funcs) };
 }

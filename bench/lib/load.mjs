@@ -47,7 +47,7 @@ async function measure(spec, { connections, durationSec, latencies, sample = tru
   const sampler = memorySampler(spec.worker.pid, sample ? 100 : 60_000);
   const r = await once({ url: spec.worker.url.origin, connections, pipelining: 1, headers, requests, duration: durationSec, timeout: 30 });
   const memory = sampler.stop();
-  return { requests: r.requests.total, durationSec: r.duration, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, statusCodes: r.statusCodeStats, memory };
+  return { requests: r.requests.total, sent: r.requests.sent, durationSec: r.duration, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, statusCodes: r.statusCodeStats, memory };
 }
 
 const round = (v) => Math.round(v * 1000) / 1000;
@@ -65,6 +65,8 @@ function summarise(slices, latencies, connections) {
   return {
     requestsPerSec: round(total / seconds),
     totalRequests: total,
+    // Sent, answered or not: requests still in flight when the load stopped are sent, not total.
+    sentRequests: slices.reduce((a, s) => a + (s.sent ?? 0), 0),
     durationSec: seconds,
     p50Ms: pct(50),
     p90Ms: pct(90),

@@ -8,6 +8,14 @@ import { root } from "./workers.mjs";
 export const fmt = (n) => (n === null || n === undefined || Number.isNaN(n) ? "–" : Number(n).toLocaleString("en-US", { maximumFractionDigits: 2 }));
 const mib = (kib) => (kib ? `${(kib / 1024).toFixed(0)} MiB` : "–");
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+/** "median (max)" of a per-request count; "–" where nothing was counted (the D1 floor). */
+const mm = (c) => (c && c.median !== null ? (c.max === c.median ? `${c.median}` : `${c.median} (${c.max})`) : "–");
+const bg = (counts) => {
+  const b = counts?.backgroundPerRequest;
+  if (!b) return "–";
+  const parts = [["D1", b.d1], ["DO", b.do], ["queue", b.queue]].filter(([, v]) => v > 0).map(([k, v]) => `${k} ${fmt(v)}`);
+  return parts.length ? parts.join(", ") : "0";
+};
 
 function versionOf(pkg, from = root) {
   try {
@@ -63,17 +71,19 @@ export function toMarkdown(r) {
   lines.push(`- Load: ${r.config.connections} connections on 127.0.0.1, ${r.config.durationSec} s per scenario in ${r.config.slices} slices alternating with the ceiling, after ${r.config.warmupSec} s warm-up; tenant of ${fmt(r.config.bigUsers)} users (+ a second tenant of ${fmt(r.config.smallUsers)})`);
   lines.push(`- Ceiling (bare Hono Worker, fixed JSON body, same build and runtime): ${fmt(r.ceiling.requestsPerSec)} req/s on average over the paired slices (${fmt(r.ceiling.min)}–${fmt(r.ceiling.max)} per scenario), p50 ${fmt(r.ceiling.p50Ms)} ms`);
   lines.push("");
-  lines.push("| # | Scenario | req/s | × ceiling | p50 ms | p99 ms | non-2xx | errors | workerd CPU ms/req (ceiling) | workerd peak RSS |");
-  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  lines.push("| # | Scenario | req/s | × ceiling | p50 ms | p99 ms | non-2xx | errors | workerd CPU ms/req (ceiling) | workerd peak RSS | D1 calls | DO calls | hops | background calls/req |");
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const s of r.scenarios) {
     const x = s.result;
-    lines.push(`| ${s.key} | ${s.label} | ${fmt(x.requestsPerSec)} | ${s.ratio.toFixed(2)} | ${fmt(x.p50Ms)} | ${fmt(x.p99Ms)} | ${fmt(x.non2xx)} | ${fmt(x.errors + x.timeouts)} | ${fmt(x.workerdCpuMsPerRequest)} (${fmt(s.ceiling.workerdCpuMsPerRequest)}) | ${mib(x.memory?.peakRssKiB)} |`);
+    const c = s.counts;
+    lines.push(`| ${s.key} | ${s.label} | ${fmt(x.requestsPerSec)} | ${s.ratio.toFixed(2)} | ${fmt(x.p50Ms)} | ${fmt(x.p99Ms)} | ${fmt(x.non2xx)} | ${fmt(x.errors + x.timeouts)} | ${fmt(x.workerdCpuMsPerRequest)} (${fmt(s.ceiling.workerdCpuMsPerRequest)}) | ${mib(x.memory?.peakRssKiB)} | ${mm(c?.d1)} | ${mm(c?.do)} | ${mm(c?.hops)} | ${bg(c)} |`);
   }
-  for (const p of r.pending) lines.push(`| ${p.id} | ${p.title} | not yet available | | | | | | | |`);
+  for (const p of r.pending) lines.push(`| ${p.id} | ${p.title} | not yet available | | | | | | | | | | | |`);
   lines.push(
     "",
     "× ceiling: the scenario's completed requests over the ceiling's in the paired slices (same connections, same slice length, measured back to back).",
     "workerd CPU ms/req: CPU time of the whole workerd process (the Worker, the local D1 simulator and the HTTP stack) per completed request; on a shared machine it is steadier than req/s.",
+    "D1 calls, DO calls, hops: per request, median (max) over every request of the load, counted by the harness's wrapper around the bindings (bench/counting/), not by the Worker. A D1 `batch()` is one call. Hops: the longest chain of remote calls each started after the previous one returned; calls in parallel (the two limiter objects, or a limiter call next to a D1 query) are one hop. Only calls that start and end before the Response is returned count; calls handed to `ctx.waitUntil` or still running then are background calls, given per request. The loads run the Worker inside that wrapper (a few proxies and an AsyncLocalStorage per request); bundle size, cold start and the CPU profiles use the production bundle.",
   );
   lines.push("");
   if (r.timings?.length) {
@@ -81,6 +91,17 @@ export function toMarkdown(r) {
     lines.push("| # | What | samples | p50 ms | p99 ms | max ms |", "|---|---|---:|---:|---:|---:|");
     for (const t of r.timings) lines.push(`| ${t.key} | ${t.label} | ${t.count} | ${fmt(t.p50Ms)} | ${fmt(t.p99Ms)} | ${fmt(t.maxMs)} |`);
     lines.push("", "Measured one operation at a time on the same workerd as the loads (rate limits raised), after them.", "");
+  }
+  if (r.distance?.runs?.length) {
+    const d = r.distance;
+    lines.push("## Distance run: a far-away D1 and limiter", "");
+    lines.push(`The counting wrapper delays every D1 call by ${d.d1DelayMs} ms and every Durable Object call by ${d.doDelayMs} ms (\`BENCH_D1_DELAY_MS\`, \`BENCH_DO_DELAY_MS\`), the round trips a consumer far from the database and the limiter objects would pay; locally each answers in about a millisecond. ${d.connections} connection, requests one after another, so that local queueing is not added to the delays; same workerd and data as the loads above.`, "");
+    lines.push("| # | Request | requests | p50 ms | p99 ms | D1 calls | DO calls | hops | p50 target |", "|---|---|---:|---:|---:|---:|---:|---:|---|");
+    for (const x of d.runs) {
+      const target = x.targetP50Ms ? `≤ ${x.targetP50Ms} ms: ${x.met ? "met" : "**missed**"}` : "";
+      lines.push(`| ${x.key} | ${x.label} | ${fmt(x.result.totalRequests)} | ${fmt(x.result.p50Ms)} | ${fmt(x.result.p99Ms)} | ${mm(x.counts.d1)} | ${mm(x.counts.do)} | ${mm(x.counts.hops)} | ${target} |`);
+    }
+    lines.push("");
   }
   lines.push("## Cold start (scenario 9)", "");
   const c = r.coldStart;
@@ -104,9 +125,9 @@ export function toMarkdown(r) {
   }
   lines.push("");
   if (r.cpuProfiles?.length) {
-    lines.push("CPU profile of the Worker's isolate under load (inspector sampling, separate run; self time by bundled package or source file, then the hottest functions). `(idle)` is the isolate waiting: for D1, for the network, or for CPU taken by the rest of workerd.", "");
+    lines.push("CPU profile of the Worker's isolate under load (inspector sampling, separate run; self time by bundled package or source file, then the hottest functions). `(idle)` is the isolate waiting: for D1, for the network, or for CPU taken by the rest of workerd. Isolate CPU per request: sampled time minus `(idle)` over the requests sent (the profiler keeps sampling until those in flight and their `waitUntil` work are done). The profiler attributes wall time between samples, so on an oversubscribed machine (load average above the core count) time the OS took from workerd inflates it; the whole workerd process's CPU time per request (isolate, D1 simulator, limiter objects, HTTP; from `/proc`) is an upper bound without that bias.", "");
     for (const p of r.cpuProfiles) {
-      lines.push(`- ${p.key} ${p.label} (${fmt(p.requests)} requests, ${fmt(p.totalMs)} ms sampled): ${p.byGroup.map((g) => `${g.name} ${g.percent}%`).join(", ")}`);
+      lines.push(`- ${p.key} ${p.label} (${fmt(p.requests)} requests, ${fmt(p.totalMs)} ms sampled, **${fmt(p.cpuMsPerRequest)} ms isolate CPU per request** with idle excluded; whole workerd process ${fmt(p.processCpuMsPerRequest)} ms): ${p.byGroup.map((g) => `${g.name} ${g.percent}%`).join(", ")}`);
       lines.push(`  - hottest: ${p.byFunction.slice(0, 6).map((f) => `\`${f.name}\` ${f.percent}%`).join(", ")}`);
     }
     lines.push("");

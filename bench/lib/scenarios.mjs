@@ -2,6 +2,7 @@
 // timed loads and returns one row per measured variant. Scenarios whose feature lands in a later
 // branch have `run: null` and a `pending` note: adding one is writing its `run` (and, for the
 // queue-delay one, its own timing), nothing else in the harness changes.
+import { readCounters, resetCounters, summariseCounts } from "./counting.mjs";
 import { runPaired } from "./load.mjs";
 import { httpRequest } from "./workers.mjs";
 
@@ -17,11 +18,18 @@ export const TOKEN_SQL = { label: "token by hash", sql: "SELECT * FROM api_token
 const userByIdSql = { label: "user by id", sql: "SELECT * FROM users WHERE tenant_id = ? AND id = ?", args: (ctx, t) => [t.id, t.sample[0].id] };
 const listBase = "SELECT * FROM users WHERE tenant_id = ? AND erased_at IS NULL";
 
-/** A timed load of one scenario variant, paired slice by slice with the ceiling. */
+/**
+ * A timed load of one scenario variant, paired slice by slice with the ceiling. `counts`: the
+ * remote calls per request of every request in it (warm-up included), from the counting wrapper
+ * the app runs in (bench/counting/).
+ */
 async function load(ctx, tenant, request, extra = {}) {
   const spec = { worker: ctx.app, host: tenant.host, token: tenant.token, request };
-  // `spec` is kept so that targets can re-run this load interleaved with another scenario's.
-  return { spec, ...(await runPaired(spec, ctx.ceilingSpec, { connections: ctx.connections, durationSec: ctx.durationSec, warmupSec: ctx.warmupSec, slices: ctx.slices, ...extra })) };
+  await resetCounters(ctx.app);
+  const paired = await runPaired(spec, ctx.ceilingSpec, { connections: ctx.connections, durationSec: ctx.durationSec, warmupSec: ctx.warmupSec, slices: ctx.slices, ...extra });
+  const counts = summariseCounts(await readCounters(ctx.app));
+  // `spec` is kept so that targets (and the distance run) can re-run this load.
+  return { spec, ...paired, counts };
 }
 
 export const SCENARIOS = [
