@@ -7,7 +7,7 @@ import { parsedJsonBody } from "../http/body";
 import { matches, parseETagList } from "../http/etag";
 import { validateWith } from "../http/validation";
 import { etagOf, type User } from "../users/model";
-import { loadAttributeSet } from "../users/attributes";
+import { compileWithDefinitionsIfNeeded } from "../users/filter-attributes";
 import { listUsers, SORT_FIELDS } from "../users/queries";
 import { compileRestFilter, parseSort } from "./user-filter";
 import { coreContextOf } from "../core/from-request";
@@ -319,7 +319,7 @@ usersRouter.openapi(
 async function runList(c: Context<AppEnv>, q: ListParams, maxFilterLength: number) {
   const ctx = coreContext(c);
   const limit = q.pageSize ?? q.limit ?? 100;
-  const where = q.filter === undefined ? undefined : compileRestFilter(q.filter, await loadAttributeSet(ctx.db, ctx.tenantId), maxFilterLength);
+  const where = q.filter === undefined ? undefined : await compileWithDefinitionsIfNeeded(ctx, (attrs) => compileRestFilter(q.filter!, attrs, maxFilterLength));
   const page = await listUsers(ctx, {
     email: q.email,
     externalId: q.externalId,

@@ -107,12 +107,14 @@ export async function listUsers(ctx: CoreContext, query: UserListQuery): Promise
   const orderBy = byId ? sql`${users.id} ${dir}` : sql`${expr} ${dir}, ${users.id} ${dir}`;
   // The cursor names its ordering, so it cannot be replayed against another sort.
   const ordering = `${byId ? "id" : sort.field}:${sort.descending ? "desc" : "asc"}`;
-  const roles = await loadRoles(ctx.db, ctx.tenantId);
+  // Role names are read alongside the page, not before it: one round trip in time.
+  const rolesRead = loadRoles(ctx.db, ctx.tenantId);
 
   if (query.page !== undefined) {
-    const [rows, total] = await Promise.all([
+    const [rows, total, roles] = await Promise.all([
       ctx.db.select().from(users).where(and(...conditions)).orderBy(orderBy).limit(query.limit).offset((query.page - 1) * query.limit).all(),
       ctx.db.select({ n: count() }).from(users).where(and(...conditions)).get(),
+      rolesRead,
     ]);
     return { data: rows.map((r) => toUser(r, roles)), nextCursor: null, totalCount: total?.n ?? 0 };
   }
@@ -129,10 +131,12 @@ export async function listUsers(ctx: CoreContext, query: UserListQuery): Promise
   }
   // One extra row tells whether there is a next page without a count query.
   const sortKey = sql`${expr}`;
-  const rows: SortedRow[] =
+  const [rows, roles] = await Promise.all([
     query.q !== undefined
-      ? await prefixSearch(ctx, query.q, conditions, orderBy, sortKey, query.limit + 1)
-      : (await ctx.db.select({ row: users, sortKey: sql<string | number>`${expr}` }).from(users).where(and(...conditions)).orderBy(orderBy).limit(query.limit + 1).all());
+      ? prefixSearch(ctx, query.q, conditions, orderBy, sortKey, query.limit + 1)
+      : (ctx.db.select({ row: users, sortKey: sql<string | number>`${expr}` }).from(users).where(and(...conditions)).orderBy(orderBy).limit(query.limit + 1).all() as Promise<SortedRow[]>),
+    rolesRead,
+  ]);
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
   const last = page[page.length - 1];
