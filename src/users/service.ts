@@ -16,7 +16,7 @@ import type { MembershipRequest } from "../memberships/kinds";
 import { markPending } from "../memberships/provisioning";
 import { type AttributeSet, isEmail, loadAttributeSet, throwIfErrors } from "./attributes";
 import { checkIdentityProvider, loadIdentityProviders, loadRoles, RoleDirectory, rolesQuery, type IdentityProviderRef, type RoleRef } from "./references";
-import { SETTABLE_FIELDS, parseAttributes, toUser, type SettableField, type User, type UserFields, type UserRow } from "./model";
+import { MAX_FIELD_LENGTH, SETTABLE_FIELDS, parseAttributes, toUser, valuesOf, type SettableField, type User, type UserFields, type UserRow } from "./model";
 
 
 function committed(ctx: CoreContext, eventId: string): void {
@@ -30,53 +30,10 @@ function requestedMemberships(request: MembershipRequest | undefined): Membershi
   return entries.length > 0 ? (Object.fromEntries(entries.map(([k, ids]) => [k, [...new Set(ids)]])) as MembershipRequest) : undefined;
 }
 
-export const MAX_FIELD_LENGTH: Record<SettableField, number> = {
-  externalId: 255,
-  email: 254,
-  firstName: 255,
-  lastName: 255,
-  displayName: 255,
-  phone: 64,
-  title: 255,
-  department: 255,
-  managerId: 36,
-  timezone: 64,
-  locale: 35,
-  userType: 64,
-  roleId: 64,
-  identityProviderId: 64,
-  userName: 255,
-  employeeNumber: 64,
-  costCenter: 255,
-  organization: 255,
-  division: 255,
-};
+// Derived from the field table (users/fields.ts); re-exported for callers that import it from here.
+export { MAX_FIELD_LENGTH };
 
 type Values = Record<SettableField, string | null>;
-
-function valuesOf(row: UserRow): Values {
-  return {
-    externalId: row.externalId,
-    email: row.email,
-    firstName: row.firstName,
-    lastName: row.lastName,
-    displayName: row.displayName,
-    phone: row.phone,
-    title: row.title,
-    department: row.department,
-    managerId: row.managerId,
-    timezone: row.timezone,
-    locale: row.locale,
-    userType: row.userType,
-    roleId: row.roleId,
-    identityProviderId: row.identityProviderId,
-    userName: row.userName,
-    employeeNumber: row.employeeNumber,
-    costCenter: row.costCenter,
-    organization: row.organization,
-    division: row.division,
-  };
-}
 
 /** lower(userName ?? email): the effective userName that the unique index guards. */
 function userNameLowerOf(values: Values): string | null {
@@ -93,8 +50,8 @@ function checkBuiltIns(values: Values, touched: Set<string>, attrs: AttributeSet
       values[field] = value === "" ? null : value;
       value = values[field];
     }
-    // Only built-in definitions: a tenant's custom attribute may share a name with a newer column (costCenter).
-    const def = attrs.get(field)?.builtIn ? attrs.get(field) : undefined;
+    // The built-in definition, even when a tenant's custom attribute shares its name (costCenter).
+    const def = attrs.builtIn(field);
     if (value === null) {
       if (def?.required && (isCreate || touched.has(field))) {
         errors.push({
