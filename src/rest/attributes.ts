@@ -20,6 +20,7 @@ import {
   storageKeyOf,
   type AttributeDefinition,
 } from "../users/attributes";
+import { YIELDING_BUILT_INS } from "../users/fields";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
 
 export const AttributeSchema = z
@@ -92,11 +93,17 @@ attributesRouter.openapi(
     tags,
     security,
     summary: "List built-in and custom attributes",
-    responses: { 200: jsonContent(z.object({ data: z.array(AttributeSchema) }), "Built-ins first, then custom attributes by key."), ...errorResponses },
+    description:
+      "Every built-in attribute (each can be made required) and the tenant's custom attributes. A custom attribute may share its key with a " +
+      `built-in added after it (${YIELDING_BUILT_INS.join(", ")}): that built-in is then listed last, so the ` +
+      "first entry of a key is the one PATCH /v1/available-attributes/{key} changes; `?builtIn=true` addresses the built-in.",
+    responses: { 200: jsonContent(z.object({ data: z.array(AttributeSchema) }), "Built-ins first, then custom attributes by key, then built-ins that share a key with a custom one."), ...errorResponses },
   }),
   async (c) => {
     const set = await loadAttributeSet(c.get("db"), c.get("tenant").id);
-    return c.json({ data: set.definitions.map(view) }, 200);
+    const shadowed = (d: AttributeDefinition) => d.builtIn && set.customAttribute(d.key) !== undefined;
+    const data = [...set.definitions.filter((d) => !shadowed(d)), ...set.definitions.filter(shadowed)];
+    return c.json({ data: data.map(view) }, 200);
   },
 );
 
