@@ -17,8 +17,10 @@ import {
   CUSTOM_KEY_RE,
   getStoredDefinition,
   loadAttributeSet,
+  storageKeyOf,
   type AttributeDefinition,
 } from "../users/attributes";
+import { YIELDING_BUILT_INS } from "../users/fields";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
 
 export const AttributeSchema = z
@@ -61,6 +63,18 @@ const AttributePatchSchema = z
 
 const KeyParam = z.object({ key: z.string().max(64) });
 
+/**
+ * A custom attribute may share its key with a built-in that came later (costCenter, ...); the key
+ * then names the custom attribute, as it did before, and `?builtIn=true` names the built-in.
+ */
+const WhichQuery = z.object({
+  builtIn: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional()
+    .openapi({ description: "true: the built-in attribute of this name; false: the custom one. Default: the custom one if the tenant has it, else the built-in." }),
+});
+
 function view(d: AttributeDefinition) {
   return { key: d.key, label: d.label, type: d.type, required: d.required, builtIn: d.builtIn, enumValues: d.enumValues, description: d.description };
 }
@@ -79,11 +93,17 @@ attributesRouter.openapi(
     tags,
     security,
     summary: "List built-in and custom attributes",
-    responses: { 200: jsonContent(z.object({ data: z.array(AttributeSchema) }), "Built-ins first, then custom attributes by key."), ...errorResponses },
+    description:
+      "Every built-in attribute (each can be made required) and the tenant's custom attributes. A custom attribute may share its key with a " +
+      `built-in added after it (${YIELDING_BUILT_INS.join(", ")}): that built-in is then listed last, so the ` +
+      "first entry of a key is the one PATCH /v1/available-attributes/{key} changes; `?builtIn=true` addresses the built-in.",
+    responses: { 200: jsonContent(z.object({ data: z.array(AttributeSchema) }), "Built-ins first, then custom attributes by key, then built-ins that share a key with a custom one."), ...errorResponses },
   }),
   async (c) => {
     const set = await loadAttributeSet(c.get("db"), c.get("tenant").id);
-    return c.json({ data: set.definitions.map(view) }, 200);
+    const shadowed = (d: AttributeDefinition) => d.builtIn && set.customAttribute(d.key) !== undefined;
+    const data = [...set.definitions.filter((d) => !shadowed(d)), ...set.definitions.filter(shadowed)];
+    return c.json({ data: data.map(view) }, 200);
   },
 );
 
@@ -149,9 +169,9 @@ attributesRouter.openapi(
     security,
     summary: "Change an attribute (label, required, enum values)",
     description:
-      "Works for built-ins (label, required; firstName, lastName, email and externalId are always required) and custom attributes. " +
+      `Works for every built-in (label, required; ${BUILT_IN_ATTRIBUTES.filter((b) => b.alwaysRequired).map((b) => b.key).join(", ")} are always required) and custom attributes. ` +
       "The type of an attribute cannot change. Making an attribute required applies to users created or changed afterwards.",
-    request: { params: KeyParam, body: jsonBodyOf(AttributePatchSchema) },
+    request: { params: KeyParam, query: WhichQuery, body: jsonBodyOf(AttributePatchSchema) },
     responses: { 200: jsonContent(AttributeSchema, "The updated attribute."), ...errorResponses, 409: problemResponse("The change is not allowed."), ...bodyErrorResponses },
   }),
   async (c) => {
@@ -159,8 +179,10 @@ attributesRouter.openapi(
     const body = c.req.valid("json");
     const db = c.get("db");
     const tenantId = c.get("tenant").id;
-    const def = (await loadAttributeSet(db, tenantId)).get(key);
-    if (!def) throw new ApiError("not_found", `No attribute '${key}' exists for this tenant (keys are case-sensitive).`);
+    const { builtIn: which } = c.req.valid("query");
+    const set = await loadAttributeSet(db, tenantId);
+    const def = which === true ? set.builtIn(key) : which === false ? set.customAttribute(key) : (set.customAttribute(key) ?? set.builtIn(key));
+    if (!def) throw new ApiError("not_found", `No ${which === true ? "built-in " : which === false ? "custom " : ""}attribute '${key}' exists for this tenant (keys are case-sensitive).`);
     const now = Date.now();
     if (def.builtIn) {
       if (body.enumValues || body.description !== undefined) {
@@ -173,7 +195,7 @@ attributesRouter.openapi(
       const next = { label: body.label ?? def.label, required: def.alwaysRequired || (body.required ?? def.required) };
       await db
         .insert(attributeDefinitions)
-        .values({ tenantId, key, type: builtIn.type, builtIn: true, createdAt: now, updatedAt: now, ...next })
+        .values({ tenantId, key: storageKeyOf(builtIn), type: builtIn.type, builtIn: true, createdAt: now, updatedAt: now, ...next })
         .onConflictDoUpdate({ target: [attributeDefinitions.tenantId, attributeDefinitions.key], set: { ...next, updatedAt: now } })
         .run();
       return c.json(view({ ...def, ...next }), 200);
@@ -217,11 +239,13 @@ attributesRouter.openapi(
     const { key } = c.req.valid("param");
     const db = c.get("db");
     const tenantId = c.get("tenant").id;
-    if (BUILT_IN_KEYS.has(key)) {
-      throw new ApiError("conflict", `'${key}' is a built-in attribute and cannot be removed; PATCH it with {"required": false} instead.`);
-    }
     const stored = await getStoredDefinition(db, tenantId, key);
-    if (!stored || stored.builtIn) throw new ApiError("not_found", `No custom attribute '${key}' exists for this tenant (keys are case-sensitive).`);
+    if (!stored || stored.builtIn) {
+      if (BUILT_IN_KEYS.has(key)) {
+        throw new ApiError("conflict", `'${key}' is a built-in attribute and cannot be removed; PATCH it with {"required": false} instead.`);
+      }
+      throw new ApiError("not_found", `No custom attribute '${key}' exists for this tenant (keys are case-sensitive).`);
+    }
     const path = `$.${key}`;
     const now = Date.now();
     await db.batch([

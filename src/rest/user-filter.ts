@@ -4,11 +4,13 @@
  * attributes (bare, or as `attributes.<key>`), plus the `sort` parameter.
  */
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
-import { effectiveDisplayNameLower, roles, users } from "../db/schema";
+import { roles, users } from "../db/schema";
 import { FilterCompiler, type AttrDef, type AttributeMap, type ScalarAttr } from "../filter/compile";
+import { fieldFilterAttr } from "../filter/user-fields";
 import { DEFAULT_FILTER_LIMITS, parseScimFilter } from "../filter/parse";
 import { ApiError } from "../http/errors";
 import { CUSTOM_KEY_RE, type AttributeSet } from "../users/attributes";
+import { FIELD_ENTRIES } from "../users/fields";
 import { SORT_FIELDS, type SortField, type UserSort } from "../users/queries";
 
 const toEpoch = (v: string | number | boolean) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : undefined);
@@ -19,34 +21,18 @@ function col(expr: SQLWrapper, o: Partial<ScalarAttr> = {}): ScalarAttr {
 
 /** REST attribute names -> columns; case-insensitive ones compare through the indexed lower() forms. */
 export function restUserFilterMap(attrs: AttributeSet): AttributeMap {
-  const core: Record<string, AttrDef> = {
-    id: col(users.id, { caseExact: true }),
-    externalId: col(users.externalId, { caseExact: true }),
-    email: col(users.email, { lowerExpr: users.emailLower }),
-    userName: col(sql`coalesce(${users.userName}, ${users.email})`, { lowerExpr: users.userNameLower }),
-    firstName: col(users.firstName, { lowerExpr: sql`lower(${users.firstName})` }),
-    lastName: col(users.lastName, { lowerExpr: sql`lower(${users.lastName})` }),
-    displayName: col(sql`coalesce(${users.displayName}, trim(coalesce(${users.firstName}, '') || ' ' || coalesce(${users.lastName}, '')))`, {
-      lowerExpr: effectiveDisplayNameLower,
-    }),
-    phone: col(users.phone),
-    title: col(users.title),
-    department: col(users.department),
-    employeeNumber: col(users.employeeNumber),
-    costCenter: col(users.costCenter),
-    organization: col(users.organization),
-    division: col(users.division),
-    managerId: col(users.managerId, { caseExact: true, ordered: false }),
-    timezone: col(users.timezone),
-    locale: col(users.locale),
-    userType: col(users.userType),
-    roleId: col(users.roleId, { caseExact: true, ordered: false }),
-    role: col(sql`(SELECT ${roles.name} FROM ${roles} WHERE ${roles.tenantId} = ${users.tenantId} AND ${roles.id} = ${users.roleId})`, { caseExact: true }),
-    identityProviderId: col(users.identityProviderId, { caseExact: true, ordered: false }),
+  const core: Record<string, AttrDef> = { id: col(users.id, { caseExact: true }) };
+  for (const [name, f] of FIELD_ENTRIES) {
+    if (!f.filter) continue;
+    // The role by name (`role`), next to its id: compared exactly, as role names are.
+    if (f.byName?.key === "role") core.role = col(sql`(SELECT ${roles.name} FROM ${roles} WHERE ${roles.tenantId} = ${users.tenantId} AND ${roles.id} = ${users.roleId})`, { caseExact: true });
+    core[name] = fieldFilterAttr(f);
+  }
+  Object.assign(core, {
     active: col(users.active, { type: "boolean" }),
     createdAt: col(users.createdAt, { type: "dateTime", toStored: toEpoch }),
     updatedAt: col(users.updatedAt, { type: "dateTime", toStored: toEpoch }),
-  };
+  });
   const custom: Record<string, ScalarAttr> = {};
   for (const d of attrs.custom) {
     if (!CUSTOM_KEY_RE.test(d.key)) continue;

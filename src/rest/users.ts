@@ -11,136 +11,18 @@ import { compileWithDefinitionsIfNeeded } from "../users/filter-attributes";
 import { listUsers, SORT_FIELDS } from "../users/queries";
 import { compileRestFilter, parseSort } from "./user-filter";
 import { coreContextOf } from "../core/from-request";
-import { createUser, deactivateUser, eraseUser, readForWrite, readUserWith, MAX_FIELD_LENGTH, updateUser } from "../users/service";
+import { createUser, deactivateUser, eraseUser, readForWrite, readUserWith, updateUser } from "../users/service";
 import { demandOneScope } from "../auth/middleware";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
 import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayFrom, replayQuery, replayResponse } from "./idempotency";
 import type { OutboxRef } from "../events/dispatch";
-import { KINDS, MAX_IDS_PER_KIND, type MembershipRequest } from "../memberships/kinds";
+import { KINDS, type MembershipRequest } from "../memberships/kinds";
 import { provisioningQuery, toProvisioning, type Provisioning } from "../memberships/provisioning";
 import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../memberships/collections";
+import { UserCreateSchema, UserPatchSchema, UserSchema } from "./user-schemas";
 
-const str = (field: keyof typeof MAX_FIELD_LENGTH) => z.string().max(MAX_FIELD_LENGTH[field]);
-const requiredStr = (field: keyof typeof MAX_FIELD_LENGTH, example: string) =>
-  z
-    .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
-    .max(MAX_FIELD_LENGTH[field])
-    .openapi({ example });
-const optionalStr = (field: keyof typeof MAX_FIELD_LENGTH, example?: string) =>
-  str(field).nullable().optional().openapi(example ? { example } : {});
-
-const AttributesSchema = z
-  .record(z.string(), z.unknown())
-  .openapi({ description: "Custom attributes defined for the tenant (GET /v1/available-attributes).", example: { costCenter: "CC-1001" } });
-
-const ProvisioningSchema = z
-  .object({
-    status: z.enum(["pending", "completed", "failed"]),
-    eventId: z.string().optional(),
-    requestedAt: z.string().optional(),
-    completedAt: z.string().nullable().optional(),
-    errors: z.array(z.object({ kind: z.string(), id: z.string(), reason: z.string() })).optional(),
-  })
-  .openapi("Provisioning", { description: "Asynchronous side effects (memberships, audience rules) of the user's latest change." });
-
-const MembershipRefSchema = z.object({ id: z.string(), name: z.string(), source: z.enum(["manual", "rule"]), since: z.string() });
-
-export const UserSchema = z
-  .object({
-    id: z.string().openapi({ example: "01938f5e-7c1a-7b3e-9f1e-2d7a1c9b0e11" }),
-    externalId: z.string(),
-    email: z.string(),
-    firstName: z.string(),
-    lastName: z.string(),
-    displayName: z.string(),
-    phone: z.string().nullable(),
-    title: z.string().nullable(),
-    department: z.string().nullable(),
-    managerId: z.string().nullable(),
-    timezone: z.string().nullable(),
-    locale: z.string().nullable(),
-    userType: z.string().nullable(),
-    role: z.string().nullable().openapi({ description: "Name of the user's role (GET /v1/roles)." }),
-    roleId: z.string().nullable(),
-    identityProviderId: z.string().nullable(),
-    userName: z.string().openapi({ description: "Sign-in name (SCIM userName); the email unless set." }),
-    employeeNumber: z.string().nullable(),
-    costCenter: z.string().nullable(),
-    organization: z.string().nullable(),
-    division: z.string().nullable(),
-    active: z.boolean(),
-    status: z.enum(["active", "inactive", "invited", "invitation_expired"]).openapi({
-      description: "`invited` until a bulk invitation is accepted (`invitation_expired` once it lapses); `inactive` when deactivated.",
-    }),
-    attributes: AttributesSchema,
-    version: z.number().int().openapi({ description: "Increments on every change; the ETag is W/\"<version>\"." }),
-    createdAt: z.string().openapi({ format: "date-time" }),
-    updatedAt: z.string().openapi({ format: "date-time" }),
-    provisioning: ProvisioningSchema.nullable().optional(),
-    memberships: z
-      .object({ groups: z.array(MembershipRefSchema), campaigns: z.array(MembershipRefSchema), accessGroups: z.array(MembershipRefSchema), organizations: z.array(MembershipRefSchema) })
-      .optional()
-      .openapi({ description: "Current memberships (GET /v1/users/{id} only)." }),
-  })
-  .openapi("User");
-
-const idList = (label: string) =>
-  z
-    .array(z.string().min(1).max(64), { error: `must be a list of ${label} ids` })
-    .max(MAX_IDS_PER_KIND, `must list at most ${MAX_IDS_PER_KIND} ids`)
-    .optional()
-    .openapi({ description: `Ids of ${label}s the user belongs to (replaces the user's manually assigned ${label}s). Applied asynchronously: see \`provisioning\`.` });
-
-/** Membership lists: part of the request, not of the user row; the consumer applies them. */
-const membershipFields = {
-  groups: idList("group"),
-  campaigns: idList("campaign"),
-  accessGroups: idList("access group"),
-  organizationIds: idList("organization"),
-};
-
-const optionalFields = {
-  displayName: optionalStr("displayName", "Jane Doe"),
-  phone: optionalStr("phone", "+45 12 34 56 78"),
-  title: optionalStr("title", "Compliance Officer"),
-  department: optionalStr("department", "Legal"),
-  managerId: optionalStr("managerId"),
-  timezone: optionalStr("timezone", "Europe/Copenhagen"),
-  locale: optionalStr("locale", "da-DK"),
-  userType: optionalStr("userType", "Employee"),
-  role: z.string().max(100).nullable().optional().openapi({ description: "A role's exact name (case-sensitive); alternative to roleId.", example: "Standard User" }),
-  roleId: optionalStr("roleId"),
-  identityProviderId: optionalStr("identityProviderId"),
-  userName: optionalStr("userName").openapi({ description: "Sign-in name (SCIM userName), unique per tenant ignoring case; null means the email." }),
-  employeeNumber: optionalStr("employeeNumber"),
-  costCenter: optionalStr("costCenter"),
-  organization: optionalStr("organization"),
-  division: optionalStr("division"),
-  active: z.boolean().optional(),
-  attributes: AttributesSchema.nullable().optional(),
-};
-
-export const UserCreateSchema = z
-  .strictObject({
-    firstName: requiredStr("firstName", "Jane"),
-    lastName: requiredStr("lastName", "Doe"),
-    email: requiredStr("email", "jane.doe@acme.com"),
-    externalId: requiredStr("externalId", "HR-10042"),
-    ...optionalFields,
-    ...membershipFields,
-  })
-  .openapi("UserCreate");
-
-export const UserPatchSchema = z
-  .strictObject({
-    firstName: optionalStr("firstName"),
-    lastName: optionalStr("lastName"),
-    email: optionalStr("email"),
-    externalId: optionalStr("externalId"),
-    ...optionalFields,
-    ...membershipFields,
-  })
-  .openapi("UserPatch", { description: "JSON merge patch: absent fields are kept, null clears an optional field." });
+// The user schemas are built from the field table in ./user-schemas; re-exported for other routers.
+export { UserCreateSchema, UserPatchSchema, UserSchema };
 
 const UserListSchema = z
   .object({

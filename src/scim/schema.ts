@@ -4,10 +4,12 @@
  * attribute map, so what /Schemas says is what the endpoint does.
  */
 import { sql, type SQLWrapper } from "drizzle-orm";
-import { collections, effectiveDisplayNameLower, users } from "../db/schema";
+import { collections, users } from "../db/schema";
 import type { AttrDef, AttributeMap, ComplexAttr, ScalarAttr } from "../filter/compile";
 import type { AttributeDefinition, AttributeSet } from "../users/attributes";
 import { CUSTOM_KEY_RE } from "../users/attributes";
+import { fieldFilterAttr } from "../filter/user-fields";
+import { byRfcOrder, COMMON_ATTRIBUTES, SCIM_PLACEMENTS, type ScimPlacement } from "./user-fields";
 
 export const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
 export const ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -66,56 +68,75 @@ function singleValueList(what: string, required: boolean): ScimAttribute[] {
   ];
 }
 
-/** Core User attributes this service stores (RFC 7643 §4.1), with their column in users. */
-export const CORE_USER_ATTRIBUTES: ScimAttribute[] = [
-  attr("userName", "string", "Unique identifier for the user, typically the sign-in name. Unique per tenant ignoring case; defaults to the primary email for users created over REST.", {
-    required: true,
-    uniqueness: "server",
-  }),
-  attr("name", "complex", "The user's name. givenName and familyName are required by this service.", {
-    required: true,
-    subAttributes: [
-      attr("formatted", "string", "givenName followed by familyName; computed by the service.", { mutability: "readOnly" }),
-      attr("familyName", "string", "Family name (REST lastName).", { required: true }),
-      attr("givenName", "string", "Given name (REST firstName).", { required: true }),
-    ],
-  }),
-  attr("displayName", "string", "Name for display; defaults to givenName familyName."),
-  attr("title", "string", "Job title."),
-  attr("userType", "string", "Free text, e.g. Employee or Contractor."),
-  attr("locale", "string", "BCP 47 language tag, e.g. en-US."),
-  attr("timezone", "string", "IANA time zone, e.g. America/Los_Angeles."),
-  attr("active", "boolean", "false deactivates the user; the user stays retrievable."),
-  attr("password", "string", "Accepted for compatibility and discarded: this service does not hold passwords.", {
-    mutability: "writeOnly",
-    returned: "never",
-    caseExact: true,
-  }),
-  attr("emails", "complex", "The user's email; one per user, unique per tenant ignoring case.", {
-    multiValued: true,
-    required: true,
-    subAttributes: singleValueList("email address", true),
-  }),
-  attr("phoneNumbers", "complex", "The user's phone number; one per user.", {
-    multiValued: true,
-    subAttributes: singleValueList("phone number", false),
-  }),
-];
-
-export const ENTERPRISE_USER_ATTRIBUTES: ScimAttribute[] = [
-  attr("employeeNumber", "string", "Employee number."),
-  attr("costCenter", "string", "Cost center."),
-  attr("organization", "string", "Organization."),
-  attr("division", "string", "Division."),
-  attr("department", "string", "Department."),
-  attr("manager", "complex", "The user's manager: another user of this tenant.", {
-    subAttributes: [
-      attr("value", "string", "The id of the manager.", { caseExact: true }),
+/** SCIM's own structure around the fields: complex parents and the read-only sub-attributes RFC 7643 gives them. */
+const COMPLEX_PARENTS: Record<string, { description: string; readOnly: ScimAttribute[] }> = {
+  name: {
+    description: "The user's name. givenName and familyName are required by this service.",
+    readOnly: [attr("formatted", "string", "givenName followed by familyName; computed by the service.", { mutability: "readOnly" })],
+  },
+  manager: {
+    description: "The user's manager: another user of this tenant.",
+    readOnly: [
       attr("$ref", "reference", "URI of the manager's User resource.", { referenceTypes: ["User"], mutability: "readOnly", caseExact: true }),
       attr("displayName", "string", "The manager's display name.", { mutability: "readOnly" }),
     ],
-  }),
-];
+  },
+};
+
+for (const p of SCIM_PLACEMENTS) {
+  if (p.container !== "" && p.container !== ENTERPRISE_USER) throw new Error(`users/fields.ts: ${p.name} names the schema ${p.container}, which /Users does not have`);
+}
+
+/** Required over SCIM: always-required fields, those the tenant requires, and userName (RFC 7643 §4.1.1). */
+function requiredOverScim(p: ScimPlacement, attrs?: AttributeSet): boolean {
+  return p.field.alwaysRequired || attrs?.builtIn(p.name)?.required === true || (p.container === "" && p.attr === "userName");
+}
+
+/** The field's description, naming the REST field where SCIM calls it something else. */
+function describe(p: ScimPlacement): string {
+  const scimName = p.sub && p.sub !== "value" ? p.sub : p.attr;
+  return scimName === p.name ? p.field.description : `${p.field.description.replace(/\.$/, "")} (REST ${p.name}).`;
+}
+
+/** The attributes of one schema ("" = core) that hold fields, from the field table. */
+function fieldAttributes(container: string, attrs?: AttributeSet): ScimAttribute[] {
+  const out = new Map<string, ScimAttribute>();
+  for (const p of SCIM_PLACEMENTS) {
+    if (p.container !== container || COMMON_ATTRIBUTES.has(p.attr)) continue;
+    const f = p.field;
+    const required = requiredOverScim(p, attrs);
+    if (p.listType) {
+      out.set(p.attr, attr(p.attr, "complex", describe(p), { multiValued: true, required, subAttributes: singleValueList(f.label.toLowerCase(), required) }));
+    } else if (p.sub) {
+      const known = COMPLEX_PARENTS[p.attr];
+      const parent = out.get(p.attr) ?? attr(p.attr, "complex", known?.description ?? describe(p), { subAttributes: [...(known?.readOnly ?? [])] });
+      const description = p.sub === "value" && f.references ? `The id of the ${f.label.toLowerCase()}.` : describe(p);
+      parent.subAttributes = byRfcOrder([...parent.subAttributes!, attr(p.sub, "string", description, { required, caseExact: f.caseExact === true })], (a) => a.name, true);
+      parent.required ||= required;
+      out.set(p.attr, parent);
+    } else {
+      out.set(p.attr, attr(p.attr, "string", describe(p), { required, caseExact: f.caseExact === true, uniqueness: f.unique ? "server" : "none" }));
+    }
+  }
+  return [...out.values()];
+}
+
+/** Core User attributes this service keeps (RFC 7643 §4.1): the fields, plus active and password. */
+export function coreUserAttributes(attrs?: AttributeSet): ScimAttribute[] {
+  return byRfcOrder(
+    [
+      ...fieldAttributes("", attrs),
+      attr("active", "boolean", "false deactivates the user; the user stays retrievable."),
+      attr("password", "string", "Accepted for compatibility and discarded: this service does not hold passwords.", { mutability: "writeOnly", returned: "never", caseExact: true }),
+    ],
+    (a) => a.name,
+  );
+}
+
+/** Enterprise User attributes (RFC 7643 §4.3), from the field table. */
+export function enterpriseUserAttributes(attrs?: AttributeSet): ScimAttribute[] {
+  return byRfcOrder(fieldAttributes(ENTERPRISE_USER, attrs), (a) => a.name);
+}
 
 const CUSTOM_TYPE: Record<AttributeDefinition["type"], ScimType> = {
   string: "string",
@@ -146,8 +167,8 @@ export interface SchemaDoc {
 
 export function userSchemas(attrs: AttributeSet): SchemaDoc[] {
   return [
-    { id: CORE_USER, name: "User", description: "User Account", attributes: CORE_USER_ATTRIBUTES },
-    { id: ENTERPRISE_USER, name: "EnterpriseUser", description: "Enterprise User", attributes: ENTERPRISE_USER_ATTRIBUTES },
+    { id: CORE_USER, name: "User", description: "User Account", attributes: coreUserAttributes(attrs) },
+    { id: ENTERPRISE_USER, name: "EnterpriseUser", description: "Enterprise User", attributes: enterpriseUserAttributes(attrs) },
     { id: TENANT_USER, name: "TenantUser", description: "This tenant's custom user attributes", attributes: tenantUserAttributes(attrs) },
   ];
 }
@@ -160,7 +181,7 @@ function col(expr: SQLWrapper, o: Partial<ScalarAttr> = {}): ScalarAttr {
   return { kind: "scalar", type: "string", expr, caseExact: false, ...o };
 }
 
-function singleList(value: ScalarAttr): ComplexAttr {
+function singleList(value: ScalarAttr, type: string): ComplexAttr {
   return {
     kind: "complex",
     multiValued: true,
@@ -168,64 +189,50 @@ function singleList(value: ScalarAttr): ComplexAttr {
     defaultSub: "value",
     sub: {
       value,
-      type: { kind: "const", type: "string", value: "work", caseExact: false },
+      type: { kind: "const", type: "string", value: type, caseExact: false },
       primary: { kind: "const", type: "boolean", value: true, caseExact: false },
     },
   };
 }
 
+/** The filter attributes of one schema ("" = core) that hold fields, shaped as in the SCIM User. */
+function fieldFilterAttrs(container: string): Record<string, AttrDef> {
+  const out: Record<string, AttrDef> = {};
+  for (const p of SCIM_PLACEMENTS) {
+    if (p.container !== container || !p.field.filter) continue;
+    const leaf = fieldFilterAttr(p.field);
+    if (p.listType) {
+      out[p.attr] = singleList(leaf, p.listType);
+    } else if (p.sub) {
+      // The parent exists when its first field does (name: givenName; manager: its id).
+      const parent = (out[p.attr] ??= { kind: "complex", multiValued: false, presence: sql`${leaf.expr} IS NOT NULL`, sub: {} }) as ComplexAttr;
+      parent.sub[p.sub] = leaf;
+      if (p.sub === "value") parent.defaultSub = "value";
+    } else {
+      out[p.attr] = leaf;
+    }
+  }
+  return out;
+}
+
 /** Attribute map for SCIM `/Users` filters and sortBy. */
 export function userFilterMap(attrs: AttributeSet): AttributeMap {
-  const core: Record<string, AttrDef> = {
-    id: col(users.id, { caseExact: true, ordered: true }),
-    externalId: col(users.externalId, { caseExact: true }),
-    // The effective userName (userName, else email), lower-cased and uniquely indexed.
-    userName: col(sql`coalesce(${users.userName}, ${users.email})`, { lowerExpr: users.userNameLower }),
-    displayName: col(sql`coalesce(${users.displayName}, trim(coalesce(${users.firstName}, '') || ' ' || coalesce(${users.lastName}, '')))`, {
-      lowerExpr: effectiveDisplayNameLower,
-    }),
-    name: {
-      kind: "complex",
-      multiValued: false,
-      presence: sql`${users.firstName} IS NOT NULL`,
-      sub: {
-        givenName: col(users.firstName, { lowerExpr: sql`lower(${users.firstName})` }),
-        familyName: col(users.lastName, { lowerExpr: sql`lower(${users.lastName})` }),
-        formatted: col(sql`trim(coalesce(${users.firstName}, '') || ' ' || coalesce(${users.lastName}, ''))`),
-      },
-    },
-    title: col(users.title),
-    userType: col(users.userType),
-    locale: col(users.locale),
-    timezone: col(users.timezone),
-    active: col(users.active, { type: "boolean" }),
-    emails: singleList(col(users.email, { lowerExpr: users.emailLower })),
-    phoneNumbers: singleList(col(users.phone)),
-    meta: {
-      kind: "complex",
-      multiValued: false,
-      presence: sql`1`,
-      sub: {
-        created: col(users.createdAt, { type: "dateTime", toStored: iso }),
-        lastModified: col(users.updatedAt, { type: "dateTime", toStored: iso }),
-        resourceType: { kind: "const", type: "string", value: "User", caseExact: true },
-      },
+  const core: Record<string, AttrDef> = { id: col(users.id, { caseExact: true, ordered: true }), ...fieldFilterAttrs("") };
+  if (core.name?.kind === "complex") {
+    core.name.sub.formatted = col(sql`trim(coalesce(${users.firstName}, '') || ' ' || coalesce(${users.lastName}, ''))`);
+  }
+  core.active = col(users.active, { type: "boolean" });
+  core.meta = {
+    kind: "complex",
+    multiValued: false,
+    presence: sql`1`,
+    sub: {
+      created: col(users.createdAt, { type: "dateTime", toStored: iso }),
+      lastModified: col(users.updatedAt, { type: "dateTime", toStored: iso }),
+      resourceType: { kind: "const", type: "string", value: "User", caseExact: true },
     },
   };
-  const enterprise: Record<string, AttrDef> = {
-    employeeNumber: col(users.employeeNumber),
-    costCenter: col(users.costCenter),
-    organization: col(users.organization),
-    division: col(users.division),
-    department: col(users.department),
-    manager: {
-      kind: "complex",
-      multiValued: false,
-      presence: sql`${users.managerId} IS NOT NULL`,
-      defaultSub: "value",
-      sub: { value: col(users.managerId, { caseExact: true, ordered: false }) },
-    },
-  };
+  const enterprise = fieldFilterAttrs(ENTERPRISE_USER);
   const tenant: Record<string, AttrDef> = {};
   for (const d of attrs.custom) {
     if (!CUSTOM_KEY_RE.test(d.key)) continue;

@@ -5,15 +5,8 @@
 import { ApiError, type FieldError } from "../http/errors";
 import { isEmail, type AttributeSet } from "../users/attributes";
 import { etagOf, type User, type UserFields } from "../users/model";
-import {
-  CORE_USER,
-  CORE_USER_ATTRIBUTES,
-  ENTERPRISE_USER,
-  ENTERPRISE_USER_ATTRIBUTES,
-  TENANT_USER,
-  tenantUserAttributes,
-  type ScimAttribute,
-} from "./schema";
+import { CORE_USER, coreUserAttributes, ENTERPRISE_USER, enterpriseUserAttributes, TENANT_USER, tenantUserAttributes, type ScimAttribute } from "./schema";
+import { byRfcOrder, SCIM_PLACEMENTS, scimErrorPath } from "./user-fields";
 
 export type Json = Record<string, unknown>;
 
@@ -21,20 +14,23 @@ export function userLocation(baseUrl: string, id: string): string {
   return `${baseUrl}/Users/${id}`;
 }
 
-function compact(obj: Json): Json {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== null && v !== undefined && v !== ""));
-}
-
 /** The full SCIM representation of a user (before attributes/excludedAttributes). */
 export function toScimUser(user: User, baseUrl: string, attrs: AttributeSet): Json {
-  const enterprise = compact({
-    employeeNumber: user.employeeNumber,
-    costCenter: user.costCenter,
-    organization: user.organization,
-    division: user.division,
-    department: user.department,
-    manager: user.managerId ? { value: user.managerId, $ref: userLocation(baseUrl, user.managerId) } : null,
-  });
+  const containers: Record<string, Json> = { "": {}, [ENTERPRISE_USER]: {} };
+  for (const p of SCIM_PLACEMENTS) {
+    const value = user[p.name];
+    if (value === null || value === "") continue;
+    const target = containers[p.container]!;
+    if (p.listType) target[p.attr] = [{ value, type: p.listType, primary: true }];
+    else if (p.sub) {
+      const parent = ((target[p.attr] as Json | undefined) ??= {});
+      parent[p.sub] = value;
+      if (p.sub === "value" && p.field.references === "user") parent.$ref = userLocation(baseUrl, value);
+    } else target[p.attr] = value;
+  }
+  const core = containers[""]!;
+  if (core.name) core.name = { formatted: `${user.firstName} ${user.lastName}`.trim(), ...(core.name as Json) };
+  const enterprise = Object.fromEntries(byRfcOrder(Object.entries(containers[ENTERPRISE_USER]!), ([k]) => k));
   const custom: Json = {};
   for (const d of attrs.custom) {
     const v = user.attributes[d.key];
@@ -43,17 +39,12 @@ export function toScimUser(user: User, baseUrl: string, attrs: AttributeSet): Js
   const schemas = [CORE_USER];
   if (Object.keys(enterprise).length > 0) schemas.push(ENTERPRISE_USER);
   if (Object.keys(custom).length > 0) schemas.push(TENANT_USER);
+  const { externalId, ...attributes }: Json = { ...core, active: user.active };
   return {
     schemas,
     id: user.id,
-    ...(user.externalId ? { externalId: user.externalId } : {}),
-    userName: user.userName,
-    name: compact({ formatted: `${user.firstName} ${user.lastName}`.trim(), familyName: user.lastName, givenName: user.firstName }),
-    displayName: user.displayName,
-    ...compact({ title: user.title, userType: user.userType, locale: user.locale, timezone: user.timezone }),
-    active: user.active,
-    emails: user.email ? [{ value: user.email, type: "work", primary: true }] : [],
-    ...(user.phone ? { phoneNumbers: [{ value: user.phone, type: "work", primary: true }] } : {}),
+    ...(externalId !== undefined ? { externalId } : {}),
+    ...Object.fromEntries(byRfcOrder(Object.entries(attributes), ([k]) => k)),
     ...(Object.keys(enterprise).length > 0 ? { [ENTERPRISE_USER]: enterprise } : {}),
     ...(Object.keys(custom).length > 0 ? { [TENANT_USER]: custom } : {}),
     meta: {
@@ -145,7 +136,7 @@ export interface UserSchemaSet {
 }
 
 export function schemaSet(attrs: AttributeSet): UserSchemaSet {
-  return { core: CORE_USER_ATTRIBUTES, enterprise: ENTERPRISE_USER_ATTRIBUTES, tenant: tenantUserAttributes(attrs) };
+  return { core: coreUserAttributes(attrs), enterprise: enterpriseUserAttributes(attrs), tenant: tenantUserAttributes(attrs) };
 }
 
 /**
@@ -189,53 +180,35 @@ function str(v: unknown): string | null {
  * leaves alone (externalId when a PUT omits it).
  */
 export function fieldsFromScim(user: Json, attrs: AttributeSet, current?: User): UserFields {
-  const name = (user.name ?? {}) as Json;
-  const enterprise = (user[ENTERPRISE_USER] ?? {}) as Json;
+  const fields: UserFields = {};
+  for (const p of SCIM_PLACEMENTS) {
+    const container = (p.container ? (user[p.container] ?? {}) : user) as Json;
+    const raw = container[p.attr];
+    const value = p.listType ? pickOne(raw)?.value : p.sub ? (raw as Json | undefined)?.[p.sub] : raw;
+    fields[p.name] = str(value);
+  }
   const tenant = (user[TENANT_USER] ?? {}) as Json;
-  const userName = str(user.userName);
-  const email = str(pickOne(user.emails)?.value) ?? (userName && isEmail(userName) ? userName : null);
-  const manager = enterprise.manager as Json | undefined;
   const attributes: Record<string, unknown> = {};
   for (const d of attrs.custom) attributes[d.key] = tenant[d.key] ?? null;
+  const userName = fields.userName ?? null;
+  const email = fields.email ?? (userName && isEmail(userName) ? userName : null);
   return {
+    ...fields,
     // Required by the core; SCIM makes it optional, so a create without it uses userName (the
     // IdP's own unique key) and a PUT without it keeps the stored one.
-    externalId: str(user.externalId) ?? current?.externalId ?? userName,
+    externalId: fields.externalId ?? current?.externalId ?? userName,
     // Stored only when it differs from the email, so a REST user read and written back over SCIM
-    // keeps "userName is my email" and follows later email changes.
-    userName: userName !== null && userName === email ? null : userName,
+    // keeps "userName is my email" and follows later email changes. A tenant that requires
+    // userName wants an explicit one on every user, so there it is stored as sent.
+    userName: userName !== null && userName === email && attrs.builtIn("userName")?.required !== true ? null : userName,
     email,
-    firstName: str(name.givenName),
-    lastName: str(name.familyName),
-    displayName: str(user.displayName),
-    phone: str(pickOne(user.phoneNumbers)?.value),
-    title: str(user.title),
-    userType: str(user.userType),
-    locale: str(user.locale),
-    timezone: str(user.timezone),
-    employeeNumber: str(enterprise.employeeNumber),
-    costCenter: str(enterprise.costCenter),
-    organization: str(enterprise.organization),
-    division: str(enterprise.division),
-    department: str(enterprise.department),
-    managerId: str(manager?.value),
     active: typeof user.active === "boolean" ? user.active : current ? current.active : true,
     attributes,
   };
 }
 
-const CORE_TO_SCIM: Record<string, string> = {
-  firstName: "name.givenName",
-  lastName: "name.familyName",
-  email: "emails",
-  phone: "phoneNumbers",
-  managerId: `${ENTERPRISE_USER}:manager`,
-  employeeNumber: `${ENTERPRISE_USER}:employeeNumber`,
-  costCenter: `${ENTERPRISE_USER}:costCenter`,
-  organization: `${ENTERPRISE_USER}:organization`,
-  division: `${ENTERPRISE_USER}:division`,
-  department: `${ENTERPRISE_USER}:department`,
-};
+/** Core field -> the SCIM path its errors are reported under; fields SCIM does not carry keep their name. */
+const CORE_TO_SCIM: Record<string, string> = Object.fromEntries(SCIM_PLACEMENTS.map((p) => [p.name, scimErrorPath(p)]));
 
 export function scimPathOf(corePath: string): string {
   if (corePath.startsWith("attributes.")) return `${TENANT_USER}:${corePath.slice("attributes.".length)}`;

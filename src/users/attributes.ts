@@ -7,6 +7,7 @@ import { and, eq } from "drizzle-orm";
 import { attributeDefinitions } from "../db/schema";
 import type { Db } from "../env";
 import { ApiError, type FieldError } from "../http/errors";
+import { FIELD_ENTRIES } from "./fields";
 
 export const ATTRIBUTE_TYPES = ["string", "number", "boolean", "date", "email", "enum"] as const;
 export type AttributeType = (typeof ATTRIBUTE_TYPES)[number];
@@ -23,33 +24,38 @@ export interface AttributeDefinition {
   description: string | null;
 }
 
-type BuiltIn = Pick<AttributeDefinition, "key" | "label" | "type" | "description"> & { alwaysRequired?: boolean };
+type BuiltIn = Pick<AttributeDefinition, "key" | "label" | "type" | "description"> & { alwaysRequired: boolean; customMayShareName: boolean };
 
-export const BUILT_IN_ATTRIBUTES: readonly BuiltIn[] = [
-  { key: "firstName", label: "First name", type: "string", alwaysRequired: true, description: "Given name." },
-  { key: "lastName", label: "Last name", type: "string", alwaysRequired: true, description: "Family name." },
-  { key: "email", label: "Email", type: "email", alwaysRequired: true, description: "Unique per tenant, ignoring case." },
-  { key: "externalId", label: "External ID", type: "string", alwaysRequired: true, description: "The id in the source system; unique per tenant." },
-  { key: "displayName", label: "Display name", type: "string", description: "Derived from first and last name when absent." },
-  { key: "phone", label: "Phone", type: "string", description: null },
-  { key: "title", label: "Job title", type: "string", description: null },
-  { key: "department", label: "Department", type: "string", description: null },
-  { key: "managerId", label: "Manager", type: "string", description: "Id of another user of the same tenant." },
-  { key: "timezone", label: "Time zone", type: "string", description: "IANA time zone, e.g. Europe/Copenhagen." },
-  { key: "locale", label: "Locale", type: "string", description: "BCP 47 language tag, e.g. en-GB." },
-  { key: "userType", label: "User type", type: "string", description: "Free text, e.g. Employee or Contractor." },
-  { key: "roleId", label: "Role", type: "string", description: "Id of one of the tenant's roles (GET /v1/roles); REST also takes the exact role name as `role`." },
-  { key: "identityProviderId", label: "Identity provider", type: "string", description: "Id of an enabled identity provider of the tenant (GET /v1/identity-providers)." },
-];
+/** Every field of the field table (users/fields.ts), in its order; each can be made required. */
+export const BUILT_IN_ATTRIBUTES: readonly BuiltIn[] = FIELD_ENTRIES.map(([key, f]) => ({
+  key,
+  label: f.label,
+  type: f.type,
+  alwaysRequired: f.alwaysRequired,
+  customMayShareName: f.customMayShareName === true,
+  description: f.description,
+}));
 
 export const BUILT_IN_KEYS = new Set(BUILT_IN_ATTRIBUTES.map((a) => a.key));
-const BUILT_IN_KEYS_LOWER = new Set([...BUILT_IN_KEYS, "role", "active", "id", "attributes", "version"].map((k) => k.toLowerCase()));
+/** Names no custom attribute may take: built-ins (except the yielding ones) and the other members of a user. */
+const RESERVED_KEYS_LOWER = new Set(
+  [...BUILT_IN_ATTRIBUTES.filter((b) => !b.customMayShareName).map((b) => b.key), "role", "active", "id", "attributes", "version"].map((k) => k.toLowerCase()),
+);
+
+/**
+ * The key under which a tenant's settings for a built-in are stored in attribute_definitions. A
+ * built-in that a custom attribute may share its name with gets a key no custom attribute can have
+ * (':' is outside CUSTOM_KEY_RE), since (tenant, key) is the table's primary key.
+ */
+export function storageKeyOf(b: BuiltIn): string {
+  return b.customMayShareName ? `builtin:${b.key}` : b.key;
+}
 
 /** Custom attribute keys: an identifier that is safe as a JSON path segment. */
 export const CUSTOM_KEY_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export function collidesWithBuiltIn(key: string): boolean {
-  return BUILT_IN_KEYS_LOWER.has(key.toLowerCase());
+  return RESERVED_KEYS_LOWER.has(key.toLowerCase());
 }
 
 export const MAX_STRING_ATTRIBUTE_LENGTH = 2048;
@@ -69,13 +75,27 @@ export function isIsoDate(value: string): boolean {
 
 export class AttributeSet {
   private readonly byKey: Map<string, AttributeDefinition>;
+  private readonly builtIns: Map<string, AttributeDefinition>;
 
   constructor(readonly definitions: AttributeDefinition[]) {
     this.byKey = new Map(definitions.map((d) => [d.key, d]));
+    this.builtIns = new Map(definitions.filter((d) => d.builtIn).map((d) => [d.key, d]));
   }
 
+  /** The definition of this key; a custom attribute wins over a built-in of the same name (costCenter). */
   get(key: string): AttributeDefinition | undefined {
     return this.byKey.get(key);
+  }
+
+  /** The built-in of this name, even when a custom attribute shares it. */
+  builtIn(key: string): AttributeDefinition | undefined {
+    return this.builtIns.get(key);
+  }
+
+  /** The custom attribute of this key, if any. */
+  customAttribute(key: string): AttributeDefinition | undefined {
+    const d = this.byKey.get(key);
+    return d && !d.builtIn ? d : undefined;
   }
 
   get custom(): AttributeDefinition[] {
@@ -141,7 +161,7 @@ export async function loadAttributeSet(db: Db, tenantId: string): Promise<Attrib
 export function attributeSetFrom(rows: (typeof attributeDefinitions.$inferSelect)[]): AttributeSet {
   const overrides = new Map(rows.filter((r) => r.builtIn).map((r) => [r.key, r]));
   const builtIns: AttributeDefinition[] = BUILT_IN_ATTRIBUTES.map((b) => {
-    const o = overrides.get(b.key);
+    const o = overrides.get(storageKeyOf(b));
     return {
       key: b.key,
       label: o?.label ?? b.label,

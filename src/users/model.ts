@@ -1,86 +1,35 @@
 /** The user as the core sees it, and its public (REST) representation. */
 import type { users } from "../db/schema";
 import type { RoleDirectory } from "./references";
+import { FIELD_ENTRIES, FIELD_NAMES, type FieldName, type FieldSpec, type NonNullField } from "./fields";
 
 export type UserRow = typeof users.$inferSelect;
 
-/** Built-in fields a caller may set. `undefined` leaves a field alone; `null` clears it. */
-export interface UserFields {
-  externalId?: string | null;
-  email?: string | null;
-  firstName?: string | null;
-  lastName?: string | null;
-  displayName?: string | null;
-  phone?: string | null;
-  title?: string | null;
-  department?: string | null;
-  managerId?: string | null;
-  timezone?: string | null;
-  locale?: string | null;
-  userType?: string | null;
+/** Built-in fields a caller may set (every field of users/fields.ts). `undefined` leaves a field alone; `null` clears it. */
+export type UserFields = { [K in FieldName]?: string | null } & {
   /** Role by exact name; resolved to `roleId` by the core. */
   role?: string | null;
-  roleId?: string | null;
-  identityProviderId?: string | null;
-  /** Sign-in name when it differs from the email (SCIM userName); null means "use the email". */
-  userName?: string | null;
-  employeeNumber?: string | null;
-  costCenter?: string | null;
-  organization?: string | null;
-  division?: string | null;
   active?: boolean;
   /** Merge-patch of custom attributes: a null value removes that key. */
   attributes?: Record<string, unknown> | null;
+};
+
+export const SETTABLE_FIELDS = FIELD_NAMES;
+
+export type SettableField = FieldName;
+
+/** Longest value each field takes, from the field table. */
+export const MAX_FIELD_LENGTH = Object.fromEntries(FIELD_ENTRIES.map(([name, f]) => [name, f.maxLength])) as Record<SettableField, number>;
+
+/** The built-in field values of a row, by field name. */
+export function valuesOf(row: UserRow): Record<SettableField, string | null> {
+  return Object.fromEntries(FIELD_ENTRIES.map(([name, f]) => [name, row[f.column] as string | null])) as Record<SettableField, string | null>;
 }
 
-export const SETTABLE_FIELDS = [
-  "externalId",
-  "email",
-  "firstName",
-  "lastName",
-  "displayName",
-  "phone",
-  "title",
-  "department",
-  "managerId",
-  "timezone",
-  "locale",
-  "userType",
-  "roleId",
-  "identityProviderId",
-  "userName",
-  "employeeNumber",
-  "costCenter",
-  "organization",
-  "division",
-] as const satisfies readonly (keyof UserFields)[];
-
-export type SettableField = (typeof SETTABLE_FIELDS)[number];
-
-export interface User {
-  id: string;
-  externalId: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  displayName: string;
-  phone: string | null;
-  title: string | null;
-  department: string | null;
-  managerId: string | null;
-  timezone: string | null;
-  locale: string | null;
-  userType: string | null;
+/** The public (REST) user: the fields (null-free where they always have a value), then the rest. */
+export type User = { id: string } & { [K in NonNullField]: string } & { [K in Exclude<FieldName, NonNullField>]: string | null } & {
   /** Name of the user's role, or null. */
   role: string | null;
-  roleId: string | null;
-  identityProviderId: string | null;
-  /** The effective sign-in name: the stored userName, else the email. */
-  userName: string;
-  employeeNumber: string | null;
-  costCenter: string | null;
-  organization: string | null;
-  division: string | null;
   active: boolean;
   /** `invited` until a bulk invitation is accepted (`invitation_expired` once it lapses), `inactive` when deactivated. */
   status: UserStatus;
@@ -88,7 +37,7 @@ export interface User {
   version: number;
   createdAt: string;
   updatedAt: string;
-}
+};
 
 export function parseAttributes(json: string): Record<string, unknown> {
   try {
@@ -107,38 +56,32 @@ export function statusOf(row: Pick<UserRow, "active" | "status" | "invitationExp
   return row.invitationExpiresAt !== null && row.invitationExpiresAt <= now ? "invitation_expired" : "invited";
 }
 
+/** The response value of one field: the stored value, else what the field shows when unset. */
+function shown(row: UserRow, f: FieldSpec): string | null {
+  const value = row[f.column] as string | null;
+  if (value !== null || f.whenUnset === null) return value;
+  if (f.whenUnset === "email") return row.email ?? "";
+  if (f.whenUnset === "firstAndLastName") return `${row.firstName ?? ""} ${row.lastName ?? ""}`.trim();
+  return f.whenUnset;
+}
+
 export function toUser(row: UserRow, roles: RoleDirectory): User {
-  const firstName = row.firstName ?? "";
-  const lastName = row.lastName ?? "";
+  const fields: Record<string, string | null> = {};
+  for (const [name, f] of FIELD_ENTRIES) {
+    // The referenced entity's name goes right before its id (`role`, `roleId`).
+    if (f.byName) fields[f.byName.key] = roles.nameOf(row[f.column] as string | null);
+    fields[name] = shown(row, f);
+  }
   return {
     id: row.id,
-    externalId: row.externalId ?? "",
-    email: row.email ?? "",
-    firstName,
-    lastName,
-    displayName: row.displayName ?? `${firstName} ${lastName}`.trim(),
-    phone: row.phone,
-    title: row.title,
-    department: row.department,
-    managerId: row.managerId,
-    timezone: row.timezone,
-    locale: row.locale,
-    userType: row.userType,
-    role: roles.nameOf(row.roleId),
-    roleId: row.roleId,
-    identityProviderId: row.identityProviderId,
-    userName: row.userName ?? row.email ?? "",
-    employeeNumber: row.employeeNumber,
-    costCenter: row.costCenter,
-    organization: row.organization,
-    division: row.division,
+    ...fields,
     active: row.active,
     status: statusOf(row),
     attributes: parseAttributes(row.attributes),
     version: row.version,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
-  };
+  } as User;
 }
 
 /** Entity tag of a user version; weak because JSON and XML renderings of one version differ. */

@@ -7,12 +7,17 @@ import { and, count, eq, getTableColumns, gte, isNull, or, sql, type SQL } from 
 import { users } from "../db/schema";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import type { CoreContext } from "../core/context";
+import { fieldSortExpr } from "../filter/user-fields";
+import { SORTABLE_FIELDS, USER_FIELDS, type SortableField } from "./fields";
 import { toUser, type User, type UserRow } from "./model";
 import { loadRoles } from "./references";
 
-/** Fields a listing can be sorted by: each is present on every live user, so keyset paging is exact. */
-export const SORT_FIELDS = ["id", "createdAt", "updatedAt", "email", "externalId", "firstName", "lastName"] as const;
-export type SortField = (typeof SORT_FIELDS)[number];
+/**
+ * Fields a listing can be sorted by: the id and timestamps, and the fields the field table marks
+ * sortable. Each is present on every live user, so keyset paging is exact.
+ */
+export const SORT_FIELDS = ["id", "createdAt", "updatedAt", ...SORTABLE_FIELDS] as const;
+export type SortField = "id" | "createdAt" | "updatedAt" | SortableField;
 
 export interface UserSort {
   field: SortField;
@@ -45,15 +50,12 @@ export interface UserListPage {
 }
 
 /** The SQL each sort field orders by (ids are UUIDv7, so id order is creation order). */
-const SORT_EXPR: Record<SortField, SQL | typeof users.id> = {
+const SORT_EXPR = {
   id: users.id,
   createdAt: users.id,
   updatedAt: sql`${users.updatedAt}`,
-  email: sql`${users.emailLower}`,
-  externalId: sql`${users.externalId}`,
-  firstName: sql`lower(${users.firstName})`,
-  lastName: sql`lower(${users.lastName})`,
-};
+  ...Object.fromEntries(SORTABLE_FIELDS.map((f) => [f, fieldSortExpr(USER_FIELDS[f])])),
+} as Record<SortField, SQL | typeof users.id>;
 
 /** Upper bound for a prefix range: every string that starts with `prefix` sorts below it. */
 function prefixUpper(prefix: string): string {

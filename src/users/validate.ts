@@ -10,7 +10,7 @@ import type { CoreContext } from "../core/context";
 import type { MembershipRequest } from "../memberships/kinds";
 import { type AttributeSet, isEmail } from "./attributes";
 import { checkIdentityProvider, type IdentityProviderRef, type RoleDirectory } from "./references";
-import { SETTABLE_FIELDS, parseAttributes, type SettableField, type UserFields, type UserRow } from "./model";
+import { MAX_FIELD_LENGTH, SETTABLE_FIELDS, parseAttributes, valuesOf, type SettableField, type UserFields, type UserRow } from "./model";
 
 /** What validating a new or changed user needs from the database: small per-tenant tables, read once. */
 export interface UserLookups {
@@ -26,53 +26,12 @@ export function requestedMemberships(request: MembershipRequest | undefined): Me
   return entries.length > 0 ? (Object.fromEntries(entries.map(([k, ids]) => [k, [...new Set(ids)]])) as MembershipRequest) : undefined;
 }
 
-export const MAX_FIELD_LENGTH: Record<SettableField, number> = {
-  externalId: 255,
-  email: 254,
-  firstName: 255,
-  lastName: 255,
-  displayName: 255,
-  phone: 64,
-  title: 255,
-  department: 255,
-  managerId: 36,
-  timezone: 64,
-  locale: 35,
-  userType: 64,
-  roleId: 64,
-  identityProviderId: 64,
-  userName: 255,
-  employeeNumber: 64,
-  costCenter: 255,
-  organization: 255,
-  division: 255,
-};
+// Derived from the field table (users/fields.ts).
+export { MAX_FIELD_LENGTH };
 
 export type Values = Record<SettableField, string | null>;
 
-export function valuesOf(row: UserRow): Values {
-  return {
-    externalId: row.externalId,
-    email: row.email,
-    firstName: row.firstName,
-    lastName: row.lastName,
-    displayName: row.displayName,
-    phone: row.phone,
-    title: row.title,
-    department: row.department,
-    managerId: row.managerId,
-    timezone: row.timezone,
-    locale: row.locale,
-    userType: row.userType,
-    roleId: row.roleId,
-    identityProviderId: row.identityProviderId,
-    userName: row.userName,
-    employeeNumber: row.employeeNumber,
-    costCenter: row.costCenter,
-    organization: row.organization,
-    division: row.division,
-  };
-}
+export { valuesOf };
 
 /** lower(userName ?? email): the effective userName that the unique index guards. */
 export function userNameLowerOf(values: Values): string | null {
@@ -89,8 +48,8 @@ function checkBuiltIns(values: Values, touched: Set<string>, attrs: AttributeSet
       values[field] = value === "" ? null : value;
       value = values[field];
     }
-    // Only built-in definitions: a tenant's custom attribute may share a name with a newer column (costCenter).
-    const def = attrs.get(field)?.builtIn ? attrs.get(field) : undefined;
+    // The built-in definition, even when a tenant's custom attribute shares its name (costCenter).
+    const def = attrs.builtIn(field);
     if (value === null) {
       if (def?.required && (isCreate || touched.has(field))) {
         errors.push({
