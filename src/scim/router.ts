@@ -14,6 +14,7 @@ import { matches, parseETagList } from "../http/etag";
 import { FilterCompiler, type ScalarAttr } from "../filter/compile";
 import { parseScimFilter } from "../filter/parse";
 import { loadAttributeSet, type AttributeSet } from "../users/attributes";
+import { compileWithDefinitionsIfNeeded } from "../users/filter-attributes";
 import { etagOf, toUser, type User } from "../users/model";
 import { loadRoles } from "../users/references";
 import { anchorFor, cachedCount, rememberCount, rememberPageEnd } from "./paging";
@@ -64,15 +65,10 @@ interface ListParams {
   projection: Projection;
 }
 
-async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Response> {
-  const ctx = coreContext(c);
-  const attrs = await loadAttributeSet(ctx.db, ctx.tenantId);
+/** The filter and sort order of a list, compiled against the tenant's (or only the built-in) attributes. */
+function compileListQuery(attrs: AttributeSet, params: ListParams): { filter: SQL | undefined; order: SQL[] } {
   const compiler = new FilterCompiler(userFilterMap(attrs));
-  const conditions: SQL[] = [eq(users.tenantId, ctx.tenantId), isNull(users.erasedAt)];
-  if (params.filter !== undefined) conditions.push(compiler.compile(parseScimFilter(params.filter)));
-  // RFC 7644 §3.4.2.4: startIndex < 1 means 1; a negative count means 0.
-  const startIndex = Math.max(1, params.startIndex ?? 1);
-  const limit = Math.min(MAX_COUNT, Math.max(0, params.count ?? DEFAULT_COUNT));
+  const filter = params.filter === undefined ? undefined : compiler.compile(parseScimFilter(params.filter));
   const order: SQL[] = [];
   if (params.sortBy) {
     const r = compiler.resolve(params.sortBy);
@@ -90,7 +86,25 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
   }
   // The id (UUIDv7, creation order) breaks ties, so pages are stable.
   order.push(asc(users.id));
-  const where = and(...conditions);
+  return { filter, order };
+}
+
+/**
+ * One round trip for a page: the rows, the role names, the count and the attribute definitions
+ * (to render the tenant extension) are read together. Only a filter or sortBy on a custom
+ * attribute needs the definitions first (users/filter-attributes.ts).
+ */
+async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Response> {
+  const ctx = coreContext(c);
+  let definitions: AttributeSet | undefined;
+  const { filter, order } = await compileWithDefinitionsIfNeeded(ctx, (attrs) => {
+    if (attrs.custom.length > 0) definitions = attrs;
+    return compileListQuery(attrs, params);
+  });
+  // RFC 7644 §3.4.2.4: startIndex < 1 means 1; a negative count means 0.
+  const startIndex = Math.max(1, params.startIndex ?? 1);
+  const limit = Math.min(MAX_COUNT, Math.max(0, params.count ?? DEFAULT_COUNT));
+  const where = and(eq(users.tenantId, ctx.tenantId), isNull(users.erasedAt), filter);
   // Unfiltered lists in id order (identity providers' imports) can use the paging hints.
   const hinted = params.filter === undefined && !params.sortBy;
   const anchor = hinted && startIndex > 1 ? anchorFor(ctx.tenantId, startIndex) : undefined;
@@ -105,10 +119,11 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
   const countSource = params.filter === undefined ? sql`${users} INDEXED BY users_tenant_live_idx` : users;
   const known = hinted ? cachedCount(ctx.tenantId) : undefined;
   const rowsQuery = ctx.db.select().from(users).where(sql`rowid IN ${page}`).orderBy(...order);
-  const [rows, roles, counted] = await Promise.all([
+  const [rows, roles, counted, attrs] = await Promise.all([
     rowsQuery.all(),
     loadRoles(ctx.db, ctx.tenantId),
     known === undefined ? ctx.db.select({ n: count() }).from(countSource).where(where).get() : Promise.resolve({ n: known }),
+    definitions ?? loadAttributeSet(ctx.db, ctx.tenantId),
   ]);
   const total = counted?.n ?? 0;
   if (hinted) {
