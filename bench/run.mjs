@@ -24,7 +24,7 @@ const MODES = {
   full: { bigUsers: 1_000_000, smallUsers: 2_000, deepIndex: 900_000, durationSec: 10, slices: 10, warmupSec: 1, coldRepeats: 5, profileRepeats: 50, cpuProfileSec: 5, budgetMin: 60, invitationSize: 1000, timedRepeats: 5, delaySamples: 50 },
   quick: { bigUsers: 100_000, smallUsers: 2_000, deepIndex: 90_000, durationSec: 6, slices: 6, warmupSec: 1, coldRepeats: 3, profileRepeats: 30, cpuProfileSec: 4, budgetMin: 20, invitationSize: 1000, timedRepeats: 3, delaySamples: 30 },
   // For `npm test`: proves every piece still works, in well under a minute. Numbers are meaningless.
-  smoke: { bigUsers: 600, smallUsers: 60, deepIndex: 500, durationSec: 1, slices: 1, warmupSec: 0, coldRepeats: 1, profileRepeats: 3, cpuProfileSec: 1, budgetMin: 2, invitationSize: 100, timedRepeats: 1, delaySamples: 3 },
+  smoke: { bigUsers: 600, smallUsers: 60, deepIndex: 500, durationSec: 2, slices: 1, warmupSec: 0, coldRepeats: 1, profileRepeats: 3, cpuProfileSec: 1, budgetMin: 8, invitationSize: 100, timedRepeats: 1, delaySamples: 3 },
 };
 
 function usage(problem) {
