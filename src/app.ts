@@ -13,6 +13,8 @@ import { gatedD1, type RequestGates } from "./core/request-db";
 import type { Limiter } from "./limits/limiter";
 import type { AppEnv } from "./env";
 import { jsonBody, jsonOrXmlBody } from "./http/body";
+import { allowedMethodsOf, methodGuard } from "./http/methods";
+import { urlText } from "./http/query";
 import { ApiError } from "./http/errors";
 import { renderProblem, toApiError } from "./http/problem";
 import { validationHook } from "./http/validation";
@@ -33,18 +35,6 @@ import { requireScimScope, scimRouter } from "./scim/router";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
 export const API_VERSION = "1.0.0";
-
-/** Methods registered for a path, for 405 answers. */
-function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
-  const methods = new Set<string>();
-  for (const route of app.routes) {
-    if (route.method === "ALL" || route.path.includes("*")) continue;
-    const pattern = new RegExp(`^${route.path.replace(/:[^/]+/g, "[^/]+")}/?$`);
-    if (pattern.test(path)) methods.add(route.method);
-  }
-  if (methods.has("GET")) methods.add("HEAD");
-  return [...methods].sort();
-}
 
 /**
  * Services a test or benchmark may swap in. Production uses the wall clock and the Durable
@@ -70,10 +60,14 @@ export function createApp(services: AppServices = {}) {
     c.header("X-Content-Type-Options", "nosniff");
   });
 
+  // The URL's text (http/query.ts) is judged before anything uses it.
+  app.use("*", urlText);
   // Rate limits: after the tenant is known, before authentication and any DB work. The platform
-  // API and the discovery documents count only against the client IP.
-  app.use("/platform/*", requireApex, rateLimit("ip"), jsonBody);
-  app.use("/v1/*", xmlResponses, requireTenant, rateLimit("tenant"), authenticate, jsonOrXmlBody);
+  // API and the discovery documents count only against the client IP. A method the path does not
+  // have is a 405 (http/methods.ts) before any body is read.
+  const methods = methodGuard(app);
+  app.use("/platform/*", requireApex, rateLimit("ip"), methods, jsonBody);
+  app.use("/v1/*", xmlResponses, requireTenant, rateLimit("tenant"), authenticate, methods, jsonOrXmlBody);
   app.use("/openapi.json", rateLimit("ip"));
   app.use("/docs", rateLimit("ip"));
   // SCIM: same tenancy, rate limit and tokens as /v1, but only tokens with the `scim` scope; bodies
@@ -124,13 +118,13 @@ export function createApp(services: AppServices = {}) {
 
   app.notFound((c: Context<AppEnv>) => {
     const path = new URL(c.req.url).pathname;
-    const allowed = allowedMethods(app, path);
+    const allowed = allowedMethodsOf(app, path);
     if (isScimPath(c.req.url)) {
       return renderScimError(
         c,
         allowed.length > 0
           ? new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${allowed.join(", ")}.`, { headers: { Allow: allowed.join(", ") } })
-          : new ApiError("route_not_found", `No SCIM endpoint matches ${c.req.method} ${path}. This service offers /scim/v2/Users, /Bulk and discovery.`),
+          : new ApiError("route_not_found", `No SCIM endpoint matches ${c.req.method} ${path}. This service offers /scim/v2/Users, /Groups, /Bulk, /.search and discovery (/ServiceProviderConfig, /ResourceTypes, /Schemas).`),
       );
     }
     if (allowed.length > 0) {

@@ -27,6 +27,9 @@ export function toApiError(err: unknown, requestId: string | undefined): ApiErro
     if (err.status === 413) return new ApiError("payload_too_large", "The request body is larger than 1 MiB.");
     if (err.status === 400) return new ApiError("invalid_json", "The request body is not valid JSON.");
     if (err.status === 404) return new ApiError("route_not_found", "No endpoint matches this path.");
+    // The framework's own refusals (e.g. zod-openapi's media-type gate) are answers, not failures.
+    if (err.status === 415) return new ApiError("unsupported_media_type", "Send the body with 'Content-Type: application/json'.");
+    if (err.status >= 400 && err.status < 500) return new ApiError("validation_failed", "The request is not valid.");
   }
   // Never echo the message: D1/Drizzle errors carry SQL and parameters.
   console.error(JSON.stringify({ level: "error", requestId, error: err instanceof Error ? err.name : "unknown" }), err);

@@ -69,7 +69,32 @@ const parser = new XMLParser({
   ignorePiTags: true,
   isArray: (name) => name === "item" || name === "entry",
   maxNestedTags: MAX_DEPTH + 2,
+  // Decodes character references (&#x41; is "A"); checkReferences has vetted every one first.
+  htmlEntities: true,
 });
+
+const XML_PREDEFINED = new Set(["amp", "lt", "gt", "quot", "apos"]);
+
+/** XML 1.0 `Char`: what a character reference may stand for. */
+function isXmlChar(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/**
+ * References are decoded, never stored literally or dropped: a reference to a character XML
+ * forbids (&#0;, &#xD800;) or to an entity XML does not predefine (&nbsp;) is a 400.
+ */
+function checkReferences(text: string): void {
+  for (const m of text.matchAll(/&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);/g)) {
+    const ref = m[1]!;
+    if (!ref.startsWith("#")) {
+      if (!XML_PREDEFINED.has(ref)) throw invalidXml(`the entity &${ref.slice(0, 20)}; is not defined (XML predefines only amp, lt, gt, quot and apos)`);
+      continue;
+    }
+    const cp = ref[1] === "x" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+    if (!isXmlChar(cp)) throw invalidXml(`the character reference &${ref.slice(0, 12)}; is not a character XML allows`);
+  }
+}
 
 function invalidXml(message: string): ApiError {
   return new ApiError("invalid_xml", `The request body is not acceptable XML: ${message}.`);
@@ -116,6 +141,7 @@ function fromNode(node: unknown, depth: number): unknown {
 /** Parses a request document into the JSON value it stands for (the root element's content). */
 export function fromXml(text: string): unknown {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw invalidXml("DTDs and entity declarations are not allowed");
+  checkReferences(text);
   let parsed: Node;
   try {
     parsed = parser.parse(text, true) as Node;

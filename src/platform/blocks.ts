@@ -2,6 +2,7 @@
  * `/platform/blocks`: the IPs currently blocked for fair-use violations, and lifting a block.
  * The listing reads the D1 registry; lifting goes to the IP's limiter object, which enforces.
  */
+import { intQuery } from "../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { ApiError } from "../http/errors";
@@ -44,7 +45,7 @@ blocksRouter.openapi(
     security,
     summary: "List blocked client IPs",
     description: "IPs that kept sending requests after being rate limited and are refused until `blockedUntil`.",
-    request: { query: z.object({ limit: z.coerce.number().int().min(1).max(1000).optional(), cursor: z.string().max(512).optional() }) },
+    request: { query: z.object({ limit: intQuery(1, 1000).optional(), cursor: z.string().max(512).optional() }) },
     responses: {
       200: jsonContent(z.object({ data: z.array(BlockSchema), pagination: z.object({ limit: z.number(), nextCursor: z.string().nullable() }) }), "Active blocks by IP."),
       ...errors,

@@ -2,6 +2,7 @@
  * `/platform` on the apex host: the operator's API for tenants and their custom domains,
  * authorised by the PLATFORM_ADMIN_TOKEN secret (compared in constant time).
  */
+import { intQuery } from "../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gt } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
@@ -193,7 +194,7 @@ platformRouter.openapi(
     tags,
     security,
     summary: "List tenants",
-    request: { query: z.object({ limit: z.coerce.number().int().min(1).max(1000).optional(), cursor: z.string().max(512).optional() }) },
+    request: { query: z.object({ limit: intQuery(1, 1000).optional(), cursor: z.string().max(512).optional() }) },
     responses: {
       200: jsonContent(z.object({ data: z.array(TenantSchema), pagination: z.object({ limit: z.number(), nextCursor: z.string().nullable() }) }), "A page of tenants by slug."),
       ...platformErrors,

@@ -2,6 +2,7 @@
  * `/v1/groups`, `/v1/campaigns`, `/v1/access-groups`, `/v1/organizations`: one set of routes,
  * registered once per kind, over the one collections mechanism in memberships/.
  */
+import { intQuery } from "../http/query";
 import { coreContextOf } from "../core/from-request";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -66,7 +67,7 @@ const MemberSchema = z
   .object({ userId: z.string(), email: z.string().nullable(), displayName: z.string().nullable(), source: z.enum(["manual", "rule"]), since: z.string() })
   .openapi("Member");
 const Page = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: "Page size, 1-1000 (default 100)." }),
+  limit: intQuery(1, 1000).optional().openapi({ description: "Page size, 1-1000 (default 100)." }),
   cursor: z.string().max(512).optional(),
 });
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: "id", in: "path" } }) });

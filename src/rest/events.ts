@@ -6,6 +6,7 @@
  * at a time, so once a client has seen seq N every event below N is already committed: paging with
  * the cursor never skips an event that commits later, and never repeats one.
  */
+import { intQuery } from "../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gt, inArray, ne, type SQL } from "drizzle-orm";
 import { demandOneScope, requireScope } from "../auth/middleware";
@@ -46,7 +47,7 @@ const FeedQuery = z.object({
     .max(1000)
     .optional()
     .openapi({ description: `Comma-separated event types: ${EVENT_TYPES.join(", ")}.`, example: "user.created,user.updated" }),
-  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: "Page size, 1-1000 (default 100)." }),
+  limit: intQuery(1, 1000).optional().openapi({ description: "Page size, 1-1000 (default 100)." }),
   status: z
     .enum(["pending", "sent", "processed", "failed"], { error: "must be one of: pending, sent, processed, failed" })
     .optional()

@@ -8,6 +8,7 @@ import { idempotencyKeys } from "../db/schema";
 import type { Db } from "../env";
 import { ApiError } from "../http/errors";
 import { sha256Hex } from "../lib/crypto";
+import { ERASED_RESPONSE_STATUS } from "../users/erase-copies";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
@@ -77,6 +78,13 @@ export function recordResponse(db: Db, tenantId: string, key: string, requestHas
 }
 
 export function replayResponse(stored: StoredResponse, extraHeaders: Record<string, string> = {}): Response {
+  // Erasure emptied the stored response (users/erase-copies.ts): the retry learns the user is gone,
+  // not who they were, and nothing is created again.
+  if (stored.status === ERASED_RESPONSE_STATUS) {
+    throw new ApiError("user_erased", "The user this request created was erased; only its id remains. Use a new Idempotency-Key to create a user again.", {
+      extra: stored.location ? { userId: stored.location.split("/").pop() } : {},
+    });
+  }
   const headers = new Headers({ "Content-Type": "application/json", "Idempotent-Replayed": "true", ...extraHeaders });
   if (stored.location) headers.set("Location", stored.location);
   return new Response(stored.body, { status: stored.status, headers });

@@ -1,4 +1,5 @@
 /** `/v1/invitations`: bulk invitations and their lifecycle. The rules live in src/invitations/. */
+import { intQuery } from "../http/query";
 import { coreContextOf } from "../core/from-request";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -120,7 +121,7 @@ invitationsRouter.openapi(
     request: {
       query: z.object({
         status: z.enum(["pending", "accepted", "revoked", "expired"]).optional(),
-        limit: z.coerce.number().int().min(1).max(1000).optional(),
+        limit: intQuery(1, 1000).optional(),
         cursor: z.string().max(512).optional(),
       }),
     },

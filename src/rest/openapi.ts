@@ -2,10 +2,18 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { ERROR_CATALOGUE } from "../http/errors";
+import { strictQuery } from "../http/query";
 import { validationHook } from "../http/validation";
 
+/**
+ * A router whose every route refuses query parameters its contract does not declare
+ * (http/query.ts: one place derives the valid list from the route's query schema).
+ */
 export function createRouter() {
-  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const register = router.openapi;
+  router.openapi = ((route, handler, hook) => register(strictQuery(route), handler, hook)) as typeof router.openapi;
+  return router;
 }
 
 export const ProblemSchema = z

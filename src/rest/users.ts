@@ -1,4 +1,5 @@
 /** REST adapter for users (`/v1/users`): shapes, headers and status codes; the rules live in users/. */
+import { intQuery } from "../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireScope } from "../auth/middleware";
@@ -41,10 +42,10 @@ const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: "id",
 const boolParam = z.enum(["true", "false"]).transform((v) => v === "true");
 
 const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: "Page size, 1-1000 (default 100)." }),
+  limit: intQuery(1, 1000).optional().openapi({ description: "Page size, 1-1000 (default 100)." }),
   cursor: z.string().max(512).optional(),
-  page: z.coerce.number().int().min(1).max(1_000_000).optional().openapi({ description: "Offset paging (1-based); prefer cursors for large tenants." }),
-  pageSize: z.coerce.number().int().min(1).max(1000).optional(),
+  page: intQuery(1, 1_000_000).optional().openapi({ description: "Offset paging (1-based); prefer cursors for large tenants." }),
+  pageSize: intQuery(1, 1000).optional(),
   email: z.string().max(254).optional().openapi({ description: "Exact email, ignoring case." }),
   externalId: z.string().max(255).optional(),
   active: boolParam.optional(),

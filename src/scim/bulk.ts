@@ -3,6 +3,7 @@
  * the single-resource endpoints; `bulkId:<id>` anywhere in a later operation's path or data is
  * replaced by the id the earlier POST created. Bulk is not atomic (the RFC does not ask it to be).
  */
+import { MAX_DOCUMENT_DEPTH } from "../lib/text";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
@@ -30,8 +31,13 @@ function lowerKeys(o: Json): Json {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
-/** Replaces "bulkId:x" strings (whole values or path segments) with created ids. */
-function resolveRefs(value: unknown, ids: Map<string, string>, missing: Set<string>): unknown {
+/**
+ * Replaces "bulkId:x" strings (whole values or path segments) with created ids. The body guard
+ * already refuses documents nested deeper than MAX_DOCUMENT_DEPTH; the bound here keeps the
+ * recursion safe on its own (a 10,000-level `data` once overflowed the stack).
+ */
+function resolveRefs(value: unknown, ids: Map<string, string>, missing: Set<string>, depth = 0): unknown {
+  if (depth > MAX_DOCUMENT_DEPTH) throw syntax(`data nests deeper than ${MAX_DOCUMENT_DEPTH} levels.`);
   if (typeof value === "string") {
     return value.replace(/bulkId:([\w.-]+)/g, (whole, ref: string) => {
       const id = ids.get(ref);
@@ -42,9 +48,9 @@ function resolveRefs(value: unknown, ids: Map<string, string>, missing: Set<stri
       return id;
     });
   }
-  if (Array.isArray(value)) return value.map((v) => resolveRefs(v, ids, missing));
+  if (Array.isArray(value)) return value.map((v) => resolveRefs(v, ids, missing, depth + 1));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, resolveRefs(v, ids, missing)]));
+    return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, resolveRefs(v, ids, missing, depth + 1)]));
   }
   return value;
 }

@@ -40,11 +40,20 @@ export function query(c: Context<AppEnv>, name: string): string | undefined {
   return key ? q[key]?.[0] : undefined;
 }
 
+/** SCIM paging numbers are 32-bit decimal integers; larger ones never reach the database. */
+const MAX_PAGING_INT = 2_147_483_647;
+
+/**
+ * startIndex/count from a query string or a /.search body: a decimal integer (a sign allowed, since
+ * RFC 7644 §3.4.2.4 gives negative values a meaning) within 32 bits. `0x10`, `1e3`, `5.0` and
+ * 2^63 are 400s with scimType invalidValue, never reinterpreted.
+ */
 export function intParam(value: unknown, name: string): number | undefined {
   if (value === undefined || value === null || value === "") return undefined;
-  const n = typeof value === "number" ? value : Number(value);
-  if (!Number.isInteger(n)) {
-    throw new ApiError("invalid_query", `${name} must be an integer.`, { errors: [{ path: name, message: "must be an integer" }] });
+  const n = typeof value === "number" ? value : typeof value === "string" && /^[+-]?[0-9]{1,10}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isInteger(n) || Math.abs(n) > MAX_PAGING_INT) {
+    const message = `must be a decimal integer between -${MAX_PAGING_INT} and ${MAX_PAGING_INT}`;
+    throw new ApiError("invalid_query", `${name} ${message}.`, { errors: [{ path: name, message }] });
   }
   return n;
 }

@@ -3,6 +3,7 @@
  * settings (custom attributes, labels, required flags). Every way of creating or changing a user
  * goes through `AttributeSet`, so REST, SCIM and bulk invitations obey the same rules.
  */
+import { isSingleLine, textProblem } from "../lib/text";
 import { and, eq } from "drizzle-orm";
 import { attributeDefinitions } from "../db/schema";
 import type { Db } from "../env";
@@ -112,7 +113,8 @@ export class AttributeSet {
       case "string":
         if (typeof value !== "string") return "must be a string";
         if (value.length > MAX_STRING_ATTRIBUTE_LENGTH) return `must be at most ${MAX_STRING_ATTRIBUTE_LENGTH} characters`;
-        return null;
+        // Free text: tab and line breaks allowed, the rest of the text rule applies (lib/text.ts).
+        return textProblem(value);
       case "number":
         return typeof value === "number" && Number.isFinite(value) ? null : "must be a number";
       case "boolean":
@@ -120,7 +122,7 @@ export class AttributeSet {
       case "date":
         return typeof value === "string" && isIsoDate(value) ? null : "must be a date as YYYY-MM-DD";
       case "email":
-        return typeof value === "string" && isEmail(value) ? null : "must be an email address";
+        return typeof value === "string" && isEmail(value) && isSingleLine(value) && textProblem(value) === null ? null : "must be an email address";
       case "enum":
         return typeof value === "string" && (def.enumValues ?? []).includes(value)
           ? null

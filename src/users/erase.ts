@@ -1,10 +1,10 @@
 /**
  * Erasure: a user's personal data goes for good. The row stays as a tombstone (id, timestamps)
- * so that references and audit trails resolve; payloads of its past events are scrubbed too.
+ * so that references and audit trails resolve; every copy elsewhere goes too (erase-copies.ts).
  * One read batch (the row) and one write batch.
  */
 import { and, eq, sql } from "drizzle-orm";
-import { events, users } from "../db/schema";
+import { users } from "../db/schema";
 import type { CoreContext } from "../core/context";
 import { ApiError } from "../http/errors";
 import type { ETagCondition } from "../http/etag";
@@ -12,6 +12,7 @@ import { matches } from "../http/etag";
 import { uuidv7 } from "../lib/ids";
 import { insertEvent, insertEventsForUsers } from "../events/outbox";
 import { etagOf, SETTABLE_FIELDS } from "./model";
+import { erasePersonalCopies } from "./erase-copies";
 import { getUserRow } from "./reads";
 import { committed } from "./write";
 
@@ -38,10 +39,8 @@ export async function eraseUser(ctx: CoreContext, id: string, options: { ifMatch
       .update(users)
       .set({ ...cleared, emailLower: null, userNameLower: null, active: false, attributes: "{}", version: sql`${users.version} + 1`, updatedAt: now, erasedAt: now })
       .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id))),
-    ctx.db
-      .update(events)
-      .set({ data: "{}" })
-      .where(and(eq(events.tenantId, ctx.tenantId), eq(events.subjectId, id))),
+    // Every other copy: event payloads, stored idempotent responses, invitations, provisioning errors.
+    ...erasePersonalCopies(ctx.db, ctx.tenantId, row, now),
     insertEvent(ctx.db, { id: eventId, tenantId: ctx.tenantId, type: "user.erased", subjectId: id, data: {}, createdAt: now }),
   ]);
   committed(ctx, eventId);

@@ -45,6 +45,12 @@ export interface FieldSpec {
   example?: string;
   /** What a response shows when the column is null: null (the field is nullable), "" , or a derived default. */
   whenUnset: null | "" | "firstAndLastName" | "email";
+  /**
+   * May hold tab and line breaks. Every built-in is one line; all text also obeys the text rule
+   * (lib/text.ts: valid Unicode, no other control characters, nothing XML 1.0 forbids), checked in
+   * users/validate.ts for built-ins and users/attributes.ts for custom attributes.
+   */
+  multiline?: boolean;
   /** Compared exactly in filters (ids); otherwise case-insensitively. */
   caseExact?: boolean;
   /** The id of another entity of the tenant; such ids are not ordered in filters. */

@@ -9,6 +9,8 @@ import { canonicalLocale, canonicalTimeZone } from "../lib/intl";
 import type { CoreContext } from "../core/context";
 import type { MembershipRequest } from "../memberships/kinds";
 import { type AttributeSet, isEmail } from "./attributes";
+import { isSingleLine, textProblem } from "../lib/text";
+import { fieldSpec } from "./fields";
 import { checkIdentityProvider, type IdentityProviderRef, type RoleDirectory } from "./references";
 import { MAX_FIELD_LENGTH, SETTABLE_FIELDS, parseAttributes, valuesOf, type SettableField, type UserFields, type UserRow } from "./model";
 
@@ -64,6 +66,12 @@ function checkBuiltIns(values: Values, touched: Set<string>, attrs: AttributeSet
     if (!touched.has(field)) continue;
     if (value.length > MAX_FIELD_LENGTH[field]) {
       errors.push({ path: field, message: `must be at most ${MAX_FIELD_LENGTH[field]} characters` });
+      continue;
+    }
+    // The text rule (lib/text.ts), and one line unless the field spec allows more (users/fields.ts).
+    const problem = textProblem(value) ?? (fieldSpec(field).multiline || isSingleLine(value) ? null : "must be a single line (no tab or line break)");
+    if (problem) {
+      errors.push({ path: field, message: problem });
       continue;
     }
     if (field === "email" && !isEmail(value)) {
