@@ -31,7 +31,7 @@ import { collectionsRouter } from "./rest/collections";
 import { eventsRouter } from "./rest/events";
 import { usersRouter } from "./rest/users";
 import { isScimPath, renderScimError } from "./scim/http";
-import { requireScimScope, scimRouter } from "./scim/router";
+import { requireScimScope, rootQuery, scimRouter } from "./scim/router";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
 export const API_VERSION = "1.0.0";
@@ -85,6 +85,7 @@ export function createApp(services: AppServices = {}) {
   app.route("/", collectionsRouter);
   app.route("/", eventsRouter);
   app.route("/scim/v2", scimRouter);
+  app.get("/scim/v2/", rootQuery);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -128,6 +128,18 @@ function depthOf(f: Filter): number {
   }
 }
 
+/** The deepest nesting of ( and [ in the token stream (quoted strings are single tokens). */
+function bracketNesting(tokens: Token[]): number {
+  let depth = 0;
+  let max = 0;
+  for (const t of tokens) {
+    if (t.type !== "Bracket") continue;
+    if (t.literal === "(" || t.literal === "[") max = Math.max(max, ++depth);
+    else depth = Math.max(0, depth - 1);
+  }
+  return max;
+}
+
 export function parseScimFilter(text: string, limits: FilterLimits = DEFAULT_FILTER_LIMITS): Filter {
   if (text.length > limits.maxLength) {
     throw invalidFilter(`The filter is ${text.length} characters long; the limit is ${limits.maxLength}. Split the query.`);
@@ -138,6 +150,9 @@ export function parseScimFilter(text: string, limits: FilterLimits = DEFAULT_FIL
   let list: Tokens | undefined;
   try {
     tokens = rewriteTokens(tokenizer(text));
+    // Redundant parentheses add no depth to the tree but do to the (recursive) parser: bound them first.
+    const nesting = bracketNesting(tokens);
+    if (nesting > limits.maxDepth) throw invalidFilter(`The filter nests parentheses ${nesting} levels deep; the limit is ${limits.maxDepth}.`);
     list = new Tokens(tokens);
     ast = parseTokens(list);
     if (list.peek().type !== "EOT") throw new Error(`unexpected '${list.peek().literal}' after the end of the expression`);

@@ -46,9 +46,16 @@ const TenantSchema = z
   })
   .openapi("Tenant");
 
+/** Labels that name the service itself or read as addresses, never a tenant's subdomain. */
+const RESERVED_SLUGS = new Set(["www", "api", "app", "admin", "platform", "console", "docs", "scim", "status", "mail", "localhost", "static", "cdn", "auth", "login"]);
+function isReservedSlug(value: string): boolean {
+  return RESERVED_SLUGS.has(value) || /^[0-9]+$/.test(value);
+}
+
 const slug = z
   .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
   .regex(SLUG_RE, "must be a DNS label: 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen")
+  .refine((s) => !isReservedSlug(s), "is reserved (service hostnames such as www, api and platform, and all-digit labels); choose another")
   .openapi({ example: "acme" });
 const name = z.string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") }).trim().min(1, "must not be empty").max(200);
 

@@ -33,6 +33,8 @@ const TokenCreateSchema = z
     scopes: z
       .array(z.enum(SCOPES, { error: `must be one of: ${SCOPES.join(", ")}` }))
       .min(1, "must list at least one scope")
+      .max(SCOPES.length, `must list each scope at most once (there are ${SCOPES.length})`)
+      .refine((list) => new Set(list).size === list.length, "must list each scope at most once")
       .openapi({ example: ["users:read", "users:write"] }),
     expiresAt: z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time in the future" }).nullable().optional(),
   })

@@ -183,6 +183,11 @@ export interface PatchTarget {
   isKnown(container: string | undefined, attr: string): boolean;
   extensions: string[];
   coreUrn: string;
+  /**
+   * Core attributes (lower-cased) this resource cannot leave unassigned, with why: a `remove` of
+   * one is a 400 (RFC 7644 §3.5.2.2 makes it unassigned; never a 200 that changes nothing).
+   */
+  unremovable?: Record<string, string>;
 }
 
 function containerOf(doc: Json, container: string | undefined): Json {
@@ -220,6 +225,8 @@ function applyWithPath(doc: Json, op: PatchOperation, t: PatchTarget): void {
   if (!p.container && IMMUTABLE.has(p.attr.toLowerCase())) {
     throw new ApiError("mutability", `'${op.path}' is read-only and cannot be changed with PATCH.`);
   }
+  const required = op.op === "remove" && !p.container && !p.sub ? t.unremovable?.[p.attr.toLowerCase()] : undefined;
+  if (required) throw new ApiError("required_attribute", `'${op.path}' cannot be removed: ${required}`, { errors: [{ path: op.path!, message: required }] });
   if (IGNORED.has(label) || IGNORED.has(p.attr.toLowerCase())) return;
   // Entra sends `manager` (and other enterprise attributes) without the URN.
   if (!p.container) p.container = t.extensionOf(p.attr);

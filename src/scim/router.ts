@@ -196,10 +196,10 @@ scimRouter.all("/Me", () => {
 });
 
 // Queries at the root (RFC 7644 §3.4.2.1, §3.4.3): a 501 that says where to query instead, not a 404.
-const rootQuery = () => {
+export const rootQuery = () => {
   throw new ApiError("not_implemented", "Queries across resource types are not supported; query /scim/v2/Users and /scim/v2/Groups (GET with filter, or POST .search) separately.");
 };
-scimRouter.get("/", rootQuery);
+scimRouter.get("/", rootQuery); // and "/scim/v2/" (trailing slash), registered in app.ts
 scimRouter.post("/.search", rootQuery);
 
 scimRouter.post("/Bulk", bulkHandler);

@@ -114,6 +114,10 @@ export function userPatchTarget(set: UserSchemaSet): PatchTarget {
   return {
     extensions: [ENTERPRISE_USER, TENANT_USER],
     coreUrn: CORE_USER,
+    unremovable: {
+      externalid: "every user of this service has an externalId; replace it with another value instead",
+      active: "a user is always active or inactive; replace it with false to deactivate",
+    },
     extensionOf: (attr) => (coreNames.has(attr.toLowerCase()) ? undefined : extensionNames.get(attr.toLowerCase())),
     isMultiValued: (container, attr) => known.get(key(container, attr)) === true,
     isKnown: (container, attr) => known.has(key(container, attr)),

@@ -184,7 +184,13 @@ export function fieldsFromScim(user: Json, attrs: AttributeSet, current?: User):
   for (const p of SCIM_PLACEMENTS) {
     const container = (p.container ? (user[p.container] ?? {}) : user) as Json;
     const raw = container[p.attr];
-    const value = p.listType ? pickOne(raw)?.value : p.sub ? (raw as Json | undefined)?.[p.sub] : raw;
+    const picked = p.listType ? pickOne(raw) : undefined;
+    // The one value kept is always rendered primary; storing primary:false and answering true
+    // would be silently ignoring the client (RFC 7643 §2.4), so say so instead.
+    if (picked && picked.primary === false) {
+      throw invalid(`${p.attr}.primary`, `this service keeps one ${p.listType} ${p.attr === "emails" ? "email" : "phone number"} per user and it is always primary; send primary true or omit it`);
+    }
+    const value = p.listType ? picked?.value : p.sub ? (raw as Json | undefined)?.[p.sub] : raw;
     fields[p.name] = str(value);
   }
   const tenant = (user[TENANT_USER] ?? {}) as Json;
