@@ -95,9 +95,18 @@ function expectStatus(out: CountedResponse, status: number): void {
   expect(out.response.status, `${out.text}\n${trace(out.counts)}`).toBe(status);
 }
 
+/**
+ * The limiter objects answered (a limiter failure is served fail-open, still after 2 DO calls):
+ * only counters that admitted the request produce the rate-limit headers.
+ */
+function expectLimiterAnswered(out: CountedResponse): void {
+  expect(out.response.headers.get("RateLimit-Policy"), trace(out.counts)).toMatch(/^"(ip|tenant)";q=\d+;w=1$/);
+}
+
 /** A read: one hop; both limiter counters asked, next to the D1 work. */
 function expectRead(out: CountedResponse, d1?: number): void {
   const c = out.counts;
+  expectLimiterAnswered(out);
   expect(c.inFlight, trace(c)).toEqual([]);
   expect(c.do, trace(c)).toBe(2);
   expect(c.queue, trace(c)).toBe(0);
@@ -108,6 +117,7 @@ function expectRead(out: CountedResponse, d1?: number): void {
 /** A write: two hops (read batch + limiter, then the write batch). */
 function expectWrite(out: CountedResponse, d1?: number): void {
   const c = out.counts;
+  expectLimiterAnswered(out);
   expect(c.inFlight, trace(c)).toEqual([]);
   expect(c.do, trace(c)).toBe(2);
   expect(c.queue, trace(c)).toBe(0);
@@ -322,6 +332,7 @@ describe("SCIM Bulk: at most 2 hops per user operation", () => {
     for (const r of results) expect(Number(r.status), out.text).toBeLessThan(300);
     expect(out.counts.inFlight, trace(out.counts)).toEqual([]);
     expect(out.counts.do, trace(out.counts)).toBe(2);
+    expectLimiterAnswered(out);
     return out;
   }
 
