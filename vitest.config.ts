@@ -25,6 +25,8 @@ export default defineConfig(async () => {
             // Local Durable Objects share one process with everything else; do not let a busy
             // machine turn into fail-open admissions in the exactness tests.
             RATE_LIMIT_TIMEOUT_MS: "10000",
+            // test/fuzz.test.ts: reproduce with FUZZ_SEED=<seed>, or run longer with FUZZ_RUNS/FUZZ_BUDGET_MS.
+            ...Object.fromEntries(["FUZZ_RUNS", "FUZZ_BUDGET_MS", "FUZZ_SEED"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
           },
           // Deliver queue batches almost at once instead of after wrangler.toml's timeout.
           queueConsumers: {

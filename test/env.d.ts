@@ -15,6 +15,10 @@ declare global {
       RATE_LIMIT_TENANT_PER_SECOND?: string;
       RATE_LIMIT_BLOCK_SECONDS?: string;
       TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+      /** test/fuzz.test.ts knobs, passed through from the shell by vitest.config.ts. */
+      FUZZ_RUNS?: string;
+      FUZZ_BUDGET_MS?: string;
+      FUZZ_SEED?: string;
     }
   }
 }
