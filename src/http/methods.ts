@@ -42,8 +42,8 @@ function compare(a: number[], b: number[]): number {
   return 0;
 }
 
-/** Allowed methods for `path` (HEAD with GET, OPTIONS always), or [] when no route matches it. */
-export function allowedMethods(patterns: Pattern[], path: string): string[] {
+/** Allowed methods for `path` (HEAD with GET; OPTIONS where methodGuard answers it), or [] when no route matches it. */
+export function allowedMethods(patterns: Pattern[], path: string, options = true): string[] {
   let best: Pattern[] = [];
   for (const p of patterns) {
     if (!p.regex.test(path)) continue;
@@ -54,7 +54,7 @@ export function allowedMethods(patterns: Pattern[], path: string): string[] {
   const methods = new Set(best.flatMap((p) => [...p.methods]));
   if (methods.size === 0) return [];
   if (methods.has("GET")) methods.add("HEAD");
-  methods.add("OPTIONS");
+  if (options) methods.add("OPTIONS");
   return [...methods].sort();
 }
 
@@ -77,7 +77,7 @@ export function methodGuard(app: Hono<AppEnv>) {
   });
 }
 
-/** For a 404 fallback: the allowed methods of a path, compiled from the app's routes. */
+/** For the 404 fallback (paths methodGuard does not cover, such as SCIM): no OPTIONS there. */
 export function allowedMethodsOf(app: Hono<AppEnv>, path: string): string[] {
-  return allowedMethods(compile(app.routes), path);
+  return allowedMethods(compile(app.routes), path, false);
 }
