@@ -9,7 +9,7 @@ import { deleteBlock, findActiveBlock, listActiveBlocks } from "../limits/blocks
 import { forgetCachedKey, ipKey } from "../limits/limiter";
 import { clientIp, UNKNOWN_IP } from "../limits/middleware";
 import { createRouter, jsonContent, problemResponse } from "../rest/openapi";
-import { requirePlatformAdmin } from "./tenants";
+import { requirePlatformAdmin } from "./admin";
 
 const BlockSchema = z
   .object({

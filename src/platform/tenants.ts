@@ -4,19 +4,17 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gt } from "drizzle-orm";
-import { createMiddleware } from "hono/factory";
-import { readBearer } from "../auth/middleware";
 import { FIRST_TOKEN_SCOPES } from "../auth/tokens";
 import { uniqueViolation } from "../db/errors";
 import { apiTokens, tenantDomains, tenants } from "../db/schema";
-import type { AppEnv, Db, Env } from "../env";
+import type { Db, Env } from "../env";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { ApiError } from "../http/errors";
-import { secretsEqual } from "../lib/crypto";
 import { effectiveLimits, MAX_PER_SECOND, readLimitConfig } from "../limits/config";
 import { uuidv7 } from "../lib/ids";
 import { newTokenRow } from "../rest/api-tokens";
 import { bodyErrorResponses, createRouter, jsonBodyOf, jsonContent, problemResponse } from "../rest/openapi";
+import { requirePlatformAdmin } from "./admin";
 import { forgetCachedHosts, HOSTNAME_RE, SLUG_RE } from "../tenancy/resolve";
 
 const DomainSchema = z.object({ hostname: z.string(), createdAt: z.string() }).openapi("TenantDomain");
@@ -119,20 +117,6 @@ async function findTenant(db: Db, slugValue: string): Promise<TenantRow> {
   return row;
 }
 
-export const requirePlatformAdmin = createMiddleware<AppEnv>(async (c, next) => {
-  const secret = c.env.PLATFORM_ADMIN_TOKEN;
-  if (!secret) {
-    throw new ApiError("platform_disabled", "The platform API is disabled: set the PLATFORM_ADMIN_TOKEN secret (in .dev.vars locally, `wrangler secret put` in production).");
-  }
-  const bearer = readBearer(c.req.header("Authorization"));
-  if (!bearer) {
-    throw new ApiError("missing_token", "Send the platform admin token as 'Authorization: Bearer <PLATFORM_ADMIN_TOKEN>'.", { headers: { "WWW-Authenticate": 'Bearer realm="platform"' } });
-  }
-  if (!(await secretsEqual(bearer, secret))) {
-    throw new ApiError("unknown_token", "This is not the platform admin token.", { headers: { "WWW-Authenticate": 'Bearer realm="platform", error="invalid_token"' } });
-  }
-  await next();
-});
 
 const tags = ["Platform"];
 const security = [{ platformAdmin: [] }];

@@ -18,7 +18,7 @@ import {
 } from "../invitations/service";
 import type { CoreContext } from "../core/context";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
-import { UserCreateSchema } from "./users";
+import { UserCreateSchema } from "./users/users.schemas";
 
 const InviteEntrySchema = UserCreateSchema.extend({
   organizationIds: z.array(z.string().max(64)).max(100).optional().openapi({ description: "Organizations to join (GET /v1/organizations)." }),

@@ -19,10 +19,8 @@ import type { OutboxRef } from "../events/dispatch";
 import { KINDS, type MembershipRequest } from "../memberships/kinds";
 import { provisioningQuery, toProvisioning, type Provisioning } from "../memberships/provisioning";
 import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../memberships/collections";
-import { UserCreateSchema, UserPatchSchema, UserSchema } from "./user-schemas";
+import { UserCreateSchema, UserPatchSchema, UserSchema } from "./users/users.schemas";
 
-// The user schemas are built from the field table in ./user-schemas; re-exported for other routers.
-export { UserCreateSchema, UserPatchSchema, UserSchema };
 
 const UserListSchema = z
   .object({
