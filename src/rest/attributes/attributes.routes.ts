@@ -4,9 +4,9 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import {
-    ATTRIBUTE_TYPES,
-    BUILT_IN_ATTRIBUTES,
-    CUSTOM_KEY_RE
+  ATTRIBUTE_TYPES,
+  BUILT_IN_ATTRIBUTES,
+  CUSTOM_KEY_RE,
 } from "../../users/attributes";
 import { YIELDING_BUILT_INS } from "../../users/fields";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";

@@ -8,7 +8,7 @@ import { demandOneScope } from "../../auth/middleware";
 import { events, userProvisioning } from "../../db/schema";
 import type { AppEnv, Db } from "../../env";
 import { dispatchEvents } from "../../events/dispatch";
-import { EVENT_TYPES, type EventType } from "../../events/outbox";
+import { EVENT_TYPES, type EventType } from "../../events/catalogue";
 import { decodeCursor, encodeCursor } from "../../http/cursor";
 import { ApiError } from "../../http/errors";
 import type * as routes from "./events.routes";

@@ -3,7 +3,7 @@
  * They make the OpenAPI document; the handlers that answer them are in ./events.handlers.ts.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { EVENT_TYPES } from "../../events/outbox";
+import { EVENT_TYPES } from "../../events/catalogue";
 import { errorResponses, jsonContent, problemResponse } from "../openapi";
 
 const tags = ["Events"];

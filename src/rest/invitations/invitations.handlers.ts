@@ -3,28 +3,17 @@
  * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
  */
 import type { RouteHandler } from "@hono/zod-openapi";
-import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { CoreContext } from "../../core/context";
 import { coreContextOf } from "../../core/from-request";
 import type { AppEnv } from "../../env";
 import { decodeCursor, encodeCursor } from "../../http/cursor";
 import { issuesToFieldErrors } from "../../http/validation";
-import {
-    acceptInvitation,
-    getInvitation,
-    invitationView,
-    inviteUsers,
-    listInvitations,
-    resendInvitation,
-    revokeInvitation
-} from "../../invitations/service";
-import { UserCreateSchema } from "../users/users.schemas";
+import { inviteUsers } from "../../invitations/bulk";
+import { acceptInvitation, getInvitation, invitationView, listInvitations, resendInvitation, revokeInvitation } from "../../invitations/lifecycle";
 import type * as routes from "./invitations.routes";
+import { InviteEntrySchema } from "./invitations.routes";
 
-const InviteEntrySchema = UserCreateSchema.extend({
-  organizationIds: z.array(z.string().max(64)).max(100).optional().openapi({ description: "Organizations to join (GET /v1/organizations)." }),
-}).openapi("InvitationEntry");
 
 function coreContext(c: Context<AppEnv>): CoreContext {
   return coreContextOf(c);

@@ -3,10 +3,14 @@
  * They make the OpenAPI document; the handlers that answer them are in ./invitations.handlers.ts.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import {
-    MAX_INVITATIONS_PER_REQUEST
-} from "../../invitations/service";
+import { MAX_INVITATIONS_PER_REQUEST } from "../../invitations/model";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
+import { UserCreateSchema } from "../users/users.schemas";
+
+/** One entry of the bulk request, validated on its own so that each entry fails alone. */
+export const InviteEntrySchema = UserCreateSchema.extend({
+  organizationIds: z.array(z.string().max(64)).max(100).optional().openapi({ description: "Organizations to join (GET /v1/organizations)." }),
+}).openapi("InvitationEntry");
 
 const InviteBodySchema = z
   .strictObject({
