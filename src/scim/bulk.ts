@@ -16,7 +16,7 @@ import { coreContext, scimCreateUser, scimDeleteUser, scimPatchUser, scimReads, 
 import type { Json } from "./users";
 import { deleteCollection, type CollectionRow } from "../memberships/collections";
 import { createGroup, getGroupRow, groupVersion, planFromPatch, planFromResource, writeGroup } from "./groups";
-import { parsePatchBody } from "./patch";
+import { parsePatchBody } from "./patch-parse";
 
 /** Each operation costs a handful of D1 queries; this keeps a request well inside a Worker's budget. */
 export const BULK_MAX_OPERATIONS = 50;

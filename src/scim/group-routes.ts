@@ -14,7 +14,7 @@ import { deleteCollection, type CollectionRow } from "../memberships/collections
 import { etagOf } from "../users/model";
 import { createGroup, getGroupRow, groupLocation, groupVersion, loadMembers, planFromPatch, planFromResource, toScimGroup, writeGroup } from "./groups";
 import { baseUrlOf, listQueryOf, project, projectionOf, query, scimJson, searchQueryOf, type Projection } from "./http";
-import { parsePatchBody } from "./patch";
+import { parsePatchBody } from "./patch-parse";
 import { CORE_GROUP, groupFilterMap, LIST_RESPONSE } from "./schema";
 import { coreContext } from "./user-ops";
 import type { Json } from "./users";

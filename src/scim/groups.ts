@@ -13,7 +13,7 @@ import { ApiError } from "../http/errors";
 import type { CollectionRow } from "../memberships/collections";
 import { etagOf } from "../users/model";
 import type { CoreContext } from "../core/context";
-import { parsePath, type PatchOperation } from "./patch";
+import { parsePath, type PatchOperation } from "./patch-parse";
 import { CORE_GROUP } from "./schema";
 import type { Json } from "./users";
 

@@ -12,7 +12,8 @@ import type { CoreContext } from "../core/context";
 import { coreContextOf } from "../core/from-request";
 import { createUser, eraseUser, readForWrite, readUserWith, updateUser, type WriteReads } from "../users/service";
 import { attributeDefinitionsQuery, attributeSetFrom } from "../users/attributes";
-import { applyPatch, parsePatchBody, type PatchTarget } from "./patch";
+import { applyPatch, type PatchTarget } from "./patch";
+import { parsePatchBody } from "./patch-parse";
 import { CORE_USER, ENTERPRISE_USER, TENANT_USER } from "./schema";
 import { canonicalUser, fieldsFromScim, schemaSet, toScimUser, translateCoreError, type Json, type UserSchemaSet } from "./users";
 
