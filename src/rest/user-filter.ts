@@ -5,7 +5,8 @@
  */
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { roles, users } from "../db/schema";
-import { FilterCompiler, type AttrDef, type AttributeMap, type ScalarAttr } from "../filter/compile";
+import type { AttrDef, AttributeMap, ScalarAttr } from "../filter/attributes";
+import { FilterCompiler } from "../filter/compile";
 import { fieldFilterAttr } from "../filter/user-fields";
 import { DEFAULT_FILTER_LIMITS, parseScimFilter } from "../filter/parse";
 import { ApiError } from "../http/errors";

@@ -5,7 +5,7 @@
  */
 import { sql, type SQLWrapper } from "drizzle-orm";
 import { collections, users } from "../db/schema";
-import type { AttrDef, AttributeMap, ComplexAttr, ScalarAttr } from "../filter/compile";
+import type { AttrDef, AttributeMap, ComplexAttr, ScalarAttr } from "../filter/attributes";
 import type { AttributeDefinition, AttributeSet } from "../users/attributes";
 import { CUSTOM_KEY_RE } from "../users/attributes";
 import { fieldFilterAttr } from "../filter/user-fields";
