@@ -2,8 +2,8 @@
  * The transactional outbox. Statements built here go into the same D1 batch as the change they
  * describe, so a change without its event (or an event without its change) cannot be committed.
  */
-import { batchableRun } from "../db/client";
 import { sql, type SQL } from "drizzle-orm";
+import { batchableRun } from "../db/client";
 import { events, users } from "../db/schema";
 import type { Db } from "../env";
 import { uuidv7 } from "../lib/ids";

@@ -11,15 +11,13 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { CoreContext } from "../core/context";
 import { uniqueViolation } from "../db/errors";
 import { collections, events, invitations, userProvisioning, users } from "../db/schema";
-import type { EventType } from "../events/catalogue";
+import type { EventPayloads, EventType } from "../events/catalogue";
 import type { OutboxRef } from "../events/dispatch";
 import { ApiError, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { toUser, type User, type UserFields, type UserRow } from "../users/model";
 import { buildNewUser, readForWrite, type UserLookups } from "../users/service";
-
-import type { EventPayloads } from "../events/catalogue";
-import { DAY_MS, DEFAULT_INVITATION_DAYS, type InvitationRow, mailerPayload, MAX_INVITATIONS_PER_REQUEST } from "./model";
+import { DAY_MS, DEFAULT_INVITATION_DAYS, mailerPayload, MAX_INVITATIONS_PER_REQUEST, type InvitationRow } from "./model";
 
 /** Values per IN (...) list: well under D1's 100 bound parameters with the tenant id. */
 const IN_CHUNK = 90;

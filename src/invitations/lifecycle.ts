@@ -7,14 +7,13 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { CoreContext } from "../core/context";
 import { events, invitations, users } from "../db/schema";
+import type { TypedEvent } from "../events/catalogue";
 import type { OutboxRef } from "../events/dispatch";
 import { ApiError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { toUser, type UserRow } from "../users/model";
 import { readForWrite } from "../users/service";
-
-import type { TypedEvent } from "../events/catalogue";
-import { DAY_MS, DEFAULT_INVITATION_DAYS, type InvitationRow, mailerPayload } from "./model";
+import { DAY_MS, DEFAULT_INVITATION_DAYS, mailerPayload, type InvitationRow } from "./model";
 
 export type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
 

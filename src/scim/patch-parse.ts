@@ -4,7 +4,7 @@
  * case-insensitive lookups that filters and the apply step share. Separate from ./patch.ts, which
  * applies the operations to a document: groups use this half alone for their member paths.
  */
-import { type Filter, parseScimFilter } from "../filter/parse";
+import { parseScimFilter, type Filter } from "../filter/parse";
 import { ApiError } from "../http/errors";
 import { PATCH_OP } from "./schema";
 import type { Json } from "./users";

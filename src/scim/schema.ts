@@ -6,9 +6,9 @@
 import { sql, type SQLWrapper } from "drizzle-orm";
 import { collections, users } from "../db/schema";
 import type { AttrDef, AttributeMap, ComplexAttr, ScalarAttr } from "../filter/attributes";
+import { fieldFilterAttr } from "../filter/user-fields";
 import type { AttributeDefinition, AttributeSet } from "../users/attributes";
 import { CUSTOM_KEY_RE } from "../users/attributes";
-import { fieldFilterAttr } from "../filter/user-fields";
 import { byRfcOrder, COMMON_ATTRIBUTES, SCIM_PLACEMENTS, type ScimPlacement } from "./user-fields";
 
 export const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";

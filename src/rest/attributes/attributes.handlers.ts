@@ -9,13 +9,13 @@ import type { AppEnv } from "../../env";
 import { insertEventsForUsers } from "../../events/outbox";
 import { ApiError } from "../../http/errors";
 import {
-  type AttributeDefinition,
   BUILT_IN_ATTRIBUTES,
   BUILT_IN_KEYS,
   collidesWithBuiltIn,
   getStoredDefinition,
   loadAttributeSet,
   storageKeyOf,
+  type AttributeDefinition,
 } from "../../users/attributes";
 import type * as routes from "./attributes.routes";
 

@@ -3,11 +3,7 @@
  * They make the OpenAPI document; the handlers that answer them are in ./attributes.handlers.ts.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import {
-  ATTRIBUTE_TYPES,
-  BUILT_IN_ATTRIBUTES,
-  CUSTOM_KEY_RE,
-} from "../../users/attributes";
+import { ATTRIBUTE_TYPES, BUILT_IN_ATTRIBUTES, CUSTOM_KEY_RE } from "../../users/attributes";
 import { YIELDING_BUILT_INS } from "../../users/fields";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
 

@@ -4,7 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { MAX_IDS_PER_KIND } from "../../memberships/kinds";
-import { FIELD_ENTRIES, type FieldName, type FieldSpec, type NonNullField, USER_FIELDS } from "../../users/fields";
+import { FIELD_ENTRIES, USER_FIELDS, type FieldName, type FieldSpec, type NonNullField } from "../../users/fields";
 
 const docs = (f: FieldSpec) => ({ description: f.description, ...(f.example ? { example: f.example } : {}) });
 
