@@ -12,11 +12,12 @@ import { ApiError } from "../http/errors";
 import { matches, parseETagList } from "../http/etag";
 import { deleteCollection, type CollectionRow } from "../memberships/collections";
 import { etagOf } from "../users/model";
+import { groupFilterMap } from "./filter-maps";
 import { createGroup, getGroupRow, groupLocation, groupVersion, loadMembers, planFromPatch, planFromResource, toScimGroup, writeGroup } from "./groups";
 import { baseUrlOf, listQueryOf, project, projectionOf, query, scimJson, searchQueryOf, type Projection } from "./http";
 import { pageBounds, sortOrder, type ListParams } from "./list-query";
 import { parsePatchBody } from "./patch-parse";
-import { CORE_GROUP, groupFilterMap, LIST_RESPONSE } from "./schema";
+import { CORE_GROUP, LIST_RESPONSE } from "./schema";
 import { coreContext } from "./user-ops";
 import type { Json } from "./users";
 

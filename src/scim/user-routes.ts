@@ -14,10 +14,11 @@ import { loadAttributeSet, type AttributeSet } from "../users/attributes";
 import { compileWithDefinitionsIfNeeded } from "../users/filter-attributes";
 import { etagOf, toUser, type User } from "../users/model";
 import { loadRoles } from "../users/references";
+import { userFilterMap } from "./filter-maps";
 import { baseUrlOf, listQueryOf, project, projectionOf, scimJson, searchQueryOf, type Projection } from "./http";
 import { pageBounds, sortOrder, type ListParams } from "./list-query";
 import { anchorFor, cachedCount, rememberCount, rememberPageEnd } from "./paging";
-import { LIST_RESPONSE, userFilterMap } from "./schema";
+import { LIST_RESPONSE } from "./schema";
 import { coreContext, scimCreateUser, scimDeleteUser, scimPatchUser, scimReads, scimReadUser, scimReplaceUser } from "./user-ops";
 import { toScimUser, type Json } from "./users";
 
