@@ -2,7 +2,7 @@
  * The /platform/blocks router: registers each route contract (./blocks.routes.ts) with its handler
  * (./blocks.handlers.ts), after the scope middleware, in the order the paths must match.
  */
-import { createRouter } from "../../rest/openapi";
+import { createRouter, registerRoutes } from "../../rest/openapi";
 import { requirePlatformAdmin } from "../admin";
 import * as handlers from "./blocks.handlers";
 import * as routes from "./blocks.routes";
@@ -10,5 +10,4 @@ import * as routes from "./blocks.routes";
 export const blocksRouter = createRouter();
 blocksRouter.use("/platform/blocks", requirePlatformAdmin);
 blocksRouter.use("/platform/blocks/*", requirePlatformAdmin);
-blocksRouter.openapi(routes.list, handlers.list);
-blocksRouter.openapi(routes.lift, handlers.lift);
+registerRoutes(blocksRouter, routes, handlers, ["list", "lift"]);

@@ -3,14 +3,11 @@
  * (./attributes.handlers.ts), after the scope middleware, in the order the paths must match.
  */
 import { adminWritesReadersRead } from "../../auth/middleware";
-import { createRouter } from "../openapi";
+import { createRouter, registerRoutes } from "../openapi";
 import * as handlers from "./attributes.handlers";
 import * as routes from "./attributes.routes";
 
 export const attributesRouter = createRouter();
 // Hono's "/x/*" also matches "/x", so this one guard covers the collection and its items.
 attributesRouter.use("/v1/available-attributes/*", adminWritesReadersRead);
-attributesRouter.openapi(routes.list, handlers.list);
-attributesRouter.openapi(routes.create, handlers.create);
-attributesRouter.openapi(routes.update, handlers.update);
-attributesRouter.openapi(routes.remove, handlers.remove);
+registerRoutes(attributesRouter, routes, handlers, ["list", "create", "update", "remove"]);

@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { requireScope } from "../../auth/middleware";
 import type { AppEnv } from "../../env";
 import { KINDS } from "../../memberships/kinds";
-import { createRouter } from "../openapi";
+import { createRouter, registerRoutes } from "../openapi";
 import { collectionHandlers } from "./collections.handlers";
 import { collectionRoutes } from "./collections.routes";
 
@@ -20,12 +20,5 @@ for (const k of KINDS) {
   collectionsRouter.use(`${base}/*`, scope);
   const routes = collectionRoutes(k);
   const handlers = collectionHandlers(k);
-  collectionsRouter.openapi(routes.list, handlers.list);
-  collectionsRouter.openapi(routes.create, handlers.create);
-  collectionsRouter.openapi(routes.get, handlers.get);
-  collectionsRouter.openapi(routes.update, handlers.update);
-  collectionsRouter.openapi(routes.remove, handlers.remove);
-  collectionsRouter.openapi(routes.listMembers, handlers.listMembers);
-  collectionsRouter.openapi(routes.addMembers, handlers.addMembers);
-  collectionsRouter.openapi(routes.removeMembers, handlers.removeMembers);
+  registerRoutes(collectionsRouter, routes, handlers, ["list", "create", "get", "update", "remove", "listMembers", "addMembers", "removeMembers"]);
 }

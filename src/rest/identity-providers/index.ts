@@ -3,14 +3,10 @@
  * (./identity-providers.handlers.ts), after the scope middleware, in the order the paths must match.
  */
 import { adminWritesReadersRead } from "../../auth/middleware";
-import { createRouter } from "../openapi";
+import { createRouter, registerRoutes } from "../openapi";
 import * as handlers from "./identity-providers.handlers";
 import * as routes from "./identity-providers.routes";
 
 export const identityProvidersRouter = createRouter();
 identityProvidersRouter.use("/v1/identity-providers/*", adminWritesReadersRead);
-identityProvidersRouter.openapi(routes.list, handlers.list);
-identityProvidersRouter.openapi(routes.create, handlers.create);
-identityProvidersRouter.openapi(routes.get, handlers.get);
-identityProvidersRouter.openapi(routes.update, handlers.update);
-identityProvidersRouter.openapi(routes.remove, handlers.remove);
+registerRoutes(identityProvidersRouter, routes, handlers, ["list", "create", "get", "update", "remove"]);

@@ -3,15 +3,10 @@
  * (./invitations.handlers.ts), after the scope middleware, in the order the paths must match.
  */
 import { requireScope } from "../../auth/middleware";
-import { createRouter } from "../openapi";
+import { createRouter, registerRoutes } from "../openapi";
 import * as handlers from "./invitations.handlers";
 import * as routes from "./invitations.routes";
 
 export const invitationsRouter = createRouter();
 invitationsRouter.use("/v1/invitations/*", async (c, next) => requireScope(c.req.method === "GET" ? "users:read" : "users:write")(c, next));
-invitationsRouter.openapi(routes.invite, handlers.invite);
-invitationsRouter.openapi(routes.list, handlers.list);
-invitationsRouter.openapi(routes.get, handlers.get);
-invitationsRouter.openapi(routes.resend, handlers.resend);
-invitationsRouter.openapi(routes.revoke, handlers.revoke);
-invitationsRouter.openapi(routes.accept, handlers.accept);
+registerRoutes(invitationsRouter, routes, handlers, ["invite", "list", "get", "resend", "revoke", "accept"]);

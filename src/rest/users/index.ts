@@ -3,7 +3,7 @@
  * (./users.handlers.ts), after the scope middleware, in the order the paths must match.
  */
 import { requireScope } from "../../auth/middleware";
-import { createRouter } from "../openapi";
+import { createRouter, registerRoutes } from "../openapi";
 import * as handlers from "./users.handlers";
 import * as routes from "./users.routes";
 
@@ -13,9 +13,4 @@ usersRouter.use("/v1/users/*", async (c, next) => {
   const isRead = c.req.method === "GET" || (c.req.method === "POST" && c.req.path === "/v1/users/search");
   return requireScope(isRead ? "users:read" : "users:write")(c, next);
 });
-usersRouter.openapi(routes.create, handlers.create);
-usersRouter.openapi(routes.list, handlers.list);
-usersRouter.openapi(routes.search, handlers.search);
-usersRouter.openapi(routes.get, handlers.get);
-usersRouter.openapi(routes.update, handlers.update);
-usersRouter.openapi(routes.remove, handlers.remove);
+registerRoutes(usersRouter, routes, handlers, ["create", "list", "search", "get", "update", "remove"]);
