@@ -416,3 +416,4 @@ export const invitations = sqliteTable(
     index("invitations_tenant_status_idx").on(t.tenantId, t.status, t.id),
   ],
 );
+export * from "./console-schema";
