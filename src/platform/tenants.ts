@@ -15,7 +15,7 @@ import { ApiError } from "../http/errors";
 import { secretsEqual } from "../lib/crypto";
 import { effectiveLimits, MAX_PER_SECOND, readLimitConfig } from "../limits/config";
 import { uuidv7 } from "../lib/ids";
-import { newTokenRow } from "../rest/api-tokens";
+import { newTokenRow } from "../auth/api-token-service";
 import { bodyErrorResponses, createRouter, jsonBodyOf, jsonContent, problemResponse } from "../rest/openapi";
 import { forgetCachedHosts, HOSTNAME_RE, SLUG_RE } from "../tenancy/resolve";
 

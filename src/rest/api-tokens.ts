@@ -1,12 +1,9 @@
 /** `/v1/api-tokens`: admins create, list and disable the tenant's API tokens. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, asc, eq } from "drizzle-orm";
+import { createApiToken, disableApiToken, getApiToken, listApiTokens } from "../auth/api-token-service";
 import { requireScope } from "../auth/middleware";
-import { displayPrefix, generateToken, hashToken, SCOPES, type Scope } from "../auth/tokens";
-import { apiTokens } from "../db/schema";
-import type { Db } from "../env";
-import { ApiError } from "../http/errors";
-import { uuidv7 } from "../lib/ids";
+import { SCOPES } from "../auth/tokens";
+import { coreContextOf } from "../core/from-request";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent } from "./openapi";
 
 export const ApiTokenSchema = z
@@ -38,47 +35,7 @@ const TokenCreateSchema = z
   })
   .openapi("ApiTokenCreate");
 
-type TokenRow = typeof apiTokens.$inferSelect;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function toApiToken(row: TokenRow) {
-  return {
-    id: row.id,
-    name: row.name,
-    scopes: JSON.parse(row.scopes) as Scope[],
-    prefix: row.displayPrefix,
-    createdAt: new Date(row.createdAt).toISOString(),
-    lastUsedAt: iso(row.lastUsedAt),
-    expiresAt: iso(row.expiresAt),
-    disabledAt: iso(row.disabledAt),
-    active: row.disabledAt === null && (row.expiresAt === null || row.expiresAt > Date.now()),
-  };
-}
-
-/** Builds a new token row; the secret is returned to the caller and never stored. */
-export async function newTokenRow(tenantId: string, name: string, scopes: Scope[], expiresAt: number | null = null) {
-  const secret = generateToken();
-  const row: TokenRow = {
-    id: uuidv7(),
-    tenantId,
-    name,
-    tokenHash: await hashToken(secret),
-    displayPrefix: displayPrefix(secret),
-    scopes: JSON.stringify([...new Set(scopes)]),
-    createdAt: Date.now(),
-    lastUsedAt: null,
-    expiresAt,
-    disabledAt: null,
-  };
-  return { secret, row, view: toApiToken(row) };
-}
-
-async function findToken(db: Db, tenantId: string, id: string) {
-  const row = await db.select().from(apiTokens).where(and(eq(apiTokens.tenantId, tenantId), eq(apiTokens.id, id))).get();
-  if (!row) throw new ApiError("not_found", `No API token with id '${id}' exists in this tenant.`);
-  return row;
-}
-
+// The rules live in the core (auth/api-token-service.ts), shared with the admin console.
 const tags = ["API tokens"];
 const security = [{ bearerAuth: [] }];
 const IdParam = z.object({ id: z.string().max(64) });
@@ -99,15 +56,10 @@ apiTokensRouter.openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : null;
-    if (expiresAt !== null && expiresAt <= Date.now()) {
-      throw new ApiError("validation_failed", "expiresAt: must be in the future", { errors: [{ path: "expiresAt", message: "must be in the future" }] });
-    }
-    const { secret, row, view } = await newTokenRow(c.get("tenant").id, body.name, body.scopes, expiresAt);
-    await c.get("db").insert(apiTokens).values(row).run();
-    c.header("Location", `/v1/api-tokens/${row.id}`);
+    const created = await createApiToken(coreContextOf(c), { ...body, expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null });
+    c.header("Location", `/v1/api-tokens/${created.apiToken.id}`);
     c.header("Cache-Control", "no-store");
-    return c.json({ token: secret, apiToken: view }, 201);
+    return c.json(created, 201);
   },
 );
 
@@ -121,15 +73,7 @@ apiTokensRouter.openapi(
     responses: { 200: jsonContent(z.object({ data: z.array(ApiTokenSchema) }), "All tokens of the tenant, oldest first."), ...errorResponses },
   }),
   async (c) => {
-    const rows = await c
-      .get("db")
-      .select()
-      .from(apiTokens)
-      .where(eq(apiTokens.tenantId, c.get("tenant").id))
-      .orderBy(asc(apiTokens.id))
-      .limit(1000)
-      .all();
-    return c.json({ data: rows.map(toApiToken) }, 200);
+    return c.json({ data: await listApiTokens(coreContextOf(c)) }, 200);
   },
 );
 
@@ -143,7 +87,7 @@ apiTokensRouter.openapi(
     request: { params: IdParam },
     responses: { 200: jsonContent(ApiTokenSchema, "The token (without its secret)."), ...errorResponses },
   }),
-  async (c) => c.json(toApiToken(await findToken(c.get("db"), c.get("tenant").id, c.req.valid("param").id)), 200),
+  async (c) => c.json(await getApiToken(coreContextOf(c), c.req.valid("param").id), 200),
 );
 
 apiTokensRouter.openapi(
@@ -158,13 +102,6 @@ apiTokensRouter.openapi(
     responses: { 200: jsonContent(ApiTokenSchema, "The disabled token."), ...errorResponses },
   }),
   async (c) => {
-    const db = c.get("db");
-    const tenantId = c.get("tenant").id;
-    const row = await findToken(db, tenantId, c.req.valid("param").id);
-    if (row.disabledAt === null) {
-      row.disabledAt = Date.now();
-      await db.update(apiTokens).set({ disabledAt: row.disabledAt }).where(and(eq(apiTokens.tenantId, tenantId), eq(apiTokens.id, row.id))).run();
-    }
-    return c.json(toApiToken(row), 200);
+    return c.json(await disableApiToken(coreContextOf(c), c.req.valid("param").id), 200);
   },
 );

@@ -7,9 +7,11 @@
  * the cursor never skips an event that commits later, and never repeats one.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, asc, eq, gt, inArray, ne, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, type SQL } from "drizzle-orm";
 import { demandOneScope, requireScope } from "../auth/middleware";
-import { events, userProvisioning } from "../db/schema";
+import { events } from "../db/schema";
+import { coreContextOf } from "../core/from-request";
+import { resetEventForReplay } from "../events/replay";
 import { dispatchEvents } from "../events/dispatch";
 import { EVENT_TYPES, type EventType } from "../events/outbox";
 import { decodeCursor, encodeCursor } from "../http/cursor";
@@ -166,19 +168,8 @@ eventsRouter.openapi(
     },
   }),
   async (c) => {
-    const row = await findEvent(c, c.req.valid("param").id);
-    if (row.status === "processed") {
-      throw new ApiError("event_already_processed", `Event '${row.id}' was processed at ${iso(row.processedAt)}; there is nothing to replay.`);
-    }
-    const db = c.get("db");
-    await db.batch([
-      db.update(events).set({ status: "pending", error: null }).where(and(eq(events.tenantId, row.tenantId), eq(events.id, row.id), ne(events.status, "processed"))),
-      db
-        .update(userProvisioning)
-        .set({ status: "pending", errors: null, completedAt: null })
-        .where(and(eq(userProvisioning.tenantId, row.tenantId), eq(userProvisioning.eventId, row.id), eq(userProvisioning.status, "failed"))),
-    ]);
-    await dispatchEvents(c.env, db, [{ id: row.id, tenantId: row.tenantId }]);
-    return c.json({ id: row.id, status: "queued" }, 202);
+    const ref = await resetEventForReplay(coreContextOf(c), c.req.valid("param").id);
+    await dispatchEvents(c.env, c.get("db"), [ref]);
+    return c.json({ id: ref.id, status: "queued" }, 202);
   },
 );
