@@ -6,8 +6,8 @@
 import { and, eq } from "drizzle-orm";
 import type { CoreContext } from "../core/context";
 import { attributeDefinitions } from "../db/schema";
-import { ApiError } from "../http/errors";
-import { BUILT_IN_ATTRIBUTES, collidesWithBuiltIn, loadAttributeSet, storageKeyOf, type AttributeDefinition, type AttributeType } from "./attributes";
+import { ApiError, type FieldError } from "../http/errors";
+import { ATTRIBUTE_TYPES, BUILT_IN_ATTRIBUTES, collidesWithBuiltIn, CUSTOM_KEY_RE, throwIfErrors, loadAttributeSet, storageKeyOf, type AttributeDefinition, type AttributeType } from "./attributes";
 
 export interface AttributeView {
   key: string;
@@ -42,7 +42,17 @@ export interface AttributeDefinitionInput {
   description?: string | null;
 }
 
+/** The shape rules REST also states in its zod schema, for adapters that take free-form input (the console). */
+function checkDefinitionShape(body: AttributeDefinitionInput): void {
+  const errors: FieldError[] = [];
+  if (!CUSTOM_KEY_RE.test(body.key)) errors.push({ path: "key", message: "must start with a letter and contain only letters, digits and _ (at most 64 characters)" });
+  if (!(ATTRIBUTE_TYPES as readonly string[]).includes(body.type)) errors.push({ path: "type", message: `must be one of: ${ATTRIBUTE_TYPES.join(", ")}` });
+  if (body.label !== undefined && (body.label.trim() === "" || body.label.length > 100)) errors.push({ path: "label", message: "must be 1-100 characters" });
+  throwIfErrors(errors);
+}
+
 export async function defineAttribute(ctx: CoreContext, body: AttributeDefinitionInput): Promise<AttributeView> {
+  checkDefinitionShape(body);
   if (collidesWithBuiltIn(body.key)) {
     throw new ApiError("conflict", `'${body.key}' is (or differs only in case from) a built-in attribute. To make a built-in required, PATCH /v1/available-attributes/${body.key} with {"required": true}.`, {
       errors: [{ path: "key", message: "is a built-in attribute" }],
