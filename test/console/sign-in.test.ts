@@ -34,7 +34,7 @@ describe("sign-in links", () => {
     const { secret } = await issueLink(t.slug);
     const page = await request(t.host, `/console/link?secret=${secret}`);
     expect(page.status).toBe(200);
-    expect(page.headers.get("Referrer-Policy")).toBe("no-referrer");
+    expect(page.headers.get("Referrer-Policy")).toBe("same-origin");
     const first = await request(t.host, "/console/link", { form: { secret } });
     expect(first.status).toBe(303);
     expect(first.headers.get("Location")).toBe("/console/users");
