@@ -91,7 +91,8 @@ registerAdminPages(consoleRouter);
 registerConnectPages(consoleRouter);
 registerReferencePages(consoleRouter);
 
-consoleRouter.notFound((c) => c.html(<Layout page={pageOf(c)} title="Not found"><p>No console page here. <a href="/console/users">Go to the users</a>.</p></Layout>, 404));
+// Mounted into the app, a sub-app's notFound is not consulted: a catch-all route answers instead.
+consoleRouter.all("/console/*", (c) => c.html(<Layout page={pageOf(c)} title="Not found"><p>No console page here. <a href="/console/users">Go to the users</a>.</p></Layout>, 404));
 
 consoleRouter.onError((err, c) => {
   const apiError = err instanceof ApiError ? err : null;
