@@ -12,3 +12,4 @@ export * from "./memberships";
 export * from "./requests";
 export * from "./tenancy";
 export * from "./users";
+export * from "./console";
