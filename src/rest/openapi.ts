@@ -1,5 +1,5 @@
 /** Shared OpenAPI pieces: the problem schema, error responses, and the app factory for routers. */
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { ERROR_CATALOGUE } from "../http/errors";
 import { strictQuery } from "../http/query";
@@ -14,6 +14,19 @@ export function createRouter() {
   const register = router.openapi;
   router.openapi = ((route, handler, hook) => register(strictQuery(route), handler, hook)) as typeof router.openapi;
   return router;
+}
+
+/**
+ * Registers each named route contract with the handler of the same name, in the order given (the
+ * order in which paths match). Each handler's type is checked against its contract.
+ */
+export function registerRoutes<R, N extends keyof R & string>(
+  router: OpenAPIHono<AppEnv>,
+  routes: R & { [K in N]: RouteConfig },
+  handlers: { [K in N]: R[K] extends RouteConfig ? RouteHandler<R[K], AppEnv> : never },
+  order: readonly N[],
+): void {
+  for (const name of order) router.openapi(routes[name], handlers[name] as never);
 }
 
 export const ProblemSchema = z
