@@ -25,7 +25,9 @@ export type EventType =
   | "invitation.created"
   | "invitation.resent"
   | "invitation.accepted"
-  | "invitation.revoked";
+  | "invitation.revoked"
+  /** Feed-only audit of POST /v1/users/{id}/password/verify: the outcome, never the password. */
+  | "user.password_verified";
 
 export const EVENT_TYPES: readonly EventType[] = [
   "user.created",
@@ -43,6 +45,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   "invitation.resent",
   "invitation.accepted",
   "invitation.revoked",
+  "user.password_verified",
 ];
 
 export interface NewEvent {

@@ -17,9 +17,12 @@ import { uuidv7 } from "../lib/ids";
 import { toUser, type User, type UserFields, type UserRow } from "../users/model";
 import type { CoreContext } from "../core/context";
 import { buildNewUser, readForWrite, type UserLookups } from "../users/service";
+import { hashPassword } from "../users/password";
 
 export const MAX_INVITATIONS_PER_REQUEST = 1000;
 export const DEFAULT_INVITATION_DAYS = 14;
+/** Entries of one request that may carry a password (each is hashed with PBKDF2 in the request). */
+export const MAX_PASSWORDS_PER_REQUEST = 20;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Values per IN (...) list: well under D1's 100 bound parameters with the tenant id. */
 const IN_CHUNK = 90;
@@ -99,7 +102,9 @@ function mailerPayload(user: User, invitation: InvitationRow, lookups: UserLooku
     role: user.role,
     identityProvider: idp ? { id: idp.id, name: idp.name } : null,
     organizationIds: JSON.parse(invitation.organizationIds) as string[],
-    sendEmail: invitation.sendEmail,
+    // A doNotEmail user is never emailed, whatever the request asked (invitation.sendEmail is false).
+    sendEmail: invitation.sendEmail && !user.doNotEmail,
+    doNotEmail: user.doNotEmail,
     expiresAt: new Date(invitation.expiresAt).toISOString(),
   };
 }
@@ -176,6 +181,13 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
     results[index] = { index, status: "error", code, errors: errors.map((e) => ({ path: `users[${index}].${e.path}`, message: e.message })) };
   };
 
+  // Each password costs a PBKDF2 hash (hundreds of ms of CPU): bound them per request.
+  const withPasswords = entries.filter((e) => !("invalid" in e) && typeof e.password === "string").length;
+  if (withPasswords > MAX_PASSWORDS_PER_REQUEST) {
+    throw new ApiError("validation_failed", `users: at most ${MAX_PASSWORDS_PER_REQUEST} entries per request may set a password; split the list or set passwords afterwards`, {
+      errors: [{ path: "users", message: `at most ${MAX_PASSWORDS_PER_REQUEST} entries may carry a password` }],
+    });
+  }
   const valid: Array<{ index: number; entry: InviteEntry }> = [];
   entries.forEach((entry, index) => ("invalid" in entry ? fail(index, "validation_failed", entry.invalid) : valid.push({ index, entry })));
 
@@ -244,6 +256,7 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
     seen.userName.set(row.userNameLower!, index);
     row.status = "invited";
     row.invitationExpiresAt = expiresAt;
+    if (typeof entry.password === "string") row.passwordHash = await hashPassword(entry.password);
     const organizationIds = [...new Set(entry.organizationIds ?? [])];
     const invitation: InvitationRow = {
       tenantId: ctx.tenantId,
@@ -251,7 +264,7 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
       userId: row.id,
       email: row.email!,
       status: "pending",
-      sendEmail: options.sendEmail,
+      sendEmail: options.sendEmail && !row.doNotEmail,
       organizationIds: JSON.stringify(organizationIds),
       createdAt: now,
       expiresAt,

@@ -9,7 +9,7 @@ import { requireScope } from "../auth/middleware";
 import type { AppEnv } from "../env";
 import { createCollection, deleteCollection, getCollectionRow, listCollections, toCollection, updateCollection } from "../memberships/collections";
 import { addMembers, listMembers, MAX_MEMBERS_PER_REQUEST, removeMembers } from "../memberships/members";
-import { KINDS, type KindInfo } from "../memberships/kinds";
+import { COLLECTION_KINDS, KINDS, type KindInfo } from "../memberships/kinds";
 import { MAX_RULE_LENGTH } from "../memberships/rules";
 import type { CoreContext } from "../core/context";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
@@ -19,7 +19,7 @@ const security = [{ bearerAuth: [] }];
 const CollectionSchema = z
   .object({
     id: z.string(),
-    kind: z.enum(["group", "campaign", "access_group", "organization"]),
+    kind: z.enum(COLLECTION_KINDS),
     name: z.string(),
     externalId: z.string().nullable(),
     description: z.string().nullable(),

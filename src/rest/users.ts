@@ -16,7 +16,7 @@ import { demandOneScope } from "../auth/middleware";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
 import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayFrom, replayQuery, replayResponse } from "./idempotency";
 import type { OutboxRef } from "../events/dispatch";
-import { KINDS, type MembershipRequest } from "../memberships/kinds";
+import { KINDS, type KindInfo, type MembershipRequest } from "../memberships/kinds";
 import { provisioningQuery, toProvisioning, type Provisioning } from "../memberships/provisioning";
 import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../memberships/collections";
 import { UserCreateSchema, UserPatchSchema, UserSchema } from "./user-schemas";
@@ -83,7 +83,7 @@ const security = [{ bearerAuth: [] }];
 const coreContext = coreContextOf;
 
 /** Splits the membership lists off a validated body: the user fields go to the core as before. */
-function splitMemberships<T extends Record<string, unknown>>(input: T): { fields: Omit<T, "groups" | "campaigns" | "accessGroups" | "organizationIds">; memberships?: MembershipRequest } {
+function splitMemberships<T extends Record<string, unknown>>(input: T): { fields: Omit<T, KindInfo["userField"]>; memberships?: MembershipRequest } {
   const fields: Record<string, unknown> = { ...input };
   const memberships: MembershipRequest = {};
   for (const k of KINDS) {
@@ -103,8 +103,12 @@ function userResponse<S extends 200 | 201 = 200>(c: Context<AppEnv>, user: User 
 
 export const usersRouter = createRouter();
 
+/** Routes that check scopes of their own, because the platform's sign-in (`auth`) calls them too. */
+const SELF_SCOPED = /^\/v1\/users\/[^/]+\/(password\/verify|activity|devices\/[^/]+\/seen)$/;
+
 // Hono's "/x/*" also matches "/x", so this one guard covers the collection and its items.
 usersRouter.use("/v1/users/*", async (c, next) => {
+  if (c.req.method === "POST" && SELF_SCOPED.test(c.req.path)) return next();
   const isRead = c.req.method === "GET" || (c.req.method === "POST" && c.req.path === "/v1/users/search");
   return requireScope(isRead ? "users:read" : "users:write")(c, next);
 });
