@@ -17,11 +17,11 @@ describe("devices", () => {
     let res = await call(t, `/v1/users/${u.id}/devices`, { body: { id: "dev-1", platform: "iOS", model: "iPhone 15", name: "Phone", appVersion: "4.2.1" } });
     expect(res.status).toBe(201);
     expect(res.headers.get("Location")).toBe(`/v1/users/${u.id}/devices/dev-1`);
-    const created = await res.json();
+    const created = (await res.json()) as Record<string, unknown>;
     expect(created).toEqual({ id: "dev-1", platform: "iOS", model: "iPhone 15", name: "Phone", appVersion: "4.2.1", firstSeenAt: "2026-01-01T00:00:00.000Z", lastSeenAt: "2026-01-01T00:00:00.000Z" });
     res = await call(t, `/v1/users/${u.id}/devices`, { body: { platform: "Android" } });
     expect(res.status).toBe(201);
-    const generated = (await res.json()).id;
+    const generated = ((await res.json()) as { id: string }).id;
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);
 
     clock.advance(5_000);
@@ -100,7 +100,7 @@ describe("last activity", () => {
     res = await call(t, `/v1/users/${u.id}/activity`, { method: "POST" });
     expect(await res.json()).toEqual({ lastActivityAt: "2026-01-01T00:01:00.000Z", recorded: true });
 
-    const user = await (await call(t, `/v1/users/${u.id}`)).json();
+    const user = (await (await call(t, `/v1/users/${u.id}`)).json()) as Record<string, any>;
     expect(user.lastActivityAt).toBe("2026-01-01T00:01:00.000Z");
     expect(user.version).toBe(u.version);
     const eventsAfter = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE subject_id = ?").bind(u.id).first<{ n: number }>();

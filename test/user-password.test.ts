@@ -157,13 +157,13 @@ describe("POST /v1/users/{id}/password/verify", () => {
     expect(body.code).toBe("locked");
     expect(body.lockedUntil).toBe(new Date(lockedAt + 15 * 60_000).toISOString());
     expect(res.headers.get("Retry-After")).toBe(String(15 * 60));
-    expect((await (await call(t, `/v1/users/${u.id}`)).json()).lockedUntil).toBe(body.lockedUntil);
+    expect(((await (await call(t, `/v1/users/${u.id}`)).json()) as { lockedUntil: string | null }).lockedUntil).toBe(body.lockedUntil);
     clock.advance(15 * 60_000 - 1);
     expect((await check(SECRET)).status).toBe(423);
     clock.advance(1);
     res = await check(SECRET);
     expect(await res.json()).toEqual({ valid: true, passwordResetRequired: false });
-    expect((await (await call(t, `/v1/users/${u.id}`)).json()).lockedUntil).toBeNull();
+    expect(((await (await call(t, `/v1/users/${u.id}`)).json()) as { lockedUntil: string | null }).lockedUntil).toBeNull();
   });
 
   it("failures spread over more than 15 minutes do not lock", async () => {

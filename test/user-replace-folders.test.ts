@@ -23,7 +23,7 @@ describe("PUT /v1/users/{id}", () => {
     const res = await t.call(`/v1/users/${u.id}`, { method: "PUT", body: { firstName: "Grace", lastName: "Hopper", email: u.email, externalId: u.externalId, title: "Admiral" } });
     expect(res.status).toBe(200);
     expect(res.headers.get("ETag")).toBe(`W/"${u.version + 1}"`);
-    const user = await res.json();
+    const user = (await res.json()) as Record<string, unknown>;
     expect(user).toMatchObject({ firstName: "Grace", lastName: "Hopper", title: "Admiral", department: null, phone: null, doNotEmail: false, attributes: {}, hasPassword: true, active: true });
   });
 
@@ -66,7 +66,7 @@ describe("folders", () => {
   it("are a collection kind: /v1/folders, folders: [ids] on users, memberships and the feed", async () => {
     const res = await t.call("/v1/folders", { body: { name: "Handbooks" } });
     expect(res.status).toBe(201);
-    const folder = await res.json();
+    const folder = (await res.json()) as { id: string; kind: string };
     expect(folder.kind).toBe("folder");
     const u = await createUser(t, { folders: [folder.id] });
     const done = await waitFor(u.id, (x) => x.provisioning?.status === "completed");
@@ -83,7 +83,7 @@ describe("folders", () => {
 
   it("take audience rules like every kind", async () => {
     const res = await t.call("/v1/folders", { body: { name: "Sales docs", rule: 'department eq "Sales"' } });
-    const folder = await res.json();
+    const folder = (await res.json()) as { id: string; kind: string };
     const u = await createUser(t, { department: "Sales" });
     const done = await waitFor(u.id, (x) => x.memberships?.folders?.length === 1);
     expect(done.memberships.folders[0]).toMatchObject({ id: folder.id, source: "rule" });
