@@ -195,7 +195,7 @@ describe("7. strictness", () => {
     expect(options.status).toBe(204);
     expect(options.headers.get("Allow")).toBe("OPTIONS, POST");
     const item = await t.call("/v1/users/00000000-0000-7000-8000-000000000000", { method: "OPTIONS" });
-    expect(item.headers.get("Allow")).toBe("DELETE, GET, HEAD, OPTIONS, PATCH");
+    expect(item.headers.get("Allow")).toBe("DELETE, GET, HEAD, OPTIONS, PATCH, PUT");
   });
 });
 
