@@ -26,6 +26,10 @@ export const tenants = sqliteTable("tenants", {
   /** Per-tenant rate-limit overrides (requests per second); null = the configured default. */
   rateLimitIpPerSecond: integer("rate_limit_ip_per_second"),
   rateLimitTenantPerSecond: integer("rate_limit_tenant_per_second"),
+  /** The shard (by name, see src/shards/config.ts) holding the tenant's data; null = the default shard (DB). */
+  shard: text("shard"),
+  /** Days events (and receipts, idempotency records, ended memberships) are kept; null = 30. */
+  eventRetentionDays: integer("event_retention_days"),
 });
 
 /** Custom hostnames (e.g. users.acme.com) that route to a tenant besides its subdomain. */
@@ -332,6 +336,8 @@ export const memberships = sqliteTable(
     uniqueIndex("memberships_current_uq").on(t.tenantId, t.collectionId, t.userId).where(sql`ended_at IS NULL`),
     index("memberships_tenant_user_idx").on(t.tenantId, t.userId, t.endedAt),
     index("memberships_tenant_collection_idx").on(t.tenantId, t.collectionId, t.endedAt, t.userId),
+    // Retention prunes ended history by age (src/shards/retention.ts).
+    index("memberships_tenant_ended_idx").on(t.tenantId, t.endedAt),
     foreignKey({ columns: [t.tenantId, t.collectionId], foreignColumns: [collections.tenantId, collections.id], name: "memberships_collection_fk" }),
     foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id], name: "memberships_user_fk" }),
   ],
@@ -366,7 +372,7 @@ export const eventReceipts = sqliteTable("event_receipts", {
   eventId: text("event_id").primaryKey(),
   tenantId: text("tenant_id").notNull(),
   processedAt: integer("processed_at").notNull(),
-});
+}, (t) => [index("event_receipts_tenant_processed_idx").on(t.tenantId, t.processedAt)]);
 
 /**
  * The registry of automatic IP blocks, so that the platform API can list them. The per-IP rate
@@ -416,3 +422,5 @@ export const invitations = sqliteTable(
     index("invitations_tenant_status_idx").on(t.tenantId, t.status, t.id),
   ],
 );
+
+export { tenantMoves, tenantFences, feedHorizons } from "../shards/schema";
