@@ -20,6 +20,7 @@ import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./ht
 import { rateLimit } from "./limits/middleware";
 import { blocksRouter } from "./platform/blocks";
 import { platformRouter } from "./platform/tenants";
+import { shardsRouter } from "./shards/routes";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
 import { identityProvidersRouter } from "./rest/identity-providers";
@@ -82,6 +83,7 @@ export function createApp(services: AppServices = {}) {
 
   app.route("/", platformRouter);
   app.route("/", blocksRouter);
+  app.route("/", shardsRouter);
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);

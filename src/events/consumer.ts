@@ -8,7 +8,7 @@
  */
 import { and, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { createDb } from "../db/client";
+import { tenantShardDb } from "../shards/directory";
 import { uniqueViolation } from "../db/errors";
 import { eventReceipts, events, userProvisioning } from "../db/schema";
 import type { Db, Env } from "../env";
@@ -160,8 +160,9 @@ function safeReason(err: unknown): string {
 }
 
 export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
-  const db = createDb(env.DB);
   for (const msg of batch.messages) {
+    // The tenant's shard, fenced while the tenant moves (src/shards/directory.ts).
+    const db = await tenantShardDb(env, msg.body.tenantId);
     try {
       if (msg.body.t === "event") await handleEvent(env, db, msg.body);
       else if (msg.body.t === "rule-page") await handleRulePage(env, db, msg.body);
@@ -184,9 +185,9 @@ export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env)
 
 /** Dead letters: make the failure visible (event `failed`, the user's provisioning `failed`). */
 export async function consumeDeadLetters(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
-  const db = createDb(env.DB);
   for (const msg of batch.messages) {
     const body = msg.body;
+    const db = await tenantShardDb(env, body.tenantId);
     if (body.t === "event") {
       const reason = "gave up after repeated failures; an admin can replay it with POST /v1/events/{id}/replay";
       await db.batch([
@@ -199,7 +200,7 @@ export async function consumeDeadLetters(batch: MessageBatch<QueueMessage>, env:
           .set({ status: "failed", errors: JSON.stringify([{ kind: "event", id: body.eventId, reason }]), completedAt: Date.now() })
           .where(and(eq(userProvisioning.tenantId, body.tenantId), eq(userProvisioning.eventId, body.eventId), eq(userProvisioning.status, "pending"))),
       ]);
-    } else {
+    } else if (body.t === "rule-page") {
       console.error("events consumer: rule page dead-lettered; re-saving the collection's rule runs it again", body);
       await setRuleStatus(db, body, "failed", Date.now());
     }

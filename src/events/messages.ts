@@ -3,4 +3,6 @@ export type QueueMessage =
   /** Apply the side effects of one outbox event. */
   | { t: "event"; tenantId: string; eventId: string }
   /** Apply a collection's audience rule to the next page of users (after the user id `after`). */
-  | { t: "rule-page"; tenantId: string; collectionId: string; ruleVersion: number; after: string | null };
+  | { t: "rule-page"; tenantId: string; collectionId: string; ruleVersion: number; after: string | null }
+  /** Run the next step of a tenant's move between shards (src/shards/move.ts). */
+  | { t: "move"; tenantId: string; moveId: string };

@@ -8,7 +8,7 @@ import { createMiddleware } from "hono/factory";
 import { readBearer } from "../auth/middleware";
 import { FIRST_TOKEN_SCOPES } from "../auth/tokens";
 import { uniqueViolation } from "../db/errors";
-import { apiTokens, tenantDomains, tenants } from "../db/schema";
+import { tenantDomains, tenants } from "../db/schema";
 import type { AppEnv, Db, Env } from "../env";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { ApiError } from "../http/errors";
@@ -18,6 +18,8 @@ import { uuidv7 } from "../lib/ids";
 import { newTokenRow } from "../rest/api-tokens";
 import { bodyErrorResponses, createRouter, jsonBodyOf, jsonContent, problemResponse } from "../rest/openapi";
 import { forgetCachedHosts, HOSTNAME_RE, SLUG_RE } from "../tenancy/resolve";
+import { placeTenant } from "../shards/placement";
+import { createOnShard, forgetTenant, placementFields, retentionField, tenantShardFields, tenantShardView } from "../shards/tenant-view";
 
 const DomainSchema = z.object({ hostname: z.string(), createdAt: z.string() }).openapi("TenantDomain");
 
@@ -40,6 +42,7 @@ const TenantSchema = z
     suspended: z.boolean(),
     rateLimits: RateLimitsSchema,
     domains: z.array(DomainSchema),
+    ...tenantShardFields,
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -51,7 +54,7 @@ const slug = z
   .openapi({ example: "acme" });
 const name = z.string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") }).trim().min(1, "must not be empty").max(200);
 
-const TenantCreateSchema = z.strictObject({ slug, name: name.openapi({ example: "Acme Corp" }) }).openapi("TenantCreate");
+const TenantCreateSchema = z.strictObject({ slug, name: name.openapi({ example: "Acme Corp" }), ...placementFields }).openapi("TenantCreate");
 const perSecond = z
   .number({ error: "must be a whole number of requests per second, or null for the platform default" })
   .int("must be a whole number of requests per second")
@@ -65,7 +68,7 @@ const RateLimitsPatchSchema = z
   })
   .openapi("TenantRateLimitsPatch");
 const TenantPatchSchema = z
-  .strictObject({ name: name.optional(), suspended: z.boolean().optional(), rateLimits: RateLimitsPatchSchema.optional() })
+  .strictObject({ name: name.optional(), suspended: z.boolean().optional(), rateLimits: RateLimitsPatchSchema.optional(), ...retentionField })
   .openapi("TenantPatch");
 const DomainCreateSchema = z
   .strictObject({
@@ -108,6 +111,7 @@ async function tenantView(db: Db, row: TenantRow, env: Env) {
     suspended: row.suspended,
     rateLimits: rateLimitsView(env, row),
     domains: domains.map((d) => ({ hostname: d.hostname, createdAt: iso(d.createdAt) })),
+    ...(await tenantShardView(db, env, row)),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
@@ -160,6 +164,7 @@ platformRouter.openapi(
     const body = c.req.valid("json");
     const db = c.get("db");
     const now = Date.now();
+    const shard = await placeTenant(db, c.env, body);
     const row: TenantRow = {
       id: uuidv7(now),
       slug: body.slug,
@@ -169,14 +174,23 @@ platformRouter.openapi(
       updatedAt: now,
       rateLimitIpPerSecond: null,
       rateLimitTenantPerSecond: null,
+      shard: shard.name,
+      eventRetentionDays: null,
     };
     const token = await newTokenRow(row.id, "First admin token", FIRST_TOKEN_SCOPES);
     try {
-      await db.batch([db.insert(tenants).values(row), db.insert(apiTokens).values(token.row)]);
+      // The directory row first: the slug's uniqueness is decided on the platform database.
+      await db.insert(tenants).values(row).run();
     } catch (err) {
       if (uniqueViolation(err)?.includes("tenants.slug")) {
         throw new ApiError("conflict", `The slug '${body.slug}' is taken.`, { errors: [{ path: "slug", message: "is taken" }] });
       }
+      throw err;
+    }
+    try {
+      await createOnShard(c.env, shard, row, token.row);
+    } catch (err) {
+      await forgetTenant(db, row.id);
       throw err;
     }
     forgetCachedHosts();
@@ -250,6 +264,7 @@ platformRouter.openapi(
       suspended: body.suspended ?? row.suspended,
       rateLimitIpPerSecond: limits.ipPerSecond === undefined ? row.rateLimitIpPerSecond : limits.ipPerSecond,
       rateLimitTenantPerSecond: limits.tenantPerSecond === undefined ? row.rateLimitTenantPerSecond : limits.tenantPerSecond,
+      eventRetentionDays: body.eventRetentionDays === undefined ? row.eventRetentionDays : body.eventRetentionDays,
       updatedAt: Date.now(),
     };
     await db
@@ -259,6 +274,7 @@ platformRouter.openapi(
         suspended: next.suspended,
         rateLimitIpPerSecond: next.rateLimitIpPerSecond,
         rateLimitTenantPerSecond: next.rateLimitTenantPerSecond,
+        eventRetentionDays: next.eventRetentionDays,
         updatedAt: next.updatedAt,
       })
       .where(eq(tenants.id, row.id))

@@ -1,0 +1,43 @@
+/**
+ * The tenant-data tables a move copies, in parent-first order (foreign keys: memberships ->
+ * users, collections; users -> users via manager). `key` is the column that orders a tenant's
+ * rows (with tenant_id fixed it is unique). Events are walked by `seq` so the copies are inserted
+ * in feed order, but matched by `id`: the target assigns its own seq (see src/shards/feed.ts).
+ */
+export interface TenantTable {
+  name: string;
+  /** Unique per tenant; the conflict target of the upsert together with `conflict`. */
+  key: string;
+  /** The ON CONFLICT target of the upsert (the table's primary key or a unique column). */
+  conflict: string[];
+  /** Walk the source in this column's order instead of `key` (events: seq). */
+  walk?: string;
+  /** Columns never copied (the target assigns them). */
+  skip?: string[];
+  /** A self-referencing column: copied only when the referenced row is already there. */
+  selfRef?: { column: string };
+}
+
+export const TENANT_TABLES: TenantTable[] = [
+  { name: "api_tokens", key: "id", conflict: ["id"] },
+  { name: "roles", key: "id", conflict: ["tenant_id", "id"] },
+  { name: "identity_providers", key: "id", conflict: ["tenant_id", "id"] },
+  { name: "attribute_definitions", key: "key", conflict: ["tenant_id", "key"] },
+  { name: "users", key: "id", conflict: ["tenant_id", "id"], selfRef: { column: "manager_id" } },
+  { name: "collections", key: "id", conflict: ["tenant_id", "id"] },
+  { name: "memberships", key: "id", conflict: ["tenant_id", "id"] },
+  { name: "user_provisioning", key: "user_id", conflict: ["tenant_id", "user_id"] },
+  { name: "invitations", key: "id", conflict: ["tenant_id", "id"] },
+  { name: "idempotency_keys", key: "key", conflict: ["tenant_id", "key"] },
+  { name: "events", key: "id", conflict: ["id"], walk: "seq", skip: ["seq"] },
+  { name: "event_receipts", key: "event_id", conflict: ["event_id"] },
+  { name: "feed_horizons", key: "tenant_id", conflict: ["tenant_id"] },
+];
+
+const IDENT = /^[a-z_][a-z0-9_]*$/;
+
+/** Column names come from the rows themselves; refuse anything that is not a plain identifier. */
+export function checkIdent(name: string): string {
+  if (!IDENT.test(name)) throw new Error(`unexpected column name ${JSON.stringify(name)}`);
+  return name;
+}
