@@ -78,6 +78,7 @@ async function advance(env: Env, move: MoveRow): Promise<void> {
   const source = shardBinding(env, findShard(env, move.fromShard)!);
   const target = shardBinding(env, findShard(env, move.toShard)!);
   const p = JSON.parse(move.progress) as MoveProgress;
+  if (p.phase === "copy" && p.table === 0 && p.after === null) await copyTenantRow(env, move, target);
   for (let chunks = 0; chunks < STEP_CHUNKS; chunks++) {
     const table = TENANT_TABLES[p.table];
     if (!table) {
@@ -98,6 +99,13 @@ async function advance(env: Env, move: MoveRow): Promise<void> {
   }
   const saved = await save(env, move, { progress: JSON.stringify(p), status: p.phase === "copy" ? "copying" : "verifying" });
   if (saved) await send(env, saved);
+}
+
+/** The shard's copy of the tenant row, which its foreign keys point at (src/shards/tenant-view.ts). */
+async function copyTenantRow(env: Env, move: MoveRow, target: D1Database): Promise<void> {
+  const row = await createDb(env.DB).select().from(tenants).where(eq(tenants.id, move.tenantId)).get();
+  if (!row) throw new Error("the tenant no longer exists");
+  await createDb(target).insert(tenants).values(row).onConflictDoNothing().run();
 }
 
 /** Decides what follows a complete pass; "stop" when this step has handed over or finished. */
@@ -178,10 +186,12 @@ async function fail(env: Env, move: MoveRow, reason: string): Promise<void> {
   await createDb(env.DB).update(tenantMoves).set({ status: "failed", error: reason, finishedAt: Date.now(), updatedAt: Date.now() }).where(eq(tenantMoves.id, move.id)).run();
   // Best effort: the target's partial copy is invisible; a later move to it repairs it anyway.
   const target = shardBinding(env, findShard(env, move.toShard)!);
-  try {
-    for (const table of [...TENANT_TABLES].reverse()) while ((await deleteChunk(target, table, move.tenantId)) > 0);
-  } catch (err) {
-    console.warn("move: could not remove the partial copy on the target", { moveId: move.id, error: String(err) });
+  for (const table of [...TENANT_TABLES].reverse()) {
+    try {
+      while ((await deleteChunk(target, table, move.tenantId)) > 0);
+    } catch (err) {
+      console.warn("move: could not remove the partial copy on the target", { moveId: move.id, table: table.name, error: String(err) });
+    }
   }
 }
 
