@@ -6,9 +6,6 @@ import { createApp } from "../src/app";
 import { pruneTenant } from "../src/shards/retention";
 import { createTenant, createUser, newUser, platform, problem, uniqueSlug, BASE, PLATFORM_TOKEN } from "./helpers";
 
-async function tenantJson(slug: string) {
-  return (await (await platform(`/platform/tenants/${slug}`)).json()) as Record<string, any>;
-}
 
 async function createPlaced(body: Record<string, unknown>) {
   const slug = uniqueSlug("sh");
