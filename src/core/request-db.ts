@@ -35,7 +35,7 @@ export interface RequestGates {
   /** Resolves with null when the rate limiter admitted the request, or with the refusal. */
   admission?: Promise<ApiError | null>;
   /**
-   * Shards (src/shards/fence.ts): a statement put first in every write batch that fails while the
+   * Shards (src/shards/fence.ts): a statement put last in every write batch that fails while the
    * tenant's writes are fenced (a move's cut-over), and how that failure is told to the client.
    * It rides in the write's own batch: no extra round trip, and it holds in every isolate at once.
    */
@@ -133,7 +133,9 @@ export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
     const guard = gates.writeGuard;
     if (!guard) return d1.batch(statements);
     try {
-      return (await d1.batch([guard.statement, ...statements])).slice(1);
+      // Last in the batch: a batch is one transaction, so the guard failing rolls back every
+      // statement before it, and the batch still begins with the handler's own statements.
+      return (await d1.batch([...statements, guard.statement])).slice(0, -1);
     } catch (err) {
       throw guard.refusal(err) ?? err;
     }

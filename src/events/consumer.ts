@@ -8,7 +8,7 @@
  */
 import { and, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { tenantShardDb } from "../shards/directory";
+import { tenantShardDb, tenantShardDbs } from "../shards/directory";
 import { uniqueViolation } from "../db/errors";
 import { eventReceipts, events, userProvisioning } from "../db/schema";
 import type { Db, Env } from "../env";
@@ -162,7 +162,7 @@ function safeReason(err: unknown): string {
 export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   for (const msg of batch.messages) {
     // The tenant's shard, fenced while the tenant moves (src/shards/directory.ts).
-    const db = await tenantShardDb(env, msg.body.tenantId);
+    const { db, plain } = await tenantShardDbs(env, msg.body.tenantId);
     try {
       if (msg.body.t === "event") await handleEvent(env, db, msg.body);
       else if (msg.body.t === "rule-page") await handleRulePage(env, db, msg.body);
@@ -171,7 +171,7 @@ export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env)
       console.error("events consumer: message failed", { id: msg.id, attempts: msg.attempts, body: msg.body, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       if (msg.body.t === "event") {
         // Record the reason, and push sent_at forward so the sweep leaves the queue's own retries alone.
-        await db
+        await plain
           .update(events)
           .set({ error: `attempt ${msg.attempts}: ${safeReason(err)}`, sentAt: Date.now() })
           .where(and(eq(events.tenantId, msg.body.tenantId), eq(events.id, msg.body.eventId), ne(events.status, "processed")))

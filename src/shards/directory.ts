@@ -31,11 +31,18 @@ export function forgetTenantShards(): void {
   cache.clear();
 }
 
-/** The tenant's shard for background work: primary reads, fenced writes. */
-export async function tenantShardDb(env: Env, tenantId: string): Promise<Db> {
+/**
+ * The tenant's shard for background work: `db` has fenced writes; `plain` is the bare binding,
+ * for bookkeeping that must not depend on the fence (recording why a message failed).
+ */
+export async function tenantShardDbs(env: Env, tenantId: string): Promise<{ db: Db; plain: Db }> {
   const shard = await shardForTenant(env, tenantId);
   const d1 = shardBinding(env, shard);
   const gates: RequestGates = {};
   fenceWrites(gates, d1, tenantId, Number(env.TENANT_CACHE_SECONDS ?? "5"));
-  return createDb(gatedD1(d1, gates));
+  return { db: createDb(gatedD1(d1, gates)), plain: createDb(d1) };
+}
+
+export async function tenantShardDb(env: Env, tenantId: string): Promise<Db> {
+  return (await tenantShardDbs(env, tenantId)).db;
 }

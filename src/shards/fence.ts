@@ -1,6 +1,6 @@
 /**
  * The write fence of a move's cut-over. A fence row in the tenant's (source) shard makes every
- * write batch for that tenant fail on its first statement, so the batch rolls back whole: no
+ * write batch for that tenant fail on its last statement, so the batch rolls back whole: no
  * write is half-applied, and a refused write is answered 503 + Retry-After (the client retries and
  * lands on the new shard once the directory switched). Reads are never fenced.
  */
