@@ -33,13 +33,13 @@ export default {
     const db = createDb(env.DB);
     // Two crons (wrangler.toml): the 5-minute one purges (every shard) and prunes past each
     // tenant's retention window; the every-minute one sweeps every shard's outbox and resumes moves.
-    const shards = shardList(env).map((s) => createDb(shardBinding(env, s)));
+    const shards = shardList(env).map((s) => ({ name: s.name, db: createDb(shardBinding(env, s)) }));
     if (controller.cron === "*/5 * * * *") {
-      for (const shard of shards) ctx.waitUntil(purgeExpiredIdempotencyKeys(shard));
+      for (const shard of shards) ctx.waitUntil(purgeExpiredIdempotencyKeys(shard.db));
       ctx.waitUntil(purgeExpiredBlocks(db));
       ctx.waitUntil(pruneAllShards(env));
     } else {
-      for (const shard of shards) ctx.waitUntil(sweepOutbox(env, shard));
+      for (const shard of shards) ctx.waitUntil(sweepOutbox(env, shard.db, Date.now(), shard.name));
       ctx.waitUntil(resumeStalledMoves(env));
     }
   },

@@ -162,7 +162,8 @@ function safeReason(err: unknown): string {
 export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   for (const msg of batch.messages) {
     // The tenant's shard, fenced while the tenant moves (src/shards/directory.ts).
-    const { db, plain } = await tenantShardDbs(env, msg.body.tenantId);
+    const hint = msg.body.t === "event" && msg.attempts <= 1 ? msg.body.shard : undefined;
+    const { db, plain } = await tenantShardDbs(env, msg.body.tenantId, hint);
     try {
       if (msg.body.t === "event") await handleEvent(env, db, msg.body);
       else if (msg.body.t === "rule-page") await handleRulePage(env, db, msg.body);

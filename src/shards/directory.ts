@@ -1,6 +1,9 @@
 /**
  * tenant id -> shard for work that does not come through a host (queue consumer, cron), cached
- * per isolate like host -> tenant. The database handed out is gated with the move fence, so a
+ * per isolate like host -> tenant. An event message names the shard its event was committed on,
+ * which spares the lookup; a stale hint (the tenant moved since) is safe: the old shard keeps a
+ * fence for the tenant, so the consumer's write fails and the retry (attempts > 1) asks the
+ * directory; an event already deleted there is re-sent from the new shard by that shard's sweep. The database handed out is gated with the move fence, so a
  * consumer that still has the old shard cached is refused (and retried) instead of writing to a
  * shard the tenant has left.
  */
@@ -9,7 +12,7 @@ import { createDb } from "../db/client";
 import { gatedD1, type RequestGates } from "../core/request-db";
 import { tenants } from "../db/schema";
 import type { Db, Env } from "../env";
-import { shardBinding, shardOf, type ShardConfig } from "./config";
+import { findShard, shardBinding, shardOf, type ShardConfig } from "./config";
 import { fenceWrites } from "./fence";
 
 const cache = new Map<string, { shard: ShardConfig; expiresAt: number }>();
@@ -35,8 +38,8 @@ export function forgetTenantShards(): void {
  * The tenant's shard for background work: `db` has fenced writes; `plain` is the bare binding,
  * for bookkeeping that must not depend on the fence (recording why a message failed).
  */
-export async function tenantShardDbs(env: Env, tenantId: string): Promise<{ db: Db; plain: Db }> {
-  const shard = await shardForTenant(env, tenantId);
+export async function tenantShardDbs(env: Env, tenantId: string, hint?: string): Promise<{ db: Db; plain: Db }> {
+  const shard = (hint !== undefined ? findShard(env, hint) : undefined) ?? (await shardForTenant(env, tenantId));
   const d1 = shardBinding(env, shard);
   const gates: RequestGates = {};
   fenceWrites(gates, d1, tenantId, Number(env.TENANT_CACHE_SECONDS ?? "5"));
