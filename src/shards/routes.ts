@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, inArray } from "drizzle-orm";
 import { tenantMoves, tenants } from "../db/schema";
 import { ApiError } from "../http/errors";
+import { requirePlatformAdmin } from "../platform/admin";
 import { uuidv7 } from "../lib/ids";
 import { createRouter, jsonBodyOf, jsonContent, problemResponse, bodyErrorResponses } from "../rest/openapi";
 import { findShard, shardList, shardOf } from "./config";
@@ -31,6 +32,9 @@ const ShardSchema = z
   .openapi("Shard");
 
 export const shardsRouter = createRouter();
+// The platform admin token guards every route here (constant-time compare, src/platform/admin.ts).
+shardsRouter.use("/platform/shards", requirePlatformAdmin);
+shardsRouter.use("/platform/tenants/:slug/move", requirePlatformAdmin);
 
 shardsRouter.openapi(
   createRoute({

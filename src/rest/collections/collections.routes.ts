@@ -1,18 +1,13 @@
 /**
- * `/v1/groups`, `/v1/campaigns`, `/v1/access-groups`, `/v1/organizations`: one set of routes,
- * registered once per kind, over the one collections mechanism in memberships/.
+ * Route contracts for the four collection kinds (/v1/groups, /v1/campaigns, /v1/access-groups,
+ * /v1/organizations): one set of paths, methods and schemas, made once per kind. The handlers
+ * that answer them are in ./collections.handlers.ts.
  */
-import { coreContextOf } from "../core/from-request";
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { requireScope } from "../auth/middleware";
-import type { AppEnv } from "../env";
-import { createCollection, deleteCollection, getCollectionRow, listCollections, toCollection, updateCollection } from "../memberships/collections";
-import { addMembers, listMembers, MAX_MEMBERS_PER_REQUEST, removeMembers } from "../memberships/members";
-import { KINDS, type KindInfo } from "../memberships/kinds";
-import { MAX_RULE_LENGTH } from "../memberships/rules";
-import type { CoreContext } from "../core/context";
-import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "./openapi";
+import type { KindInfo } from "../../memberships/kinds";
+import { MAX_MEMBERS_PER_REQUEST } from "../../memberships/members";
+import { MAX_RULE_LENGTH } from "../../memberships/rules";
+import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
 
 const security = [{ bearerAuth: [] }];
 
@@ -72,32 +67,14 @@ const Page = z.object({
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: "id", in: "path" } }) });
 const pagination = z.object({ limit: z.number().int(), nextCursor: z.string().nullable() });
 
-function coreContext(c: Context<AppEnv>): CoreContext {
-  return coreContextOf(c);
-}
-
-export const collectionsRouter = createRouter();
-
-function register(k: KindInfo) {
+/** The contracts for one kind, in registration order. */
+export function collectionRoutes(k: KindInfo) {
   const base = `/v1/${k.segment}`;
   const tags = [k.segment];
   const title = k.label.charAt(0).toUpperCase() + k.label.slice(1);
-  const scope = (c: Context<AppEnv>, next: () => Promise<void>) => requireScope(c.req.method === "GET" ? "users:read" : "users:write")(c, next);
-  collectionsRouter.use(base, scope);
-  collectionsRouter.use(`${base}/*`, scope);
-
-  collectionsRouter.openapi(
-    createRoute({ method: "get", path: base, tags, security, summary: `List ${k.segment}`, request: { query: Page }, responses: { 200: jsonContent(z.object({ data: z.array(CollectionSchema), pagination }), "A page."), ...errorResponses } }),
-    async (c) => {
-      const q = c.req.valid("query");
-      const limit = q.limit ?? 100;
-      const page = await listCollections(coreContext(c), k.kind, { limit, cursor: q.cursor });
-      return c.json({ data: page.data, pagination: { limit, nextCursor: page.nextCursor } }, 200);
-    },
-  );
-
-  collectionsRouter.openapi(
-    createRoute({
+  return {
+    list: createRoute({ method: "get", path: base, tags, security, summary: `List ${k.segment}`, request: { query: Page }, responses: { 200: jsonContent(z.object({ data: z.array(CollectionSchema), pagination }), "A page."), ...errorResponses } }),
+    create: createRoute({
       method: "post",
       path: base,
       tags,
@@ -107,20 +84,8 @@ function register(k: KindInfo) {
       request: { body: jsonBodyOf(CollectionCreateSchema) },
       responses: { 201: jsonContent(CollectionSchema, "Created."), ...errorResponses, 409: problemResponse("name or externalId is taken."), ...bodyErrorResponses },
     }),
-    async (c) => {
-      const created = await createCollection(coreContext(c), k.kind, c.req.valid("json"));
-      c.header("Location", `${base}/${created.id}`);
-      return c.json(created, 201);
-    },
-  );
-
-  collectionsRouter.openapi(
-    createRoute({ method: "get", path: `${base}/{id}`, tags, security, summary: `Get a ${k.label}`, request: { params: IdParam }, responses: { 200: jsonContent(CollectionSchema, title), ...errorResponses } }),
-    async (c) => c.json(toCollection(await getCollectionRow(coreContext(c), k.kind, c.req.valid("param").id)), 200),
-  );
-
-  collectionsRouter.openapi(
-    createRoute({
+    get: createRoute({ method: "get", path: `${base}/{id}`, tags, security, summary: `Get a ${k.label}`, request: { params: IdParam }, responses: { 200: jsonContent(CollectionSchema, title), ...errorResponses } }),
+    update: createRoute({
       method: "patch",
       path: `${base}/{id}`,
       tags,
@@ -130,11 +95,7 @@ function register(k: KindInfo) {
       request: { params: IdParam, body: jsonBodyOf(CollectionPatchSchema) },
       responses: { 200: jsonContent(CollectionSchema, "Updated."), ...errorResponses, 409: problemResponse("name or externalId is taken."), ...bodyErrorResponses },
     }),
-    async (c) => c.json(await updateCollection(coreContext(c), k.kind, c.req.valid("param").id, c.req.valid("json")), 200),
-  );
-
-  collectionsRouter.openapi(
-    createRoute({
+    remove: createRoute({
       method: "delete",
       path: `${base}/{id}`,
       tags,
@@ -144,14 +105,7 @@ function register(k: KindInfo) {
       request: { params: IdParam },
       responses: { 204: { description: "Deleted." }, ...errorResponses },
     }),
-    async (c) => {
-      await deleteCollection(coreContext(c), k.kind, c.req.valid("param").id);
-      return c.body(null, 204);
-    },
-  );
-
-  collectionsRouter.openapi(
-    createRoute({
+    listMembers: createRoute({
       method: "get",
       path: `${base}/{id}/members`,
       tags,
@@ -160,16 +114,7 @@ function register(k: KindInfo) {
       request: { params: IdParam, query: Page },
       responses: { 200: jsonContent(z.object({ data: z.array(MemberSchema), pagination }), "A page of members, by user id."), ...errorResponses },
     }),
-    async (c) => {
-      const q = c.req.valid("query");
-      const limit = q.limit ?? 100;
-      const page = await listMembers(coreContext(c), k.kind, c.req.valid("param").id, { limit, cursor: q.cursor });
-      return c.json({ data: page.data, pagination: { limit, nextCursor: page.nextCursor } }, 200);
-    },
-  );
-
-  collectionsRouter.openapi(
-    createRoute({
+    addMembers: createRoute({
       method: "post",
       path: `${base}/{id}/members`,
       tags,
@@ -182,11 +127,7 @@ function register(k: KindInfo) {
         ...bodyErrorResponses,
       },
     }),
-    async (c) => c.json(await addMembers(coreContext(c), k.kind, c.req.valid("param").id, c.req.valid("json").userIds), 200),
-  );
-
-  collectionsRouter.openapi(
-    createRoute({
+    removeMembers: createRoute({
       method: "delete",
       path: `${base}/{id}/members`,
       tags,
@@ -200,8 +141,7 @@ function register(k: KindInfo) {
         ...bodyErrorResponses,
       },
     }),
-    async (c) => c.json(await removeMembers(coreContext(c), k.kind, c.req.valid("param").id, c.req.valid("json").userIds), 200),
-  );
+  };
 }
 
-for (const k of KINDS) register(k);
+export type CollectionRoutes = ReturnType<typeof collectionRoutes>;

@@ -1,6 +1,5 @@
 /**
- * Tables of the sharding feature. Kept apart from src/db/schema.ts (re-exported there so that
- * drizzle-kit sees them): `tenant_moves` is control plane (platform database only), while
+ * Tables of the sharding feature. One file for the feature's tables (like every domain here): `tenant_moves` is control plane (platform database only), while
  * `tenant_fences` and `feed_horizons` are tenant data and live in every shard.
  */
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";

@@ -3,8 +3,8 @@
  * that validation, the OpenAPI document and the XML description name the same fields as the core.
  */
 import { z } from "@hono/zod-openapi";
-import { FIELD_ENTRIES, USER_FIELDS, type FieldName, type FieldSpec, type NonNullField } from "../users/fields";
-import { MAX_IDS_PER_KIND } from "../memberships/kinds";
+import { MAX_IDS_PER_KIND } from "../../memberships/kinds";
+import { FIELD_ENTRIES, USER_FIELDS, type FieldName, type FieldSpec, type NonNullField } from "../../users/fields";
 
 const docs = (f: FieldSpec) => ({ description: f.description, ...(f.example ? { example: f.example } : {}) });
 
