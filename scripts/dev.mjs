@@ -22,12 +22,15 @@ if (!/^PLATFORM_ADMIN_TOKEN=/m.test(vars)) {
 const platformToken = /^PLATFORM_ADMIN_TOKEN=(.*)$/m.exec(vars)[1].trim();
 
 // 2. Local D1 migrations (idempotent) on EVERY database: the platform database (DB, also the
-// first shard) and each further shard named in wrangler.toml's SHARDS.
+// first shard) and each further shard named in wrangler.toml's SHARDS. With --persist-to (e.g. the
+// browser tests' throwaway state) the migrations go to the same place.
+const persistArg = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
+const persist = persistArg === -1 ? [] : args[persistArg].includes("=") ? [args[persistArg]] : ["--persist-to", args[persistArg + 1]];
 const toml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
 const shardsLine = /^SHARDS\s*=\s*'(.*)'\s*$/m.exec(toml);
 const bindings = new Set(["DB", ...(shardsLine ? JSON.parse(shardsLine[1]).map((s) => s.binding) : [])]);
 for (const binding of bindings) {
-  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", binding, "--local"], { cwd: root, stdio: "inherit", env: { ...process.env, CI: "true" } });
+  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", binding, "--local", ...persist], { cwd: root, stdio: "inherit", env: { ...process.env, CI: "true" } });
   if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 }
 

@@ -19,6 +19,8 @@ import { validationHook } from "./http/validation";
 import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./http/xml";
 import { rateLimit } from "./limits/middleware";
 import { blocksRouter } from "./platform/blocks";
+import { consoleLinksRouter } from "./platform/console-links";
+import { consoleRouter } from "./console/router";
 import { platformRouter } from "./platform/tenants";
 import { shardsRouter } from "./shards/routes";
 import { apiTokensRouter } from "./rest/api-tokens";
@@ -84,6 +86,7 @@ export function createApp(services: AppServices = {}) {
   app.route("/", platformRouter);
   app.route("/", blocksRouter);
   app.route("/", shardsRouter);
+  app.route("/", consoleLinksRouter);
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);
@@ -93,6 +96,7 @@ export function createApp(services: AppServices = {}) {
   app.route("/", collectionsRouter);
   app.route("/", eventsRouter);
   app.route("/scim/v2", scimRouter);
+  app.route("/", consoleRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -49,3 +49,8 @@ export async function tenantShardDbs(env: Env, tenantId: string, hint?: string):
 export async function tenantShardDb(env: Env, tenantId: string): Promise<Db> {
   return (await tenantShardDbs(env, tenantId)).db;
 }
+
+/** A tenant's shard for the platform API, from its platform row (no lookup needed). */
+export function tenantShardDbFor(env: Env, tenant: { shard?: string | null }): Db {
+  return createDb(shardBinding(env, shardOf(env, tenant)));
+}

@@ -32,6 +32,8 @@ export const TENANT_TABLES: TenantTable[] = [
   { name: "events", key: "id", conflict: ["id"], walk: "seq", skip: ["seq"] },
   { name: "event_receipts", key: "event_id", conflict: ["event_id"] },
   { name: "feed_horizons", key: "tenant_id", conflict: ["tenant_id"] },
+  { name: "console_links", key: "secret_hash", conflict: ["secret_hash"] },
+  { name: "console_sessions", key: "id_hash", conflict: ["id_hash"] },
 ];
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;

@@ -13,3 +13,4 @@ export * from "./requests";
 export * from "./tenancy";
 export * from "./users";
 export * from "./shards";
+export * from "./console";

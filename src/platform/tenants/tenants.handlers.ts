@@ -12,7 +12,7 @@ import { decodeCursor, encodeCursor } from "../../http/cursor";
 import { ApiError } from "../../http/errors";
 import { uuidv7 } from "../../lib/ids";
 import { effectiveLimits, readLimitConfig } from "../../limits/config";
-import { newTokenRow } from "../../rest/api-tokens/token-rows";
+import { newTokenRow } from "../../auth/api-token-service";
 import { forgetCachedHosts } from "../../tenancy/resolve";
 import { placeTenant } from "../../shards/placement";
 import { createOnShard, forgetTenant, tenantShardView } from "../../shards/tenant-view";

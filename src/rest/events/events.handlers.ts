@@ -3,9 +3,9 @@
  * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
  */
 import type { RouteHandler } from "@hono/zod-openapi";
-import { and, asc, eq, gt, inArray, ne, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, type SQL } from "drizzle-orm";
 import { demandOneScope } from "../../auth/middleware";
-import { events, userProvisioning } from "../../db/schema";
+import { events } from "../../db/schema";
 import type { AppEnv, Db } from "../../env";
 import { EVENT_TYPES, type EventType } from "../../events/catalogue";
 import { dispatchEvents } from "../../events/dispatch";
@@ -13,6 +13,8 @@ import { defaultShard } from "../../shards/config";
 import { checkHorizon, decodeFeedCursor, encodeFeedCursor, horizonQuery } from "../../shards/feed";
 import { ApiError } from "../../http/errors";
 import type * as routes from "./events.routes";
+import { coreContextOf } from "../../core/from-request";
+import { resetEventForReplay } from "../../events/replay";
 
 type EventRow = typeof events.$inferSelect;
 
@@ -78,18 +80,9 @@ export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
 };
 
 export const replay: RouteHandler<typeof routes.replay, AppEnv> = async (c) => {
-  const row = await findEvent(c, c.req.valid("param").id);
-  if (row.status === "processed") {
-    throw new ApiError("event_already_processed", `Event '${row.id}' was processed at ${iso(row.processedAt)}; there is nothing to replay.`);
-  }
-  const db = c.get("db");
-  await db.batch([
-    db.update(events).set({ status: "pending", error: null }).where(and(eq(events.tenantId, row.tenantId), eq(events.id, row.id), ne(events.status, "processed"))),
-    db
-      .update(userProvisioning)
-      .set({ status: "pending", errors: null, completedAt: null })
-      .where(and(eq(userProvisioning.tenantId, row.tenantId), eq(userProvisioning.eventId, row.id), eq(userProvisioning.status, "failed"))),
-  ]);
-  await dispatchEvents(c.env, db, [{ id: row.id, tenantId: row.tenantId }]);
-  return c.json({ id: row.id, status: "queued" }, 202);
+  // The rule (only unprocessed events, provisioning back to pending) lives in events/replay.ts,
+  // shared with the admin console.
+  const ref = await resetEventForReplay(coreContextOf(c), c.req.valid("param").id);
+  await dispatchEvents(c.env, c.get("db"), [ref]);
+  return c.json({ id: ref.id, status: "queued" }, 202);
 };
