@@ -121,7 +121,7 @@ export function demandScope(c: Context<AppEnv>, anyOf: Scope[], error: () => Api
   c.get("scopeDemands")?.push({ anyOf, error });
 }
 
-function insufficientScope(scope: Scope, detail: string, realm = "api"): () => ApiError {
+export function insufficientScope(scope: Scope, detail: string, realm = "api"): () => ApiError {
   return () =>
     new ApiError("insufficient_scope", detail, {
       extra: { requiredScope: scope },

@@ -5,7 +5,7 @@
  * final verification are all passes of this one step; a pass that finds no difference is the
  * verification (row counts and a checksum per table, equal on both sides).
  */
-import { checkIdent, type TenantTable } from "./tables";
+import { checkIdent, keyOf, keySql, type TenantTable } from "./tables";
 
 export const CHUNK_ROWS = 400;
 /** Upserts per D1 batch: one statement per row keeps each under D1's 100 bound parameters. */
@@ -51,7 +51,7 @@ function upsert(d1: D1Database, table: TenantTable, row: Row, tenantId: string):
 
 /** Reads the next chunk after `after` and repairs the target's matching range. */
 export async function syncChunk(source: D1Database, target: D1Database, table: TenantTable, tenantId: string, after: string | number | null, repair: boolean): Promise<ChunkResult> {
-  const walk = table.walk ?? table.key;
+  const walk = table.walk ?? keySql(table);
   const start = after ?? (table.walk ? -1 : "");
   const sourceRows = (
     await source.prepare(`SELECT * FROM ${table.name} WHERE tenant_id = ? AND ${walk} > ? ORDER BY ${walk} LIMIT ${CHUNK_ROWS}`).bind(tenantId, start).all<Row>()
@@ -60,7 +60,7 @@ export async function syncChunk(source: D1Database, target: D1Database, table: T
   let targetRows: Row[];
   if (table.walk) {
     // Matched by id: the target's seq differs. Ids the source dropped are found by count (below).
-    const ids = sourceRows.map((r) => r[table.key]);
+    const ids = sourceRows.map((r) => keyOf(table, r));
     targetRows = [];
     for (let i = 0; i < ids.length; i += 90) {
       const slice = ids.slice(i, i + 90);
@@ -68,25 +68,25 @@ export async function syncChunk(source: D1Database, target: D1Database, table: T
       targetRows.push(...got.results);
     }
   } else {
-    const upper = last ? ` AND ${table.key} <= ?` : "";
-    const params = last ? [tenantId, start, last[table.key]] : [tenantId, start];
-    targetRows = (await target.prepare(`SELECT * FROM ${table.name} WHERE tenant_id = ? AND ${table.key} > ?${upper}`).bind(...params).all<Row>()).results;
+    const upper = last ? ` AND ${walk} <= ?` : "";
+    const params = last ? [tenantId, start, keyOf(table, last)] : [tenantId, start];
+    targetRows = (await target.prepare(`SELECT * FROM ${table.name} WHERE tenant_id = ? AND ${walk} > ?${upper}`).bind(...params).all<Row>()).results;
   }
-  const targetByKey = new Map(targetRows.map((r) => [String(r[table.key]), r]));
+  const targetByKey = new Map(targetRows.map((r) => [keyOf(table, r), r]));
   const writes: D1PreparedStatement[] = [];
   let checksum = 0x811c9dc5;
   for (const row of sourceRows) {
     const text = comparable(table, row);
     checksum = fnv1a(text, checksum);
-    const k = String(row[table.key]);
+    const k = keyOf(table, row);
     const existing = targetByKey.get(k);
     targetByKey.delete(k);
     if (!existing || comparable(table, existing) !== text) writes.push(upsert(target, table, row, tenantId));
   }
   // What is left in the target's range is gone from the source.
-  for (const k of targetByKey.keys()) writes.push(target.prepare(`DELETE FROM ${table.name} WHERE tenant_id = ? AND ${table.key} = ?`).bind(tenantId, k));
+  for (const k of targetByKey.keys()) writes.push(target.prepare(`DELETE FROM ${table.name} WHERE tenant_id = ? AND ${keySql(table)} = ?`).bind(tenantId, k));
   if (repair) for (let i = 0; i < writes.length; i += WRITE_BATCH) await target.batch(writes.slice(i, i + WRITE_BATCH));
-  return { after: last ? (last[walk] as string | number) : null, rows: sourceRows.length, differences: writes.length, checksum };
+  return { after: last ? (table.walk ? (last[table.walk] as number) : keyOf(table, last)) : null, rows: sourceRows.length, differences: writes.length, checksum };
 }
 
 /** Row counts of a tenant's table on one shard (the verification compares both sides). */

@@ -8,6 +8,8 @@ export interface TenantTable {
   name: string;
   /** Unique per tenant; the conflict target of the upsert together with `conflict`. */
   key: string;
+  /** A key made of several columns (joined with U+001F, in SQL and in JS alike). */
+  keyColumns?: string[];
   /** The ON CONFLICT target of the upsert (the table's primary key or a unique column). */
   conflict: string[];
   /** Walk the source in this column's order instead of `key` (events: seq). */
@@ -32,6 +34,7 @@ export const TENANT_TABLES: TenantTable[] = [
   { name: "events", key: "id", conflict: ["id"], walk: "seq", skip: ["seq"] },
   { name: "event_receipts", key: "event_id", conflict: ["event_id"] },
   { name: "feed_horizons", key: "tenant_id", conflict: ["tenant_id"] },
+  { name: "user_devices", key: "device_key", keyColumns: ["user_id", "id"], conflict: ["tenant_id", "user_id", "id"] },
   { name: "console_links", key: "secret_hash", conflict: ["secret_hash"] },
   { name: "console_sessions", key: "id_hash", conflict: ["id_hash"] },
 ];
@@ -42,4 +45,14 @@ const IDENT = /^[a-z_][a-z0-9_]*$/;
 export function checkIdent(name: string): string {
   if (!IDENT.test(name)) throw new Error(`unexpected column name ${JSON.stringify(name)}`);
   return name;
+}
+
+/** The key as SQL (a column, or the composite expression). */
+export function keySql(table: TenantTable): string {
+  return table.keyColumns ? table.keyColumns.map(checkIdent).join(" || char(31) || ") : checkIdent(table.key);
+}
+
+/** The key of a row, equal to what keySql computes for it. */
+export function keyOf(table: TenantTable, row: Record<string, unknown>): string {
+  return table.keyColumns ? table.keyColumns.map((c) => String(row[c])).join("\u001f") : String(row[table.key]);
 }

@@ -22,7 +22,7 @@ export const collections = sqliteTable(
       .notNull()
       .references(() => tenants.id),
     id: text("id").notNull(),
-    kind: text("kind", { enum: ["group", "campaign", "access_group", "organization"] }).notNull(),
+    kind: text("kind", { enum: ["group", "campaign", "access_group", "organization", "folder"] }).notNull(),
     name: text("name").notNull(),
     externalId: text("external_id"),
     description: text("description"),
