@@ -24,6 +24,7 @@ import { blocksRouter } from "./platform/blocks";
 import { consoleLinksRouter } from "./platform/console-links";
 import { consoleRouter } from "./console/router";
 import { platformRouter } from "./platform/tenants";
+import { shardsRouter } from "./shards/routes";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
 import { identityProvidersRouter } from "./rest/identity-providers";
@@ -82,6 +83,7 @@ export function createApp(services: AppServices = {}) {
 
   app.route("/", platformRouter);
   app.route("/", blocksRouter);
+  app.route("/", shardsRouter);
   app.route("/", consoleLinksRouter);
   app.route("/", usersRouter);
   app.route("/", userReplaceRouter);

@@ -12,4 +12,5 @@ export * from "./memberships";
 export * from "./requests";
 export * from "./tenancy";
 export * from "./users";
+export * from "./shards";
 export * from "./console";

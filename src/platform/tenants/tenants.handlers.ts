@@ -6,7 +6,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, eq, gt } from "drizzle-orm";
 import { FIRST_TOKEN_SCOPES } from "../../auth/tokens";
 import { uniqueViolation } from "../../db/errors";
-import { apiTokens, tenantDomains, tenants } from "../../db/schema";
+import { tenantDomains, tenants } from "../../db/schema";
 import type { AppEnv, Db, Env } from "../../env";
 import { decodeCursor, encodeCursor } from "../../http/cursor";
 import { ApiError } from "../../http/errors";
@@ -14,6 +14,8 @@ import { uuidv7 } from "../../lib/ids";
 import { effectiveLimits, readLimitConfig } from "../../limits/config";
 import { newTokenRow } from "../../auth/api-token-service";
 import { forgetCachedHosts } from "../../tenancy/resolve";
+import { placeTenant } from "../../shards/placement";
+import { createOnShard, forgetTenant, tenantShardView } from "../../shards/tenant-view";
 import type * as routes from "./tenants.routes";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -37,6 +39,7 @@ async function tenantView(db: Db, row: TenantRow, env: Env) {
     suspended: row.suspended,
     rateLimits: rateLimitsView(env, row),
     domains: domains.map((d) => ({ hostname: d.hostname, createdAt: iso(d.createdAt) })),
+    ...(await tenantShardView(db, env, row)),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
@@ -52,6 +55,7 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const db = c.get("db");
   const now = Date.now();
+  const shard = await placeTenant(db, c.env, body);
   const row: TenantRow = {
     id: uuidv7(now),
     slug: body.slug,
@@ -61,14 +65,24 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
     updatedAt: now,
     rateLimitIpPerSecond: null,
     rateLimitTenantPerSecond: null,
+    shard: shard.name,
+    eventRetentionDays: null,
   };
   const token = await newTokenRow(row.id, "First admin token", FIRST_TOKEN_SCOPES);
   try {
-    await db.batch([db.insert(tenants).values(row), db.insert(apiTokens).values(token.row)]);
+    // The directory row first: the slug's uniqueness is decided on the platform database.
+    await db.insert(tenants).values(row).run();
   } catch (err) {
     if (uniqueViolation(err)?.includes("tenants.slug")) {
       throw new ApiError("conflict", `The slug '${body.slug}' is taken.`, { errors: [{ path: "slug", message: "is taken" }] });
     }
+    throw err;
+  }
+  try {
+    // The tenant's rows on its shard (copy of the tenant row + first token); undone on failure.
+    await createOnShard(c.env, shard, row, token.row);
+  } catch (err) {
+    await forgetTenant(db, row.id);
     throw err;
   }
   forgetCachedHosts();
@@ -103,6 +117,7 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
     suspended: body.suspended ?? row.suspended,
     rateLimitIpPerSecond: limits.ipPerSecond === undefined ? row.rateLimitIpPerSecond : limits.ipPerSecond,
     rateLimitTenantPerSecond: limits.tenantPerSecond === undefined ? row.rateLimitTenantPerSecond : limits.tenantPerSecond,
+    eventRetentionDays: body.eventRetentionDays === undefined ? row.eventRetentionDays : body.eventRetentionDays,
     updatedAt: Date.now(),
   };
   await db
@@ -112,6 +127,7 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
       suspended: next.suspended,
       rateLimitIpPerSecond: next.rateLimitIpPerSecond,
       rateLimitTenantPerSecond: next.rateLimitTenantPerSecond,
+      eventRetentionDays: next.eventRetentionDays,
       updatedAt: next.updatedAt,
     })
     .where(eq(tenants.id, row.id))
