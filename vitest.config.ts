@@ -25,11 +25,14 @@ export default defineConfig(async () => {
             // Local Durable Objects share one process with everything else; do not let a busy
             // machine turn into fail-open admissions in the exactness tests.
             RATE_LIMIT_TIMEOUT_MS: "10000",
+            // A fixed test key for webhook signing secrets at rest (production: a Worker secret).
+            WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
           },
           // Deliver queue batches almost at once instead of after wrangler.toml's timeout.
           queueConsumers: {
             "provisioning-events": { maxBatchTimeout: 0.05, maxRetries: 5, deadLetterQueue: "provisioning-events-dlq" },
             "provisioning-events-dlq": { maxBatchTimeout: 0.05 },
+            "webhook-deliveries": { maxBatchTimeout: 0.05, maxRetries: 10 },
           },
         },
       }),

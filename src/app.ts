@@ -6,6 +6,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import { requestId } from "hono/request-id";
+import { actorOfRequest, bindActor } from "./audit/actor";
 import { authenticate } from "./auth/middleware";
 import { createDb } from "./db/client";
 import type { Clock } from "./core/context";
@@ -63,7 +64,9 @@ export function createApp(services: AppServices = {}) {
   app.use("*", async (c, next) => {
     const gates: RequestGates = {};
     c.set("gates", gates);
-    c.set("db", createDb(gatedD1(c.env.DB, gates)));
+    // Every event this request writes records who acted (read when the event is built, by then the token is verified).
+    const actor = () => actorOfRequest({ path: c.req.path, token: c.get("token"), requestId: c.get("requestId"), clientIp: c.req.header("CF-Connecting-IP") });
+    c.set("db", bindActor(createDb(gatedD1(c.env.DB, gates)), actor));
     if (services.clock) c.set("clock", services.clock);
     if (services.limiter) c.set("limiter", services.limiter);
     await next();

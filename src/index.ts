@@ -5,6 +5,8 @@ import type { Env } from "./env";
 import { consumeDeadLetters, consumeEvents } from "./events/consumer";
 import { sweepOutbox } from "./events/dispatch";
 import type { QueueMessage } from "./events/messages";
+import type { WebhookMessage } from "./webhooks/messages";
+import { consumeWebhooks, sweepWebhooks } from "./webhooks/queue";
 import { purgeExpiredBlocks } from "./limits/blocks";
 import { purgeExpiredIdempotencyKeys } from "./rest/idempotency";
 
@@ -14,10 +16,11 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env, _ctx) {
+  async queue(batch: MessageBatch<QueueMessage | WebhookMessage>, env: Env, _ctx: ExecutionContext) {
     // The dead-letter queue is named after the main one (wrangler.toml).
-    if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
-    else await consumeEvents(batch, env);
+    if (batch.queue === "webhook-deliveries") await consumeWebhooks(batch as MessageBatch<WebhookMessage>, env);
+    else if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch as MessageBatch<QueueMessage>, env);
+    else await consumeEvents(batch as MessageBatch<QueueMessage>, env);
   },
   async scheduled(controller, env, ctx) {
     const db = createDb(env.DB);
@@ -25,6 +28,9 @@ export default {
     if (controller.cron === "*/5 * * * *") {
       ctx.waitUntil(purgeExpiredIdempotencyKeys(db));
       ctx.waitUntil(purgeExpiredBlocks(db));
-    } else ctx.waitUntil(sweepOutbox(env, db));
+    } else {
+      ctx.waitUntil(sweepOutbox(env, db));
+      ctx.waitUntil(sweepWebhooks(env, db));
+    }
   },
-} satisfies ExportedHandler<Env, QueueMessage>;
+} satisfies ExportedHandler<Env, QueueMessage | WebhookMessage>;

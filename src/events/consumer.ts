@@ -18,6 +18,8 @@ import { applyRulePage, setRuleStatus } from "../memberships/rule-pages";
 import { abortUnless, isAbortedPrecondition, MembershipWriter } from "../memberships/statements";
 import { markFinished } from "../memberships/provisioning";
 import type { QueueMessage } from "./messages";
+import { bindActor, parseActor } from "../audit/actor";
+import { requestFanout } from "../webhooks/fanout";
 
 const USER_EVENTS = new Set(["user.created", "user.updated", "user.deactivated", "user.reactivated", "user.erased", "user.memberships_requested"]);
 const MAX_BACKOFF_SECONDS = 40;
@@ -111,6 +113,8 @@ async function handleEvent(env: Env, db: Db, msg: Extract<QueueMessage, { t: "ev
   const [eventRows, receipts, later, ...snapshot] = await readEvent(db, msg.tenantId, msg.eventId);
   const row = eventRows[0];
   if (!row || row.status === "processed" || receipts.length > 0) return;
+  // Effects of a change are the changer's (a rule's own changes say so, see audit/actor.ts).
+  bindActor(db, parseActor(row.actor));
   const now = Date.now();
   const data = parseData(row);
   if (USER_EVENTS.has(row.type) && row.subjectId) {
@@ -160,8 +164,11 @@ function safeReason(err: unknown): string {
 }
 
 export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
-  const db = createDb(env.DB);
+  const tenants = new Set<string>();
   for (const msg of batch.messages) {
+    // A handle per message: it carries the actor of that message's event.
+    const db = createDb(env.DB);
+    tenants.add(msg.body.tenantId);
     try {
       if (msg.body.t === "event") await handleEvent(env, db, msg.body);
       else if (msg.body.t === "rule-page") await handleRulePage(env, db, msg.body);
@@ -180,6 +187,8 @@ export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env)
       msg.retry(delay > 0 ? { delaySeconds: delay } : undefined);
     }
   }
+  // Effects wrote feed events (memberships): let webhooks fan them out now, not at the next sweep.
+  await requestFanout(env, [...tenants]);
 }
 
 /** Dead letters: make the failure visible (event `failed`, the user's provisioning `failed`). */

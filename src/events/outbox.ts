@@ -7,6 +7,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { events, users } from "../db/schema";
 import type { Db } from "../env";
 import { uuidv7 } from "../lib/ids";
+import { actorJsonOf } from "../audit/actor";
 
 export type EventType =
   | "user.created"
@@ -25,7 +26,38 @@ export type EventType =
   | "invitation.created"
   | "invitation.resent"
   | "invitation.accepted"
-  | "invitation.revoked";
+  | "invitation.revoked"
+  | AdminEventType;
+
+/**
+ * Admin changes (the audit trail) and webhook notices. Feed-only: written `processed`, no side
+ * effects. Their data never holds a secret or erased personal data.
+ */
+export type AdminEventType = (typeof ADMIN_EVENT_TYPES)[number];
+export const ADMIN_EVENT_TYPES = [
+  "api_token.created",
+  "api_token.updated",
+  "api_token.disabled",
+  "api_token.deleted",
+  "attribute_definition.created",
+  "attribute_definition.updated",
+  "attribute_definition.deleted",
+  "role.created",
+  "role.updated",
+  "role.deleted",
+  "identity_provider.created",
+  "identity_provider.updated",
+  "identity_provider.deleted",
+  "tenant.updated",
+  "webhook_endpoint.created",
+  "webhook_endpoint.updated",
+  "webhook_endpoint.deleted",
+  "webhook_endpoint.secret_rotated",
+  /** The receiver answered 410, or every attempt failed for 5 days. */
+  "webhook.disabled",
+  /** Asked for with POST /v1/webhooks/{id}/test; delivered to that endpoint only. */
+  "webhook.test",
+] as const;
 
 export const EVENT_TYPES: readonly EventType[] = [
   "user.created",
@@ -43,6 +75,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   "invitation.resent",
   "invitation.accepted",
   "invitation.revoked",
+  ...ADMIN_EVENT_TYPES,
 ];
 
 export interface NewEvent {
@@ -70,6 +103,7 @@ export function insertEvent(db: Db, event: NewEvent) {
     createdAt: event.createdAt,
     status: event.status ?? "pending",
     processedAt: event.status === "processed" ? event.createdAt : null,
+    actor: actorJsonOf(db),
   });
 }
 
@@ -80,9 +114,9 @@ export function insertEvent(db: Db, event: NewEvent) {
 export function insertEventIfPreviousChangedOneRow(db: Db, event: NewEvent) {
   const status = event.status ?? "pending";
   const processedAt = status === "processed" ? event.createdAt : null;
-  return batchableRun(db, sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at, status, processed_at)
+  return batchableRun(db, sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at, status, processed_at, actor)
     SELECT ${event.id ?? uuidv7(event.createdAt)}, ${event.tenantId}, ${event.type}, ${event.subjectId},
-           ${JSON.stringify(event.data)}, ${event.createdAt}, ${status}, ${processedAt}
+           ${JSON.stringify(event.data)}, ${event.createdAt}, ${status}, ${processedAt}, ${actorJsonOf(db)}
     WHERE changes() = 1`);
 }
 
@@ -94,10 +128,10 @@ export function insertEventIfPreviousChangedOneRow(db: Db, event: NewEvent) {
 export function insertEventsForUsers(db: Db, event: Omit<NewEvent, "subjectId" | "id" | "status">, where: SQL) {
   return batchableRun(
     db,
-    sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at)
+    sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at, actor)
       SELECT lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(randomblob(2)), substr(hex(randomblob(2)), 2),
                           substr('89ab', 1 + (abs(random()) % 4), 1), substr(hex(randomblob(2)), 2), hex(randomblob(6)))),
-             ${event.tenantId}, ${event.type}, ${users.id}, ${JSON.stringify(event.data)}, ${event.createdAt}
+             ${event.tenantId}, ${event.type}, ${users.id}, ${JSON.stringify(event.data)}, ${event.createdAt}, ${actorJsonOf(db)}
       FROM ${users} WHERE ${users.tenantId} = ${event.tenantId} AND (${where})`,
   );
 }

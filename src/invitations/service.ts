@@ -6,6 +6,7 @@
  * batch fails (a concurrent write took an email), entries are retried one batch each, so a failed
  * entry never leaves a partial user behind.
  */
+import { actorJsonOf } from "../audit/actor";
 import { and, eq, getTableColumns, inArray, isNull, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { uniqueViolation } from "../db/errors";
@@ -121,6 +122,7 @@ interface EventRow {
   createdAt: number;
   status: "pending" | "processed";
   processedAt: number | null;
+  actor: string;
 }
 
 function statementsFor(ctx: CoreContext, created: Planned[], existing: { userId: string; organizationIds: string[] }[], lookups: UserLookups, now: number) {
@@ -129,7 +131,7 @@ function statementsFor(ctx: CoreContext, created: Planned[], existing: { userId:
   const pending: OutboxRef[] = [];
   const event = (type: EventType, subjectId: string, data: unknown, status: "pending" | "processed") => {
     const id = uuidv7(now);
-    eventRows.push({ id, tenantId: ctx.tenantId, type, subjectId, data: JSON.stringify(data), createdAt: now, status, processedAt: status === "processed" ? now : null });
+    eventRows.push({ id, tenantId: ctx.tenantId, type, subjectId, data: JSON.stringify(data), createdAt: now, status, processedAt: status === "processed" ? now : null, actor: actorJsonOf(ctx.db) });
     if (status === "pending") pending.push({ id, tenantId: ctx.tenantId });
     return id;
   };
@@ -379,12 +381,12 @@ async function transition(
     );
     if (user.event) {
       const id = uuidv7(now);
-      statements.push(ctx.db.insert(events).values({ id, tenantId: ctx.tenantId, type: user.event.type, subjectId: row.userId, data: JSON.stringify(user.event.data), createdAt: now }));
+      statements.push(ctx.db.insert(events).values({ id, tenantId: ctx.tenantId, type: user.event.type, subjectId: row.userId, data: JSON.stringify(user.event.data), createdAt: now, actor: actorJsonOf(ctx.db) }));
       pending.push({ id, tenantId: ctx.tenantId });
     }
   }
   statements.push(
-    ctx.db.insert(events).values({ id: uuidv7(now), tenantId: ctx.tenantId, type: feed.type, subjectId: row.userId, data: JSON.stringify(feed.data), createdAt: now, status: "processed", processedAt: now }),
+    ctx.db.insert(events).values({ id: uuidv7(now), tenantId: ctx.tenantId, type: feed.type, subjectId: row.userId, data: JSON.stringify(feed.data), createdAt: now, status: "processed", processedAt: now, actor: actorJsonOf(ctx.db) }),
   );
   const [result] = await ctx.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   if ((result as D1Result).meta.changes !== 1) throw conflict("The invitation changed while this request was being applied; fetch it again.");

@@ -12,6 +12,8 @@ import { demandOneScope, requireScope } from "../auth/middleware";
 import { events, userProvisioning } from "../db/schema";
 import { dispatchEvents } from "../events/dispatch";
 import { EVENT_TYPES, type EventType } from "../events/outbox";
+import { toFeedEvent } from "../events/feed-shape";
+import { ActorSchema } from "../audit/schemas";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { ApiError } from "../http/errors";
 import { createRouter, errorResponses, jsonContent, problemResponse } from "./openapi";
@@ -28,6 +30,7 @@ const EventSchema = z
     data: z.record(z.string(), z.unknown()).openapi({
       description: "user.created: {user}; user.updated/deactivated/reactivated: {changes, version}; membership.*: {userId, collection, source|reason}. Erased users' events are emptied.",
     }),
+    actor: ActorSchema.nullable().openapi({ description: "Who made the change; null only for events older than the audit trail." }),
   })
   .openapi("Event");
 
@@ -57,15 +60,7 @@ const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: "id",
 
 type EventRow = typeof events.$inferSelect;
 
-function toEvent(row: EventRow) {
-  let data: Record<string, unknown> = {};
-  try {
-    data = JSON.parse(row.data) as Record<string, unknown>;
-  } catch {
-    // An unreadable payload is shown empty rather than failing the whole page.
-  }
-  return { id: row.id, type: row.type, subjectId: row.subjectId, occurredAt: new Date(row.createdAt).toISOString(), data };
-}
+const toEvent = toFeedEvent;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
