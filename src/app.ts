@@ -28,6 +28,8 @@ import { invitationsRouter } from "./rest/invitations";
 import { rolesRouter } from "./rest/roles";
 import { collectionsRouter } from "./rest/collections";
 import { eventsRouter } from "./rest/events";
+import { auditLogRouter } from "./rest/audit-log";
+import { webhooksRouter } from "./rest/webhooks";
 import { usersRouter } from "./rest/users";
 import { isScimPath, renderScimError } from "./scim/http";
 import { requireScimScope, scimRouter } from "./scim/router";
@@ -93,6 +95,8 @@ export function createApp(services: AppServices = {}) {
   app.route("/", invitationsRouter);
   app.route("/", collectionsRouter);
   app.route("/", eventsRouter);
+  app.route("/", webhooksRouter);
+  app.route("/", auditLogRouter);
   app.route("/scim/v2", scimRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
