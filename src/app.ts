@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { requestId } from "hono/request-id";
 import { actorOfRequest, bindActor } from "./audit/actor";
 import { authenticate } from "./auth/middleware";
+import { requestFanout } from "./webhooks/fanout";
 import { createDb } from "./db/client";
 import type { Clock } from "./core/context";
 import { gatedD1, type RequestGates } from "./core/request-db";
@@ -73,6 +74,10 @@ export function createApp(services: AppServices = {}) {
     if (services.limiter) c.set("limiter", services.limiter);
     await next();
     c.header("X-Content-Type-Options", "nosniff");
+    // A change may have written feed events (also feed-only ones, which never pass the events
+    // queue): ask webhooks to fan them out now rather than at the next sweep.
+    const tenant = c.get("tenant");
+    if (tenant && c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 300) c.executionCtx.waitUntil(requestFanout(c.env, [tenant.id]));
   });
 
   // Rate limits: after the tenant is known, before authentication and any DB work. The platform

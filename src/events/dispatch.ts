@@ -7,7 +7,6 @@ import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { events } from "../db/schema";
 import type { Db, Env } from "../env";
 import type { QueueMessage } from "./messages";
-import { requestFanout } from "../webhooks/fanout";
 
 /** An event not processed within this long after its last send is sent again. */
 export const REDELIVER_AFTER_MS = 60_000;
@@ -48,8 +47,6 @@ export async function dispatchEvents(env: Env, db: Db, refs: OutboxRef[]): Promi
   } catch (err) {
     console.warn("outbox: immediate send failed; the sweep will re-send", { events: refs.map((r) => r.id), error: String(err) });
   }
-  // Webhooks read the feed, so every committed event (feed-only ones too) is fanned out from here.
-  await requestFanout(env, refs.map((r) => r.tenantId));
 }
 
 /** Re-sends events that were never sent or not acknowledged within REDELIVER_AFTER_MS. */
