@@ -2,6 +2,7 @@
  * `/platform` on the apex host: the operator's API for tenants and their custom domains,
  * authorised by the PLATFORM_ADMIN_TOKEN secret (compared in constant time).
  */
+import { adminEvent } from "../audit/admin-events";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gt } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
@@ -172,7 +173,7 @@ platformRouter.openapi(
     };
     const token = await newTokenRow(row.id, "First admin token", FIRST_TOKEN_SCOPES);
     try {
-      await db.batch([db.insert(tenants).values(row), db.insert(apiTokens).values(token.row)]);
+      await db.batch([db.insert(tenants).values(row), db.insert(apiTokens).values(token.row), adminEvent(db, row.id, "api_token.created", token.row.id, { apiToken: token.view }, now)]);
     } catch (err) {
       if (uniqueViolation(err)?.includes("tenants.slug")) {
         throw new ApiError("conflict", `The slug '${body.slug}' is taken.`, { errors: [{ path: "slug", message: "is taken" }] });
@@ -252,17 +253,22 @@ platformRouter.openapi(
       rateLimitTenantPerSecond: limits.tenantPerSecond === undefined ? row.rateLimitTenantPerSecond : limits.tenantPerSecond,
       updatedAt: Date.now(),
     };
-    await db
-      .update(tenants)
-      .set({
-        name: next.name,
-        suspended: next.suspended,
-        rateLimitIpPerSecond: next.rateLimitIpPerSecond,
-        rateLimitTenantPerSecond: next.rateLimitTenantPerSecond,
-        updatedAt: next.updatedAt,
-      })
-      .where(eq(tenants.id, row.id))
-      .run();
+    const changes = Object.fromEntries(
+      (["name", "suspended", "rateLimitIpPerSecond", "rateLimitTenantPerSecond"] as const).filter((k) => next[k] !== row[k]).map((k) => [k, next[k]]),
+    );
+    await db.batch([
+      db
+        .update(tenants)
+        .set({
+          name: next.name,
+          suspended: next.suspended,
+          rateLimitIpPerSecond: next.rateLimitIpPerSecond,
+          rateLimitTenantPerSecond: next.rateLimitTenantPerSecond,
+          updatedAt: next.updatedAt,
+        })
+        .where(eq(tenants.id, row.id)),
+      adminEvent(db, row.id, "tenant.updated", row.id, { changes }, next.updatedAt),
+    ]);
     forgetCachedHosts();
     return c.json(await tenantView(db, next, c.env), 200);
   },

@@ -1,4 +1,5 @@
 /** `/v1/api-tokens`: admins create, list and disable the tenant's API tokens. */
+import { adminEvent } from "../audit/admin-events";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq } from "drizzle-orm";
 import { requireScope } from "../auth/middleware";
@@ -104,7 +105,8 @@ apiTokensRouter.openapi(
       throw new ApiError("validation_failed", "expiresAt: must be in the future", { errors: [{ path: "expiresAt", message: "must be in the future" }] });
     }
     const { secret, row, view } = await newTokenRow(c.get("tenant").id, body.name, body.scopes, expiresAt);
-    await c.get("db").insert(apiTokens).values(row).run();
+    const db = c.get("db");
+    await db.batch([db.insert(apiTokens).values(row), adminEvent(db, row.tenantId, "api_token.created", row.id, { apiToken: view })]);
     c.header("Location", `/v1/api-tokens/${row.id}`);
     c.header("Cache-Control", "no-store");
     return c.json({ token: secret, apiToken: view }, 201);
@@ -163,7 +165,10 @@ apiTokensRouter.openapi(
     const row = await findToken(db, tenantId, c.req.valid("param").id);
     if (row.disabledAt === null) {
       row.disabledAt = Date.now();
-      await db.update(apiTokens).set({ disabledAt: row.disabledAt }).where(and(eq(apiTokens.tenantId, tenantId), eq(apiTokens.id, row.id))).run();
+      await db.batch([
+        db.update(apiTokens).set({ disabledAt: row.disabledAt }).where(and(eq(apiTokens.tenantId, tenantId), eq(apiTokens.id, row.id))),
+        adminEvent(db, tenantId, "api_token.disabled", row.id, { id: row.id, name: row.name }, row.disabledAt),
+      ]);
     }
     return c.json(toApiToken(row), 200);
   },

@@ -3,6 +3,7 @@
  * custom attributes and mark any attribute required; those rules then apply to every way a user
  * is created (REST, SCIM, invitations) through the users core.
  */
+import { adminEvent } from "../audit/admin-events";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, sql } from "drizzle-orm";
 import { adminWritesReadersRead } from "../auth/middleware";
@@ -155,7 +156,7 @@ attributesRouter.openapi(
       createdAt: now,
       updatedAt: now,
     };
-    await db.insert(attributeDefinitions).values(row).run();
+    await db.batch([db.insert(attributeDefinitions).values(row), adminEvent(db, tenantId, "attribute_definition.created", row.key, { key: row.key, type: row.type, required: row.required }, now)]);
     c.header("Location", `/v1/available-attributes/${row.key}`);
     return c.json(view({ ...row, alwaysRequired: false, enumValues: body.enumValues ? [...new Set(body.enumValues)] : null }), 201);
   },
@@ -193,11 +194,11 @@ attributesRouter.openapi(
       }
       const builtIn = BUILT_IN_ATTRIBUTES.find((b) => b.key === key)!;
       const next = { label: body.label ?? def.label, required: def.alwaysRequired || (body.required ?? def.required) };
-      await db
+      const upsert = db
         .insert(attributeDefinitions)
         .values({ tenantId, key: storageKeyOf(builtIn), type: builtIn.type, builtIn: true, createdAt: now, updatedAt: now, ...next })
-        .onConflictDoUpdate({ target: [attributeDefinitions.tenantId, attributeDefinitions.key], set: { ...next, updatedAt: now } })
-        .run();
+        .onConflictDoUpdate({ target: [attributeDefinitions.tenantId, attributeDefinitions.key], set: { ...next, updatedAt: now } });
+      await db.batch([upsert, adminEvent(db, tenantId, "attribute_definition.updated", key, { key, changes: next }, now)]);
       return c.json(view({ ...def, ...next }), 200);
     }
     if (body.enumValues) {
@@ -215,11 +216,13 @@ attributesRouter.openapi(
       description: body.description === undefined ? def.description : body.description,
       enumValues: body.enumValues ? [...new Set(body.enumValues)] : def.enumValues,
     };
-    await db
-      .update(attributeDefinitions)
-      .set({ ...next, enumValues: next.enumValues ? JSON.stringify(next.enumValues) : null, updatedAt: now })
-      .where(and(eq(attributeDefinitions.tenantId, tenantId), eq(attributeDefinitions.key, key)))
-      .run();
+    await db.batch([
+      db
+        .update(attributeDefinitions)
+        .set({ ...next, enumValues: next.enumValues ? JSON.stringify(next.enumValues) : null, updatedAt: now })
+        .where(and(eq(attributeDefinitions.tenantId, tenantId), eq(attributeDefinitions.key, key))),
+      adminEvent(db, tenantId, "attribute_definition.updated", key, { key, changes: next }, now),
+    ]);
     return c.json(view({ ...def, ...next }), 200);
   },
 );
@@ -250,6 +253,7 @@ attributesRouter.openapi(
     const now = Date.now();
     await db.batch([
       db.delete(attributeDefinitions).where(and(eq(attributeDefinitions.tenantId, tenantId), eq(attributeDefinitions.key, key))),
+      adminEvent(db, tenantId, "attribute_definition.deleted", key, { key }, now),
       // One user.updated event per user that held a value, written before the values go.
       insertEventsForUsers(db, { tenantId, type: "user.updated", data: { changes: { [`attributes.${key}`]: null } }, createdAt: now }, sql`json_type(${users.attributes}, ${path}) IS NOT NULL`),
       db

@@ -1,4 +1,5 @@
 /** `/v1/identity-providers`: where the tenant's users sign in. Users can be bound to one. */
+import { adminEvent } from "../audit/admin-events";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { adminWritesReadersRead } from "../auth/middleware";
@@ -89,7 +90,8 @@ identityProvidersRouter.openapi(
     const now = Date.now();
     const row: Row = { tenantId: c.get("tenant").id, id: uuidv7(now), name: body.name, prefix: body.prefix, enabled: body.enabled ?? true, createdAt: now, updatedAt: now };
     try {
-      await c.get("db").insert(identityProviders).values(row).run();
+      const db = c.get("db");
+      await db.batch([db.insert(identityProviders).values(row), adminEvent(db, row.tenantId, "identity_provider.created", row.id, { identityProvider: { id: row.id, name: row.name, prefix: row.prefix, enabled: row.enabled } }, now)]);
     } catch (err) {
       throw taken(err) ?? err;
     }
@@ -134,11 +136,13 @@ identityProvidersRouter.openapi(
     const row = await find(db, tenantId, c.req.valid("param").id);
     const next: Row = { ...row, name: body.name ?? row.name, prefix: body.prefix ?? row.prefix, enabled: body.enabled ?? row.enabled, updatedAt: Date.now() };
     try {
-      await db
-        .update(identityProviders)
-        .set({ name: next.name, prefix: next.prefix, enabled: next.enabled, updatedAt: next.updatedAt })
-        .where(and(eq(identityProviders.tenantId, tenantId), eq(identityProviders.id, row.id)))
-        .run();
+      await db.batch([
+        db
+          .update(identityProviders)
+          .set({ name: next.name, prefix: next.prefix, enabled: next.enabled, updatedAt: next.updatedAt })
+          .where(and(eq(identityProviders.tenantId, tenantId), eq(identityProviders.id, row.id))),
+        adminEvent(db, tenantId, "identity_provider.updated", row.id, { changes: { name: next.name, prefix: next.prefix, enabled: next.enabled } }, next.updatedAt),
+      ]);
     } catch (err) {
       throw taken(err) ?? err;
     }
@@ -173,6 +177,7 @@ identityProvidersRouter.openapi(
         .set({ identityProviderId: null, version: sql`${users.version} + 1`, updatedAt: now })
         .where(and(eq(users.tenantId, tenantId), eq(users.identityProviderId, row.id))),
       db.delete(identityProviders).where(and(eq(identityProviders.tenantId, tenantId), eq(identityProviders.id, row.id))),
+      adminEvent(db, tenantId, "identity_provider.deleted", row.id, { id: row.id, name: row.name }, now),
     ]);
     return c.body(null, 204);
   },

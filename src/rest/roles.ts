@@ -1,4 +1,5 @@
 /** `/v1/roles`: the tenant's roles (id, name, weight, permissions). Users hold at most one. */
+import { adminEvent } from "../audit/admin-events";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { adminWritesReadersRead } from "../auth/middleware";
@@ -108,7 +109,8 @@ rolesRouter.openapi(
       updatedAt: now,
     };
     try {
-      await c.get("db").insert(roles).values(row).run();
+      const db = c.get("db");
+      await db.batch([db.insert(roles).values(row), adminEvent(db, row.tenantId, "role.created", row.id, { role: { id: row.id, name: row.name, weight: row.weight, permissions: JSON.parse(row.permissions) } }, now)]);
     } catch (err) {
       throw nameTaken(err, body.name) ?? err;
     }
@@ -159,7 +161,10 @@ rolesRouter.openapi(
       updatedAt: Date.now(),
     };
     try {
-      await db.update(roles).set({ name: next.name, weight: next.weight, permissions: next.permissions, updatedAt: next.updatedAt }).where(and(eq(roles.tenantId, tenantId), eq(roles.id, row.id))).run();
+      await db.batch([
+        db.update(roles).set({ name: next.name, weight: next.weight, permissions: next.permissions, updatedAt: next.updatedAt }).where(and(eq(roles.tenantId, tenantId), eq(roles.id, row.id))),
+        adminEvent(db, tenantId, "role.updated", row.id, { changes: { name: next.name, weight: next.weight, permissions: JSON.parse(next.permissions) } }, next.updatedAt),
+      ]);
     } catch (err) {
       throw nameTaken(err, next.name) ?? err;
     }
@@ -206,6 +211,7 @@ rolesRouter.openapi(
         .set({ roleId: target, version: sql`${users.version} + 1`, updatedAt: now })
         .where(and(eq(users.tenantId, tenantId), eq(users.roleId, row.id))),
       db.delete(roles).where(and(eq(roles.tenantId, tenantId), eq(roles.id, row.id))),
+      adminEvent(db, tenantId, "role.deleted", row.id, { id: row.id, name: row.name, reassignedTo: target }, now),
     ]);
     return c.body(null, 204);
   },
