@@ -27,6 +27,8 @@ export default defineConfig(async () => {
             RATE_LIMIT_TIMEOUT_MS: "10000",
             // A fixed test key for webhook signing secrets at rest (production: a Worker secret).
             WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
+            // Production policy in tests, whatever `npm run dev` wrote to .dev.vars.
+            WEBHOOK_ALLOW_LOCAL_URLS: "false",
           },
           // Deliver queue batches almost at once instead of after wrangler.toml's timeout.
           queueConsumers: {

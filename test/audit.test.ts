@@ -1,7 +1,7 @@
 /** The audit trail: an actor on every event (REST, SCIM, rules, platform), admin changes as events, GET /v1/audit-log. */
 import { describe, expect, it, vi } from "vitest";
 import { truncateIp } from "../src/audit/actor";
-import { createTenant, createUser, platform, problem, type TestTenant } from "./helpers";
+import { createTenant, createUser, newUser, platform, problem, type TestTenant } from "./helpers";
 import { createScimUser } from "./scim/helpers";
 
 async function audit(t: TestTenant, query = "") {
@@ -20,7 +20,7 @@ describe("actor", () => {
 
   it("REST changes carry the token, the request id and the truncated IP", async () => {
     const t = await createTenant();
-    const res = await t.call("/v1/users", { body: { firstName: "A", lastName: "B", email: `a${Date.now()}@example.com` }, headers: { "CF-Connecting-IP": "198.51.100.23" } });
+    const res = await t.call("/v1/users", { body: newUser(), headers: { "CF-Connecting-IP": "198.51.100.23" } });
     expect(res.status).toBe(201);
     const user = (await res.json()) as Record<string, any>;
     const [event] = await audit(t, `?subjectId=${user.id}&types=user.created`);
@@ -56,7 +56,7 @@ describe("actor", () => {
     expect(patched.status).toBe(200);
     expect((await audit(t, "?types=tenant.updated"))[0]).toMatchObject({ actor: { kind: "platform" }, data: { changes: { name: "Renamed" } } });
     await t.call("/v1/roles", { body: { name: "Auditor" } });
-    await t.call("/v1/attributes", { body: { key: "costCenter2", type: "string" } });
+    expect((await t.call("/v1/available-attributes", { body: { key: "costCenter2", label: "Cost centre 2", type: "string" } })).status).toBe(201);
     await t.call("/v1/identity-providers", { body: { name: "Okta", prefix: "okta" } });
     const made = await t.call("/v1/api-tokens", { body: { name: "hr", scopes: ["users:read"] } });
     const token = (await made.json()) as { apiToken: { id: string } };

@@ -1,5 +1,6 @@
 /** `/v1/api-tokens`: admins create, list and disable the tenant's API tokens. */
 import { adminEvent } from "../audit/admin-events";
+import { verifyPendingAuth } from "../core/request-db";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq } from "drizzle-orm";
 import { requireScope } from "../auth/middleware";
@@ -105,6 +106,8 @@ apiTokensRouter.openapi(
       throw new ApiError("validation_failed", "expiresAt: must be in the future", { errors: [{ path: "expiresAt", message: "must be in the future" }] });
     }
     const { secret, row, view } = await newTokenRow(c.get("tenant").id, body.name, body.scopes, expiresAt);
+    // A blind write: settle the token first, so its event names the token (same round trip the write would spend on it).
+    await verifyPendingAuth(c.get("gates"));
     const db = c.get("db");
     await db.batch([db.insert(apiTokens).values(row), adminEvent(db, row.tenantId, "api_token.created", row.id, { apiToken: view })]);
     c.header("Location", `/v1/api-tokens/${row.id}`);

@@ -4,6 +4,7 @@
  * is created (REST, SCIM, invitations) through the users core.
  */
 import { adminEvent } from "../audit/admin-events";
+import { verifyPendingAuth } from "../core/request-db";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, sql } from "drizzle-orm";
 import { adminWritesReadersRead } from "../auth/middleware";
@@ -156,6 +157,8 @@ attributesRouter.openapi(
       createdAt: now,
       updatedAt: now,
     };
+    // A blind write: settle the token first, so its event names the token (same round trip the write would spend on it).
+    await verifyPendingAuth(c.get("gates"));
     await db.batch([db.insert(attributeDefinitions).values(row), adminEvent(db, tenantId, "attribute_definition.created", row.key, { key: row.key, type: row.type, required: row.required }, now)]);
     c.header("Location", `/v1/available-attributes/${row.key}`);
     return c.json(view({ ...row, alwaysRequired: false, enumValues: body.enumValues ? [...new Set(body.enumValues)] : null }), 201);

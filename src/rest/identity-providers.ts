@@ -1,5 +1,6 @@
 /** `/v1/identity-providers`: where the tenant's users sign in. Users can be bound to one. */
 import { adminEvent } from "../audit/admin-events";
+import { verifyPendingAuth } from "../core/request-db";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { adminWritesReadersRead } from "../auth/middleware";
@@ -90,6 +91,8 @@ identityProvidersRouter.openapi(
     const now = Date.now();
     const row: Row = { tenantId: c.get("tenant").id, id: uuidv7(now), name: body.name, prefix: body.prefix, enabled: body.enabled ?? true, createdAt: now, updatedAt: now };
     try {
+      // A blind write: settle the token first, so its event names the token (same round trip the write would spend on it).
+      await verifyPendingAuth(c.get("gates"));
       const db = c.get("db");
       await db.batch([db.insert(identityProviders).values(row), adminEvent(db, row.tenantId, "identity_provider.created", row.id, { identityProvider: { id: row.id, name: row.name, prefix: row.prefix, enabled: row.enabled } }, now)]);
     } catch (err) {

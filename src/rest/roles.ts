@@ -1,5 +1,6 @@
 /** `/v1/roles`: the tenant's roles (id, name, weight, permissions). Users hold at most one. */
 import { adminEvent } from "../audit/admin-events";
+import { verifyPendingAuth } from "../core/request-db";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { adminWritesReadersRead } from "../auth/middleware";
@@ -109,6 +110,8 @@ rolesRouter.openapi(
       updatedAt: now,
     };
     try {
+      // A blind write: settle the token first, so its event names the token (same round trip the write would spend on it).
+      await verifyPendingAuth(c.get("gates"));
       const db = c.get("db");
       await db.batch([db.insert(roles).values(row), adminEvent(db, row.tenantId, "role.created", row.id, { role: { id: row.id, name: row.name, weight: row.weight, permissions: JSON.parse(row.permissions) } }, now)]);
     } catch (err) {
