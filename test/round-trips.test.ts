@@ -160,17 +160,13 @@ describe("reads take 1 sequential hop", () => {
     expectRead(out, 1);
   });
 
-  // MISS (measured: 3 D1 calls, 2 DO calls, 2 hops): listUsers awaits loadRoles (riding with the
-  // token lookup) before it sends the page query.
-  it.fails("GET /v1/users (list)", async () => {
+  it("GET /v1/users (list)", async () => {
     const out = await measure(t, "GET /v1/users", "/v1/users?limit=10");
     expectStatus(out, 200);
     expectRead(out);
   });
 
-  // MISS (measured: 4 D1 calls, 2 DO calls, 3 hops): the attribute definitions (to compile the
-  // filter), then loadRoles, then the page query, each waiting for the one before.
-  it.fails("GET /v1/users?filter=", async () => {
+  it("GET /v1/users?filter=", async () => {
     const filter = encodeURIComponent(`email eq "${manager.email}"`);
     const out = await measure(t, "GET /v1/users?filter=", `/v1/users?filter=${filter}`);
     expectStatus(out, 200);
@@ -178,8 +174,7 @@ describe("reads take 1 sequential hop", () => {
     expectRead(out);
   });
 
-  // MISS (measured: 4 D1 calls, 2 DO calls, 3 hops): as GET /v1/users?filter= (same runList).
-  it.fails("POST /v1/users/search", async () => {
+  it("POST /v1/users/search", async () => {
     const out = await measure(t, "POST /v1/users/search", "/v1/users/search", { body: { filter: `email eq "${manager.email}"` } });
     expectStatus(out, 200);
     expect((JSON.parse(out.text) as { data: unknown[] }).data).toHaveLength(1);
@@ -193,9 +188,7 @@ describe("reads take 1 sequential hop", () => {
     expectRead(out, 1);
   });
 
-  // MISS (measured: 5 D1 calls, 2 DO calls, 2 hops): loadAttributeSet (to compile the filter)
-  // first, then rows, roles and count together.
-  it.fails('GET /scim/v2/Users?filter=userName eq "..."', async () => {
+  it('GET /scim/v2/Users?filter=userName eq "..."', async () => {
     const u = await createScimUser(t);
     const filter = encodeURIComponent(`userName eq "${u.userName}"`);
     const out = await measure(t, "GET /scim/v2/Users?filter=userName eq", `/scim/v2/Users?filter=${filter}`, { scim: true });
@@ -204,8 +197,7 @@ describe("reads take 1 sequential hop", () => {
     expectRead(out);
   });
 
-  // MISS (measured: 3 D1 calls, 2 DO calls, 2 hops): getGroupRow, then loadMembers.
-  it.fails("GET /scim/v2/Groups/{id}", async () => {
+  it("GET /scim/v2/Groups/{id}", async () => {
     const out = await measure(t, "GET /scim/v2/Groups/{id}", `/scim/v2/Groups/${groupId}`, { scim: true });
     expectStatus(out, 200);
     expectRead(out);

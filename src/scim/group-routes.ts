@@ -12,7 +12,7 @@ import { ApiError } from "../http/errors";
 import { matches, parseETagList } from "../http/etag";
 import { deleteCollection, type CollectionRow } from "../memberships/collections";
 import { etagOf } from "../users/model";
-import { createGroup, getGroupRow, groupLocation, groupVersion, loadMembers, planFromPatch, planFromResource, toScimGroup, writeGroup } from "./groups";
+import { createGroup, getGroupRow, groupLocation, groupVersion, loadMembers, planFromPatch, planFromResource, toScimGroup, writeGroup, type ScimMember } from "./groups";
 import { baseUrlOf, listQueryOf, project, projectionOf, query, scimJson, searchQueryOf, type Projection } from "./http";
 import { parsePatchBody } from "./patch";
 import { CORE_GROUP, groupFilterMap, LIST_RESPONSE } from "./schema";
@@ -37,9 +37,10 @@ export function wantsMembers(projection: Projection): boolean {
   return true;
 }
 
-async function groupResponse(c: Context<AppEnv>, row: CollectionRow, projection: Projection, status = 200): Promise<Response> {
+/** `members`, when the caller already read them (alongside the row, in the same round trip). */
+async function groupResponse(c: Context<AppEnv>, row: CollectionRow, projection: Projection, status = 200, preloaded?: Map<string, ScimMember[]>): Promise<Response> {
   const base = baseUrlOf(c);
-  const members = wantsMembers(projection) ? (await loadMembers(coreContext(c), [row.id], base)).get(row.id) : undefined;
+  const members = wantsMembers(projection) ? (preloaded ?? (await loadMembers(coreContext(c), [row.id], base))).get(row.id) : undefined;
   const headers: Record<string, string> = { ETag: etagOf(groupVersion(row)) };
   if (status === 201) headers.Location = groupLocation(base, row.id);
   return scimJson(c, project(toScimGroup(row, base, members), projection), status, headers);
@@ -123,10 +124,14 @@ groupRoutes.post("/Groups", async (c) => {
 });
 
 groupRoutes.get("/Groups/:id", async (c) => {
-  const row = await getGroupRow(coreContext(c), c.req.param("id"));
+  const ctx = coreContext(c);
+  const id = c.req.param("id");
+  const projection = projectionOf(c);
+  // The row and its members in one round trip; an unknown id is still a 404 from getGroupRow.
+  const [row, members] = await Promise.all([getGroupRow(ctx, id), wantsMembers(projection) ? loadMembers(ctx, [id], baseUrlOf(c)) : undefined]);
   const condition = parseETagList(c.req.header("If-None-Match"));
   if (condition && matches(condition, groupVersion(row))) return c.body(null, 304, { ETag: etagOf(groupVersion(row)) });
-  return groupResponse(c, row, projectionOf(c));
+  return groupResponse(c, row, projection, 200, members);
 });
 
 groupRoutes.put("/Groups/:id", async (c) => {
