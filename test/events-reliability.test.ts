@@ -229,7 +229,7 @@ describe("outbox delivery", () => {
     const unsent = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND type = 'user.created' AND attempts = 0").bind(t.id).first<{ n: number }>();
     expect(unsent?.n).toBe(0);
     await vi.waitUntil(
-      async () => (await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND status = 'processed'").bind(t.id).first<{ n: number }>())?.n === 100,
+      async () => (await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND type = 'user.created' AND status = 'processed'").bind(t.id).first<{ n: number }>())?.n === 100,
       { timeout: 15_000, interval: 100 },
     );
     const done = await env.DB.prepare("SELECT count(*) AS n FROM user_provisioning WHERE tenant_id = ? AND status = 'completed'").bind(t.id).first<{ n: number }>();
