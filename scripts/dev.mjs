@@ -31,9 +31,9 @@ if (!/^WEBHOOK_ALLOW_LOCAL_URLS=/m.test(vars)) {
 const platformToken = /^PLATFORM_ADMIN_TOKEN=(.*)$/m.exec(vars)[1].trim();
 
 // 2. Local D1 migrations (idempotent).
-// The same local state wrangler dev will use (`--persist-to <dir>` is passed on to both).
-const persistAt = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
-const persist = persistAt === -1 ? [] : args[persistAt].includes("=") ? [args[persistAt]] : ["--persist-to", args[persistAt + 1]];
+// With --persist-to (e.g. the browser tests' throwaway state) the migrations go to the same place.
+const persistArg = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
+const persist = persistArg === -1 ? [] : args[persistArg].includes("=") ? [args[persistArg]] : ["--persist-to", args[persistArg + 1]];
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persist], { cwd: root, stdio: "inherit", env: { ...process.env, CI: "true" } });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 

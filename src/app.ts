@@ -21,6 +21,8 @@ import { validationHook } from "./http/validation";
 import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./http/xml";
 import { rateLimit } from "./limits/middleware";
 import { blocksRouter } from "./platform/blocks";
+import { consoleLinksRouter } from "./platform/console-links";
+import { consoleRouter } from "./console/router";
 import { platformRouter } from "./platform/tenants";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
@@ -92,6 +94,7 @@ export function createApp(services: AppServices = {}) {
 
   app.route("/", platformRouter);
   app.route("/", blocksRouter);
+  app.route("/", consoleLinksRouter);
   app.route("/", usersRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);
@@ -103,6 +106,7 @@ export function createApp(services: AppServices = {}) {
   app.route("/", webhooksRouter);
   app.route("/", auditLogRouter);
   app.route("/scim/v2", scimRouter);
+  app.route("/", consoleRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

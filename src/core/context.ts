@@ -40,4 +40,6 @@ export interface CoreContext {
   onCommit?: (events: OutboxRef[]) => void;
   /** Who acts. Events take it from the handle `db` is bound to (audit/actor.ts); this is the same value, for reading. */
   actor?: Actor;
+  /** Settles the request's token check (at once when a read already did), so `actor` names the token. */
+  actorReady?: () => Promise<void>;
 }

@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { dispatchAfterResponse, type OutboxRef } from "../events/dispatch";
 import { actorOf } from "../audit/actor";
+import { verifyPendingAuth } from "./request-db";
 import { systemClock, type CoreContext } from "./context";
 
 export function coreContextOf(c: Context<AppEnv>, committed?: OutboxRef[]): CoreContext {
@@ -20,6 +21,7 @@ export function coreContextOf(c: Context<AppEnv>, committed?: OutboxRef[]): Core
     get actor() {
       return actorOf(db);
     },
+    actorReady: () => verifyPendingAuth(c.get("gates")),
     onCommit: (refs) => {
       committed?.push(...refs);
       dispatch(refs);

@@ -7,68 +7,11 @@
  *
  * Case-insensitive comparisons use the map's `lowerExpr` (an indexed lower-cased column or
  * expression) with the literal lower-cased in JS, so `userName eq "X"` is an index lookup.
+ * The attribute map's types are in ./attributes.ts.
  */
-import { and, not, or, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { and, not, or, sql, type SQL } from "drizzle-orm";
+import { DEFAULT_COMPILE_OPTIONS, type AttrDef, type AttributeMap, type CompileOptions, type ComplexAttr, type ConstAttr, type ScalarAttr } from "./attributes";
 import { invalidFilter, type Filter } from "./parse";
-
-export type ValueType = "string" | "boolean" | "integer" | "decimal" | "dateTime" | "reference";
-
-export interface ScalarAttr {
-  kind: "scalar";
-  type: ValueType;
-  /** The stored value. */
-  expr: SQLWrapper;
-  caseExact: boolean;
-  /** lower(expr), preferably one an index covers; defaults to lower(expr). */
-  lowerExpr?: SQLWrapper;
-  /** Converts a filter literal to the stored representation (e.g. ISO date-time -> epoch ms). */
-  toStored?: (value: string | number | boolean) => string | number | boolean | undefined;
-  /** Whether gt/ge/lt/le make sense (false for e.g. reference ids). Defaults to true except booleans. */
-  ordered?: boolean;
-}
-
-/** A sub-attribute with a fixed value, e.g. emails.type is always "work" in a one-email store. */
-export interface ConstAttr {
-  kind: "const";
-  type: ValueType;
-  value: string | boolean;
-  caseExact: boolean;
-}
-
-/**
- * A complex attribute. Multi-valued ones hold at most one element in this store (one email, one
- * phone), so "the same element" in `emails[type eq "work" and value co "x"]` is that element and
- * the conditions simply combine; `presence` says whether the element exists.
- */
-export interface ComplexAttr {
-  kind: "complex";
-  multiValued: boolean;
-  presence: SQL;
-  sub: Record<string, ScalarAttr | ConstAttr>;
-  /** Sub-attribute a bare `emails co "x"` compares (RFC 7644 examples); none for `name`. */
-  defaultSub?: string;
-}
-
-export type AttrDef = ScalarAttr | ConstAttr | ComplexAttr;
-
-export interface SchemaAttributes {
-  /** Schema URN; attribute paths may be prefixed with `<urn>:`. */
-  urn: string;
-  /** Keyed by attribute name (any case; looked up case-insensitively). */
-  attributes: Record<string, AttrDef>;
-}
-
-export interface AttributeMap {
-  /** The first schema is the core one: its attributes need no URN prefix. */
-  schemas: SchemaAttributes[];
-}
-
-export interface CompileOptions {
-  /** Bound parameters the filter may use (leave room for tenant id, paging). */
-  maxParams: number;
-}
-
-export const DEFAULT_COMPILE_OPTIONS: CompileOptions = { maxParams: 60 };
 
 const TRUE = sql`1`;
 const FALSE = sql`0`;

@@ -5,7 +5,7 @@
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { effectiveDisplayNameLower, users } from "../db/schema";
 import type { FieldSpec } from "../users/fields";
-import type { ScalarAttr } from "./compile";
+import type { ScalarAttr } from "./attributes";
 
 /** The value as a response shows it: the column, or the default it renders when unset. */
 export function fieldValueExpr(f: FieldSpec): SQLWrapper {

@@ -1,11 +1,24 @@
 /** Shared OpenAPI pieces: the problem schema, error responses, and the app factory for routers. */
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { ERROR_CATALOGUE } from "../http/errors";
 import { validationHook } from "../http/validation";
 
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}
+
+/**
+ * Registers each named route contract with the handler of the same name, in the order given (the
+ * order in which paths match). Each handler's type is checked against its contract.
+ */
+export function registerRoutes<R, N extends keyof R & string>(
+  router: OpenAPIHono<AppEnv>,
+  routes: R & { [K in N]: RouteConfig },
+  handlers: { [K in N]: R[K] extends RouteConfig ? RouteHandler<R[K], AppEnv> : never },
+  order: readonly N[],
+): void {
+  for (const name of order) router.openapi(routes[name], handlers[name] as never);
 }
 
 export const ProblemSchema = z

@@ -5,9 +5,10 @@
  */
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { roles, users } from "../db/schema";
-import { FilterCompiler, type AttrDef, type AttributeMap, type ScalarAttr } from "../filter/compile";
-import { fieldFilterAttr } from "../filter/user-fields";
+import type { AttrDef, AttributeMap, ScalarAttr } from "../filter/attributes";
+import { FilterCompiler } from "../filter/compile";
 import { DEFAULT_FILTER_LIMITS, parseScimFilter } from "../filter/parse";
+import { fieldFilterAttr } from "../filter/user-fields";
 import { ApiError } from "../http/errors";
 import { CUSTOM_KEY_RE, type AttributeSet } from "../users/attributes";
 import { FIELD_ENTRIES } from "../users/fields";

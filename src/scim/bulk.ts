@@ -5,18 +5,18 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { ApiError } from "../http/errors";
 import { MAX_BODY_BYTES } from "../http/body";
+import { ApiError } from "../http/errors";
 import { matches, parseETagList } from "../http/etag";
 import { toApiError } from "../http/problem";
+import { deleteCollection, type CollectionRow } from "../memberships/collections";
 import { etagOf, type User } from "../users/model";
-import { BULK_REQUEST, BULK_RESPONSE } from "./schema";
+import { createGroup, getGroupRow, groupVersion, planFromPatch, planFromResource, writeGroup } from "./groups";
 import { baseUrlOf, scimErrorBody, scimJson } from "./http";
+import { parsePatchBody } from "./patch-parse";
+import { BULK_REQUEST, BULK_RESPONSE } from "./schema";
 import { coreContext, scimCreateUser, scimDeleteUser, scimPatchUser, scimReads, scimReplaceUser } from "./user-ops";
 import type { Json } from "./users";
-import { deleteCollection, type CollectionRow } from "../memberships/collections";
-import { createGroup, getGroupRow, groupVersion, planFromPatch, planFromResource, writeGroup } from "./groups";
-import { parsePatchBody } from "./patch";
 
 /** Each operation costs a handful of D1 queries; this keeps a request well inside a Worker's budget. */
 export const BULK_MAX_OPERATIONS = 50;

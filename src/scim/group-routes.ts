@@ -2,25 +2,24 @@
  * /scim/v2/Groups: translation between SCIM requests and the group operations in groups.ts.
  * Members are loaded only when the response shows them (Entra always sends excludedAttributes=members).
  */
-import { and, asc, count, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import { and, count, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { collections } from "../db/schema";
 import type { AppEnv } from "../env";
-import { FilterCompiler, type ScalarAttr } from "../filter/compile";
+import { FilterCompiler } from "../filter/compile";
 import { parseScimFilter } from "../filter/parse";
 import { ApiError } from "../http/errors";
 import { matches, parseETagList } from "../http/etag";
 import { deleteCollection, type CollectionRow } from "../memberships/collections";
 import { etagOf } from "../users/model";
+import { groupFilterMap } from "./filter-maps";
 import { createGroup, getGroupRow, groupLocation, groupVersion, loadMembers, planFromPatch, planFromResource, toScimGroup, writeGroup, type ScimMember } from "./groups";
 import { baseUrlOf, listQueryOf, project, projectionOf, query, scimJson, searchQueryOf, type Projection } from "./http";
-import { parsePatchBody } from "./patch";
-import { CORE_GROUP, groupFilterMap, LIST_RESPONSE } from "./schema";
+import { pageBounds, sortOrder, type ListParams } from "./list-query";
+import { parsePatchBody } from "./patch-parse";
+import { CORE_GROUP, LIST_RESPONSE } from "./schema";
 import { coreContext } from "./user-ops";
 import type { Json } from "./users";
-
-export const DEFAULT_GROUP_COUNT = 100;
-export const MAX_GROUP_COUNT = 200;
 
 export const groupRoutes = new Hono<AppEnv>();
 
@@ -61,38 +60,13 @@ async function bodyOf(c: Context<AppEnv>): Promise<unknown> {
 
 // ---- list / search ----
 
-interface ListParams {
-  filter?: string;
-  startIndex?: number;
-  count?: number;
-  sortBy?: string;
-  sortOrder?: string;
-  projection: Projection;
-}
-
 async function listGroups(c: Context<AppEnv>, params: ListParams): Promise<Response> {
   const ctx = coreContext(c);
   const compiler = new FilterCompiler(groupFilterMap());
   const conditions: SQL[] = [eq(collections.tenantId, ctx.tenantId), eq(collections.kind, "group"), isNull(collections.deletedAt)];
   if (params.filter !== undefined) conditions.push(compiler.compile(parseScimFilter(params.filter)));
-  const startIndex = Math.max(1, params.startIndex ?? 1);
-  const limit = Math.min(MAX_GROUP_COUNT, Math.max(0, params.count ?? DEFAULT_GROUP_COUNT));
-  const order: SQL[] = [];
-  if (params.sortBy) {
-    const r = compiler.resolve(params.sortBy);
-    let def = r.def;
-    if (def.kind === "complex" && def.defaultSub) def = def.sub[def.defaultSub]!;
-    if (def.kind !== "scalar") {
-      throw new ApiError("invalid_query", `sortBy '${params.sortBy}' is not a sortable attribute.`, { errors: [{ path: "sortBy", message: "must name a single-valued attribute" }] });
-    }
-    const s = def as ScalarAttr;
-    const expr = (s.type === "string" && !s.caseExact ? (s.lowerExpr ?? s.expr) : s.expr) as SQL;
-    order.push((params.sortOrder ?? "ascending").toLowerCase() === "descending" ? desc(expr) : asc(expr));
-  } else if (params.sortOrder && !/^(ascending|descending)$/i.test(params.sortOrder)) {
-    throw new ApiError("invalid_query", "sortOrder must be ascending or descending.", { errors: [{ path: "sortOrder", message: "must be ascending or descending" }] });
-  }
-  // The id (UUIDv7, creation order) breaks ties, so pages are stable.
-  order.push(asc(collections.id));
+  const { startIndex, limit } = pageBounds(params);
+  const order = sortOrder(compiler, params, collections.id);
   const where = and(...conditions);
   const page = ctx.db.select({ rowid: sql`rowid` }).from(collections).where(where).orderBy(...order).limit(limit).offset(startIndex - 1);
   const [rows, total] = await ctx.db.batch([

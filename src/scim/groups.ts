@@ -8,12 +8,12 @@
  * change, wherever it comes from, bumps the group's version (its ETag and meta.lastModified).
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
+import type { CoreContext } from "../core/context";
 import { memberships, users } from "../db/schema";
 import { ApiError } from "../http/errors";
 import type { CollectionRow } from "../memberships/collections";
 import { etagOf } from "../users/model";
-import type { CoreContext } from "../core/context";
-import { parsePath, type PatchOperation } from "./patch";
+import { parsePath, type PatchOperation } from "./patch-parse";
 import { CORE_GROUP } from "./schema";
 import type { Json } from "./users";
 

@@ -1,14 +1,9 @@
 /**
  * The SCIM User schemas as data (RFC 7643 §7). One definition serves discovery (/Schemas), request
- * validation (types, mutability, required), response shaping (returned) and the filter compiler's
- * attribute map, so what /Schemas says is what the endpoint does.
+ * validation (types, mutability, required) and response shaping (returned), so what /Schemas says
+ * is what the endpoint does. The filter attribute maps over the same names are in filter-maps.ts.
  */
-import { sql, type SQLWrapper } from "drizzle-orm";
-import { collections, users } from "../db/schema";
-import type { AttrDef, AttributeMap, ComplexAttr, ScalarAttr } from "../filter/compile";
 import type { AttributeDefinition, AttributeSet } from "../users/attributes";
-import { CUSTOM_KEY_RE } from "../users/attributes";
-import { fieldFilterAttr } from "../filter/user-fields";
 import { byRfcOrder, COMMON_ATTRIBUTES, SCIM_PLACEMENTS, type ScimPlacement } from "./user-fields";
 
 export const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -173,83 +168,6 @@ export function userSchemas(attrs: AttributeSet): SchemaDoc[] {
   ];
 }
 
-// ---- Filter attribute map: SCIM names -> columns of `users` (uses the indexes in schema.ts) ----
-
-const iso = (v: string | number | boolean) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : undefined);
-
-function col(expr: SQLWrapper, o: Partial<ScalarAttr> = {}): ScalarAttr {
-  return { kind: "scalar", type: "string", expr, caseExact: false, ...o };
-}
-
-function singleList(value: ScalarAttr, type: string): ComplexAttr {
-  return {
-    kind: "complex",
-    multiValued: true,
-    presence: sql`${value.expr} IS NOT NULL`,
-    defaultSub: "value",
-    sub: {
-      value,
-      type: { kind: "const", type: "string", value: type, caseExact: false },
-      primary: { kind: "const", type: "boolean", value: true, caseExact: false },
-    },
-  };
-}
-
-/** The filter attributes of one schema ("" = core) that hold fields, shaped as in the SCIM User. */
-function fieldFilterAttrs(container: string): Record<string, AttrDef> {
-  const out: Record<string, AttrDef> = {};
-  for (const p of SCIM_PLACEMENTS) {
-    if (p.container !== container || !p.field.filter) continue;
-    const leaf = fieldFilterAttr(p.field);
-    if (p.listType) {
-      out[p.attr] = singleList(leaf, p.listType);
-    } else if (p.sub) {
-      // The parent exists when its first field does (name: givenName; manager: its id).
-      const parent = (out[p.attr] ??= { kind: "complex", multiValued: false, presence: sql`${leaf.expr} IS NOT NULL`, sub: {} }) as ComplexAttr;
-      parent.sub[p.sub] = leaf;
-      if (p.sub === "value") parent.defaultSub = "value";
-    } else {
-      out[p.attr] = leaf;
-    }
-  }
-  return out;
-}
-
-/** Attribute map for SCIM `/Users` filters and sortBy. */
-export function userFilterMap(attrs: AttributeSet): AttributeMap {
-  const core: Record<string, AttrDef> = { id: col(users.id, { caseExact: true, ordered: true }), ...fieldFilterAttrs("") };
-  if (core.name?.kind === "complex") {
-    core.name.sub.formatted = col(sql`trim(coalesce(${users.firstName}, '') || ' ' || coalesce(${users.lastName}, ''))`);
-  }
-  core.active = col(users.active, { type: "boolean" });
-  core.meta = {
-    kind: "complex",
-    multiValued: false,
-    presence: sql`1`,
-    sub: {
-      created: col(users.createdAt, { type: "dateTime", toStored: iso }),
-      lastModified: col(users.updatedAt, { type: "dateTime", toStored: iso }),
-      resourceType: { kind: "const", type: "string", value: "User", caseExact: true },
-    },
-  };
-  const enterprise = fieldFilterAttrs(ENTERPRISE_USER);
-  const tenant: Record<string, AttrDef> = {};
-  for (const d of attrs.custom) {
-    if (!CUSTOM_KEY_RE.test(d.key)) continue;
-    // The key matches CUSTOM_KEY_RE, so it is safe inside the JSON path literal.
-    const expr = sql`json_extract(${users.attributes}, ${sql.raw(`'$.${d.key}'`)})`;
-    const type = d.type === "number" ? "decimal" : d.type === "boolean" ? "boolean" : "string";
-    tenant[d.key] = col(expr, { type, caseExact: d.type === "enum" });
-  }
-  return {
-    schemas: [
-      { urn: CORE_USER, attributes: core },
-      { urn: ENTERPRISE_USER, attributes: enterprise },
-      { urn: TENANT_USER, attributes: tenant },
-    ],
-  };
-}
-
 // ---- Groups (RFC 7643 §4.2, §8.7.1): collections of kind `group` ----
 
 export const CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -272,30 +190,4 @@ export const GROUP_ATTRIBUTES: ScimAttribute[] = [
 
 export function groupSchema(): SchemaDoc {
   return { id: CORE_GROUP, name: "Group", description: "Group", attributes: GROUP_ATTRIBUTES };
-}
-
-/** Attribute map for SCIM `/Groups` filters and sortBy, over `collections`. */
-export function groupFilterMap(): AttributeMap {
-  return {
-    schemas: [
-      {
-        urn: CORE_GROUP,
-        attributes: {
-          id: col(collections.id, { caseExact: true, ordered: true }),
-          externalId: col(collections.externalId, { caseExact: true }),
-          displayName: col(collections.name, { lowerExpr: sql`lower(${collections.name})` }),
-          meta: {
-            kind: "complex",
-            multiValued: false,
-            presence: sql`1`,
-            sub: {
-              created: col(collections.createdAt, { type: "dateTime", toStored: iso }),
-              lastModified: col(collections.updatedAt, { type: "dateTime", toStored: iso }),
-              resourceType: { kind: "const", type: "string", value: "Group", caseExact: true },
-            },
-          },
-        },
-      },
-    ],
-  };
 }

@@ -3,16 +3,17 @@
  * translate the SCIM shape, call the core, translate its errors back to SCIM names.
  */
 import type { Context } from "hono";
+import type { CoreContext } from "../core/context";
+import { coreContextOf } from "../core/from-request";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
 import type { ETagCondition } from "../http/etag";
 import type { AttributeSet } from "../users/attributes";
-import type { User } from "../users/model";
-import type { CoreContext } from "../core/context";
-import { coreContextOf } from "../core/from-request";
-import { createUser, eraseUser, readForWrite, readUserWith, updateUser, type WriteReads } from "../users/service";
 import { attributeDefinitionsQuery, attributeSetFrom } from "../users/attributes";
-import { applyPatch, parsePatchBody, type PatchTarget } from "./patch";
+import type { User } from "../users/model";
+import { createUser, eraseUser, readForWrite, readUserWith, updateUser, type WriteReads } from "../users/service";
+import { applyPatch, type PatchTarget } from "./patch";
+import { parsePatchBody } from "./patch-parse";
 import { CORE_USER, ENTERPRISE_USER, TENANT_USER } from "./schema";
 import { canonicalUser, fieldsFromScim, schemaSet, toScimUser, translateCoreError, type Json, type UserSchemaSet } from "./users";
 

@@ -7,7 +7,7 @@
  *   2. add an entry below, keyed by the REST name, with `column` set to the drizzle column key.
  * Everything else is derived from this table: the core's `UserFields`/`User` types,
  * SETTABLE_FIELDS, MAX_FIELD_LENGTH, valuesOf/toUser (users/model.ts), the REST request and
- * response schemas and so the OpenAPI document (rest/user-schemas.ts), the SCIM mapping both ways
+ * response schemas and so the OpenAPI document (rest/users/users.schemas.ts), the SCIM mapping both ways
  * and /Schemas (scim/users.ts, scim/schema.ts), the REST and SCIM filter attributes
  * (filter/user-fields.ts), the sort fields (users/queries.ts) and the built-in attributes of
  * `GET /v1/available-attributes` (users/attributes.ts), where a tenant can make it required.

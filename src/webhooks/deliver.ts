@@ -21,7 +21,7 @@ import { DISABLE_AFTER_FAILING_MS, retryDelayMs } from "./schedule";
 import { signMessage } from "./sign";
 import { postWebhook } from "./transport";
 import { allowLocalUrls, webhookUrlProblem } from "./url-policy";
-import { webhookDeliveries, webhookEndpoints } from "./tables";
+import { webhookDeliveries, webhookEndpoints } from "../db/schema";
 
 type Endpoint = typeof webhookEndpoints.$inferSelect;
 

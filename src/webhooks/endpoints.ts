@@ -13,7 +13,7 @@ import { uuidv7 } from "../lib/ids";
 import { deliveryIdOf, MAX_ENDPOINTS_PER_TENANT } from "./fanout";
 import { patternProblem } from "./patterns";
 import { encryptSecret, generateSigningSecret } from "./secrets";
-import { webhookDeliveries, webhookEndpoints } from "./tables";
+import { webhookDeliveries, webhookEndpoints } from "../db/schema";
 import { allowLocalUrls, webhookUrlProblem } from "./url-policy";
 
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;

@@ -16,7 +16,7 @@ import { events } from "../db/schema";
 import type { Db, Env } from "../env";
 import { sha256Hex } from "../lib/crypto";
 import { matchesSubscription } from "./patterns";
-import { webhookDeliveries, webhookEndpoints } from "./tables";
+import { webhookDeliveries, webhookEndpoints } from "../db/schema";
 
 /** Events per run; a full page asks for another run at once. */
 const PAGE = 100;

@@ -1,5 +1,5 @@
 /** Which events an endpoint subscribes to: exact types, `<prefix>.*` or `*`. */
-import { EVENT_TYPES } from "../events/outbox";
+import { EVENT_TYPES } from "../events/catalogue";
 
 /** `webhook.test` goes only to the endpoint it was asked for, never through subscriptions. */
 export const UNSUBSCRIBABLE = new Set(["webhook.test"]);

@@ -17,7 +17,7 @@ import { attemptDelivery } from "./deliver";
 import { requestFanout, runFanout } from "./fanout";
 import type { WebhookMessage } from "./messages";
 import { QUEUE_MAX_DELAY_SECONDS } from "./schedule";
-import { webhookDeliveries, webhookEndpoints } from "./tables";
+import { webhookDeliveries, webhookEndpoints } from "../db/schema";
 
 const OVERDUE_MS = 60_000;
 const SWEEP_MAX = 500;

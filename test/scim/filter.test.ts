@@ -8,7 +8,7 @@ import { compileFilter, FilterCompiler } from "../../src/filter/compile";
 import { parseScimFilter } from "../../src/filter/parse";
 import { ApiError } from "../../src/http/errors";
 import { loadAttributeSet } from "../../src/users/attributes";
-import { userFilterMap } from "../../src/scim/schema";
+import { userFilterMap } from "../../src/scim/filter-maps";
 import { createTenant, type TestTenant } from "../helpers";
 import { ENTERPRISE, createScimUser, scim, scimBody, scimError } from "./helpers";
 

@@ -15,7 +15,7 @@ import * as schema from "../../src/db/schema";
 import type { Db } from "../../src/env";
 import { systemClock, type CoreContext } from "../../src/core/context";
 import { planFromPatch, writeGroup } from "../../src/scim/groups";
-import { parsePatchBody } from "../../src/scim/patch";
+import { parsePatchBody } from "../../src/scim/patch-parse";
 import { createTenant, type TestTenant } from "../helpers";
 import { GROUP, patch, scim, scimBody } from "./helpers";
 

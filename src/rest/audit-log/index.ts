@@ -12,7 +12,7 @@ import { ActorSchema } from "../../audit/schemas";
 import { requireScope } from "../../auth/middleware";
 import { events } from "../../db/schema";
 import { toFeedEvent } from "../../events/feed-shape";
-import { EVENT_TYPES } from "../../events/outbox";
+import { EVENT_TYPES } from "../../events/catalogue";
 import { decodeCursor, encodeCursor } from "../../http/cursor";
 import { ApiError } from "../../http/errors";
 import { createRouter, errorResponses, jsonContent } from "../openapi";

@@ -1,0 +1,48 @@
+/**
+ * Per-request protection state: stored first responses for Idempotency-Key retries, and the
+ * registry of IPs blocked for fair-use violations (the limiter objects enforce; this lists them).
+ *
+ * Part of the storage contract (./index.ts): tenant-owned keys lead with tenant_id; times are
+ * integer milliseconds since the epoch.
+ */
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { tenants } from "./tenancy";
+
+/** Stored first responses for `Idempotency-Key` retries, kept for 24 hours. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    key: text("key").notNull(),
+    /** SHA-256 of method, path and the normalised request body. */
+    requestHash: text("request_hash").notNull(),
+    status: integer("status").notNull(),
+    body: text("body").notNull(),
+    location: text("location"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.key] }),
+    index("idempotency_keys_created_idx").on(t.createdAt),
+  ],
+);
+
+/**
+ * The registry of automatic IP blocks, so that the platform API can list them. The per-IP rate
+ * limiter (a Durable Object) is the source of truth for enforcement; it writes a row here when a
+ * block starts. Platform-wide, so no tenant_id. Expired rows are filtered on read and purged by
+ * the scheduled sweep.
+ */
+export const rateLimitBlocks = sqliteTable(
+  "rate_limit_blocks",
+  {
+    ip: text("ip").primaryKey(),
+    blockedAt: integer("blocked_at").notNull(),
+    blockedUntil: integer("blocked_until").notNull(),
+    /** Rejected requests counted in the detection window when the block started. */
+    rejections: integer("rejections").notNull(),
+  },
+  (t) => [index("rate_limit_blocks_until_idx").on(t.blockedUntil)],
+);

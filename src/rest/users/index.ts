@@ -1,0 +1,16 @@
+/**
+ * The /v1/users router: registers each route contract (./users.routes.ts) with its handler
+ * (./users.handlers.ts), after the scope middleware, in the order the paths must match.
+ */
+import { requireScope } from "../../auth/middleware";
+import { createRouter, registerRoutes } from "../openapi";
+import * as handlers from "./users.handlers";
+import * as routes from "./users.routes";
+
+export const usersRouter = createRouter();
+// Hono's "/x/*" also matches "/x", so this one guard covers the collection and its items.
+usersRouter.use("/v1/users/*", async (c, next) => {
+  const isRead = c.req.method === "GET" || (c.req.method === "POST" && c.req.path === "/v1/users/search");
+  return requireScope(isRead ? "users:read" : "users:write")(c, next);
+});
+registerRoutes(usersRouter, routes, handlers, ["create", "list", "search", "get", "update", "remove"]);

@@ -1,0 +1,151 @@
+/**
+ * Handlers for /v1/users, one per route contract in ./users.routes.ts and typed by it
+ * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
+ */
+import type { RouteHandler } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { demandOneScope } from "../../auth/middleware";
+import { coreContextOf } from "../../core/from-request";
+import type { AppEnv } from "../../env";
+import type { OutboxRef } from "../../events/dispatch";
+import { parsedJsonBody } from "../../http/body";
+import { matches, parseETagList } from "../../http/etag";
+import { validateWith } from "../../http/validation";
+import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../../memberships/collections";
+import { KINDS, type MembershipRequest } from "../../memberships/kinds";
+import { provisioningQuery, toProvisioning, type Provisioning } from "../../memberships/provisioning";
+import { compileWithDefinitionsIfNeeded } from "../../users/filter-attributes";
+import { etagOf, type User } from "../../users/model";
+import { listUsers } from "../../users/queries";
+import { createUser, deactivateUser, eraseUser, readForWrite, readUserWith, updateUser } from "../../users/service";
+import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayFrom, replayQuery, replayResponse } from "../idempotency";
+import { compileRestFilter, parseSort } from "../user-filter";
+import type * as routes from "./users.routes";
+import { SearchBody } from "./users.routes";
+import { UserPatchSchema } from "./users.schemas";
+
+type ListParams = Omit<z.output<typeof SearchBody>, "active"> & { active?: boolean };
+
+const coreContext = coreContextOf;
+
+/** Splits the membership lists off a validated body: the user fields go to the core as before. */
+function splitMemberships<T extends Record<string, unknown>>(input: T): { fields: Omit<T, "groups" | "campaigns" | "accessGroups" | "organizationIds">; memberships?: MembershipRequest } {
+  const fields: Record<string, unknown> = { ...input };
+  const memberships: MembershipRequest = {};
+  for (const k of KINDS) {
+    const ids = fields[k.userField];
+    delete fields[k.userField];
+    if (Array.isArray(ids)) memberships[k.kind] = ids as string[];
+  }
+  return { fields: fields as never, memberships: Object.keys(memberships).length > 0 ? memberships : undefined };
+}
+
+const PENDING: Pick<Provisioning, "status"> = { status: "pending" };
+
+function userResponse<S extends 200 | 201 = 200>(c: Context<AppEnv>, user: User & { provisioning?: Pick<Provisioning, "status"> | null; memberships?: UserMemberships }, status?: S) {
+  c.header("ETag", etagOf(user.version));
+  return c.json(user, (status ?? 200) as S);
+}
+
+async function runList(c: Context<AppEnv>, q: ListParams, maxFilterLength: number) {
+  const ctx = coreContext(c);
+  const limit = q.pageSize ?? q.limit ?? 100;
+  const where = q.filter === undefined ? undefined : await compileWithDefinitionsIfNeeded(ctx, (attrs) => compileRestFilter(q.filter!, attrs, maxFilterLength));
+  const page = await listUsers(ctx, {
+    email: q.email,
+    externalId: q.externalId,
+    active: q.active,
+    updatedSince: q.updatedSince ? Date.parse(q.updatedSince) : undefined,
+    q: q.q,
+    where,
+    sort: parseSort(q.sort),
+    limit,
+    cursor: q.cursor,
+    page: q.page ?? (q.pageSize !== undefined ? 1 : undefined),
+  });
+  return {
+    data: page.data,
+    pagination: {
+      limit,
+      nextCursor: page.nextCursor,
+      ...(page.totalCount !== undefined ? { page: q.page ?? 1, totalCount: page.totalCount } : {}),
+    },
+  };
+}
+
+export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
+  const input = c.req.valid("json");
+  const ctx = coreContext(c);
+  const rawKey = c.req.header("Idempotency-Key");
+  const key = rawKey === undefined ? undefined : checkIdempotencyKey(rawKey);
+  const hash = key ? await fingerprint("POST", "/v1/users", input) : "";
+  const { fields, memberships } = splitMemberships(input);
+  // One read batch: the token, the rules' reference data, the manager, and the key's record.
+  const reads = await readForWrite(ctx, { managerIds: [fields.managerId], extra: key ? [replayQuery(ctx.db, ctx.tenantId, key)] : [] });
+  if (key) {
+    const stored = replayFrom(reads.extra[0] as Parameters<typeof replayFrom>[0], hash, ctx.clock.now());
+    // A replay is the stored bytes of an earlier typed response, so the typed-response check is moot.
+    if (stored) return replayResponse(stored) as never;
+  }
+  let user: User;
+  try {
+    user = await createUser(ctx, fields, {
+      reads,
+      memberships,
+      alsoWrite: key
+        ? (u) => recordResponse(ctx.db, ctx.tenantId, key, hash, { status: 201, body: JSON.stringify({ ...u, provisioning: PENDING }), location: `/v1/users/${u.id}` }, ctx.clock.now())
+        : undefined,
+    });
+  } catch (err) {
+    // A concurrent request with the same key may have won the race (our insert then fails on the
+    // key, or on the email it just took): if it stored a response, that is the answer.
+    if (key) {
+      const stored = await findReplay(ctx.db, ctx.tenantId, key, hash, ctx.clock.now());
+      if (stored) return replayResponse(stored) as never;
+    }
+    throw err;
+  }
+  c.header("Location", `/v1/users/${user.id}`);
+  return userResponse(c, { ...user, provisioning: PENDING }, 201);
+};
+
+export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => c.json(await runList(c, c.req.valid("query"), 1000), 200);
+
+export const search: RouteHandler<typeof routes.search, AppEnv> = async (c) => c.json(await runList(c, c.req.valid("json"), 4000), 200);
+
+export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
+  const ctx = coreContext(c);
+  const id = c.req.valid("param").id;
+  // One D1 round trip for everything this response shows.
+  const [user, provisioningRows, membershipRows] = await readUserWith(ctx, id, [provisioningQuery(ctx, id), userMembershipsQuery(ctx, id)]);
+  const condition = parseETagList(c.req.header("If-None-Match"));
+  if (condition && matches(condition, user.version)) {
+    return c.body(null, 304, { ETag: etagOf(user.version) });
+  }
+  return userResponse(c, { ...user, provisioning: toProvisioning(provisioningRows[0]), memberships: toUserMemberships(membershipRows) }, 200);
+};
+
+export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
+  const committed: OutboxRef[] = [];
+  const ctx = coreContext(c, committed);
+  const { id } = c.req.valid("param");
+  const { fields, memberships } = splitMemberships(validateWith(UserPatchSchema, await parsedJsonBody(c)));
+  const reads = await readForWrite(ctx, { userId: id, managerIds: [fields.managerId], extra: [provisioningQuery(ctx, id)] });
+  const user = await updateUser(ctx, id, fields, { ifMatch: parseETagList(c.req.header("If-Match")), memberships, reads });
+  // A change that asked for memberships is pending; otherwise report the standing status.
+  const provisioning = memberships && committed.length > 0 ? PENDING : toProvisioning((reads.extra[0] as Parameters<typeof toProvisioning>[0][])[0]);
+  return userResponse(c, { ...user, provisioning }, 200);
+};
+
+export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
+  const ctx = coreContext(c);
+  const { id } = c.req.valid("param");
+  const { erase } = c.req.valid("query");
+  const ifMatch = parseETagList(c.req.header("If-Match"));
+  if (erase) {
+    demandOneScope(c, "admin", "Erasing a user needs a token with the 'admin' scope.");
+    return c.json(await eraseUser(ctx, id, { ifMatch }), 200);
+  }
+  return userResponse(c, await deactivateUser(ctx, id, { ifMatch }), 200);
+};
