@@ -30,12 +30,18 @@ if (!/^WEBHOOK_ALLOW_LOCAL_URLS=/m.test(vars)) {
 }
 const platformToken = /^PLATFORM_ADMIN_TOKEN=(.*)$/m.exec(vars)[1].trim();
 
-// 2. Local D1 migrations (idempotent).
-// With --persist-to (e.g. the browser tests' throwaway state) the migrations go to the same place.
+// 2. Local D1 migrations (idempotent) on EVERY database: the platform database (DB, also the
+// first shard) and each further shard named in wrangler.toml's SHARDS. With --persist-to (e.g. the
+// browser tests' throwaway state) the migrations go to the same place.
 const persistArg = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
 const persist = persistArg === -1 ? [] : args[persistArg].includes("=") ? [args[persistArg]] : ["--persist-to", args[persistArg + 1]];
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persist], { cwd: root, stdio: "inherit", env: { ...process.env, CI: "true" } });
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+const toml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
+const shardsLine = /^SHARDS\s*=\s*'(.*)'\s*$/m.exec(toml);
+const bindings = new Set(["DB", ...(shardsLine ? JSON.parse(shardsLine[1]).map((s) => s.binding) : [])]);
+for (const binding of bindings) {
+  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", binding, "--local", ...persist], { cwd: root, stdio: "inherit", env: { ...process.env, CI: "true" } });
+  if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+}
 
 // 3. How to reach it.
 const portArg = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
@@ -52,6 +58,9 @@ console.log(`
     curl -s -X POST ${base}/platform/tenants \\
       -H 'Authorization: Bearer ${platformToken}' -H 'Content-Type: application/json' \\
       -d '{"slug":"acme","name":"Acme Corp"}'
+
+  Shards: ${[...bindings].join(", ")} (GET ${base}/platform/shards). Place a tenant in the EU with
+      -d '{"slug":"eu-co","name":"EU Co","dataRegion":"eu"}'
 `);
 
 // 4. wrangler dev, with every extra argument passed through.

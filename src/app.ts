@@ -24,6 +24,7 @@ import { blocksRouter } from "./platform/blocks";
 import { consoleLinksRouter } from "./platform/console-links";
 import { consoleRouter } from "./console/router";
 import { platformRouter } from "./platform/tenants";
+import { shardsRouter } from "./shards/routes";
 import { apiTokensRouter } from "./rest/api-tokens";
 import { attributesRouter } from "./rest/attributes";
 import { identityProvidersRouter } from "./rest/identity-providers";
@@ -34,6 +35,10 @@ import { eventsRouter } from "./rest/events";
 import { auditLogRouter } from "./rest/audit-log";
 import { webhooksRouter } from "./rest/webhooks";
 import { usersRouter } from "./rest/users";
+import { userActivityRouter } from "./rest/user-activity/routes";
+import { userDevicesRouter } from "./rest/user-devices/routes";
+import { userPasswordRouter } from "./rest/user-password/routes";
+import { userReplaceRouter } from "./rest/user-replace/routes";
 import { isScimPath, renderScimError } from "./scim/http";
 import { requireScimScope, scimRouter } from "./scim/router";
 import { requireApex, requireTenant } from "./tenancy/middleware";
@@ -94,8 +99,13 @@ export function createApp(services: AppServices = {}) {
 
   app.route("/", platformRouter);
   app.route("/", blocksRouter);
+  app.route("/", shardsRouter);
   app.route("/", consoleLinksRouter);
   app.route("/", usersRouter);
+  app.route("/", userReplaceRouter);
+  app.route("/", userPasswordRouter);
+  app.route("/", userActivityRouter);
+  app.route("/", userDevicesRouter);
   app.route("/", apiTokensRouter);
   app.route("/", attributesRouter);
   app.route("/", rolesRouter);
@@ -118,24 +128,25 @@ export function createApp(services: AppServices = {}) {
     scheme: "bearer",
     description: "The PLATFORM_ADMIN_TOKEN secret, sent on the apex host.",
   });
-  app.get("/openapi.json", (c) =>
-    c.json(
-      withXmlAlternatives(
-        app.getOpenAPI31Document({
-          openapi: "3.1.0",
-          info: {
-            title: "User provisioning API",
-            version: API_VERSION,
-            description:
-              "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
-              "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.\n\n" +
-              XML_MAPPING_DESCRIPTION,
-          },
-          servers: [{ url: new URL(c.req.url).origin }],
-        }),
-      ),
-    ),
-  );
+  // The document only varies by `servers`, so it is built once per app (isolate): it grows with
+  // every route, and building it on each request made /openapi.json the slowest read.
+  let openApiDocument: ReturnType<typeof withXmlAlternatives> | undefined;
+  app.get("/openapi.json", (c) => {
+    openApiDocument ??= withXmlAlternatives(
+      app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: {
+          title: "User provisioning API",
+          version: API_VERSION,
+          description:
+            "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
+            "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.\n\n" +
+            XML_MAPPING_DESCRIPTION,
+        },
+      }),
+    );
+    return c.json({ ...openApiDocument, servers: [{ url: new URL(c.req.url).origin }] });
+  });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "User provisioning API" }));
 
   app.notFound((c: Context<AppEnv>) => {

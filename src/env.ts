@@ -6,7 +6,16 @@ import type { QueueMessage } from "./events/messages";
 
 /** Bindings and variables declared in wrangler.toml (and secrets from .dev.vars locally). */
 export interface Env {
+  /** The platform database (tenants, domains, the shard directory, IP blocks) and the default shard. */
   DB: D1Database;
+  /** The second shard in wrangler.toml (region eu). Further shards are found by name via SHARDS. */
+  SHARD_EU_1?: D1Database;
+  /** The shard list, JSON: [{name, binding, region, jurisdiction?}] (src/shards/config.ts). */
+  SHARDS?: string;
+  /** "true" when shards have read replication on: token checks then go to the primary (src/shards/request.ts). */
+  READ_REPLICATION?: string;
+  /** Region label of DB when SHARDS is not set. */
+  DEFAULT_DATA_REGION?: string;
   BASE_DOMAIN: string;
   TENANT_CACHE_SECONDS?: string;
   /** Secret guarding /platform. Without it the platform API refuses every request. */
@@ -51,6 +60,8 @@ export interface Variables {
   clock?: Clock;
   /** A limiter injected by tests or benchmarks; absent means the Durable Objects (limits/limiter.ts). */
   limiter?: import("./limits/limiter").Limiter;
+  /** The tenant's shard session (src/shards/request.ts); unset on the apex host. */
+  shard?: import("./shards/request").RequestShard;
 }
 
 export interface AppEnv {

@@ -5,6 +5,8 @@ declare global {
     }
     interface Env {
       DB: D1Database;
+      SHARD_EU_1: D1Database;
+      SHARDS?: string;
       BASE_DOMAIN: string;
       PLATFORM_ADMIN_TOKEN?: string;
       TENANT_CACHE_SECONDS?: string;

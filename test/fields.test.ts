@@ -4,7 +4,7 @@
  * bulk invitations). The loops below run over the table, so a new field is covered by adding it.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { FIELD_ENTRIES, FIELD_NAMES, USER_FIELDS, type FieldName } from "../src/users/fields";
+import { ACCOUNT_FIELDS, FIELD_ENTRIES, FIELD_NAMES, USER_FIELDS, type FieldName } from "../src/users/fields";
 import { SCIM_PLACEMENTS, scimErrorPath, type ScimPlacement } from "../src/scim/user-fields";
 import { createTenant, createUser, newUser, problem, type TestTenant } from "./helpers";
 import { CORE, ENTERPRISE, patch, scim, scimBody, scimError, scimUser } from "./scim/helpers";
@@ -17,8 +17,10 @@ const REQUIRABLE = FIELD_ENTRIES.filter(([, f]) => !f.alwaysRequired).map(([name
 const placement = (name: FieldName): ScimPlacement | undefined => SCIM_PLACEMENTS.find((p) => p.name === name);
 
 /** Members of a REST user that are not fields: ids, lifecycle, custom attributes, side effects. */
-const NOT_FIELDS = ["id", "role", "active", "status", "attributes", "version", "createdAt", "updatedAt", "provisioning", "memberships"];
-const REQUEST_NOT_FIELDS = ["role", "active", "attributes", "groups", "campaigns", "accessGroups", "organizationIds"];
+// The account fields (ACCOUNT_FIELDS) have a table of their own: read-only ones only in responses, the rest only in requests.
+const ACCOUNT = Object.entries(ACCOUNT_FIELDS) as [string, { access: string }][];
+const NOT_FIELDS = ["id", "role", "active", "status", "attributes", "version", "createdAt", "updatedAt", "provisioning", "memberships", ...ACCOUNT.filter(([, f]) => f.access !== "writeOnly").map(([k]) => k)];
+const REQUEST_NOT_FIELDS = ["role", "active", "attributes", "groups", "campaigns", "accessGroups", "organizationIds", "folders", ...ACCOUNT.filter(([, f]) => f.access !== "readOnly").map(([k]) => k)];
 
 describe("the field table", () => {
   it("every built-in is listed with builtIn: true; the optional ones can be made required, the others cannot be turned off", async () => {

@@ -169,7 +169,7 @@ describe("the consumer's D1 round trips", () => {
     const user = await coreCreateUser({ db: createDb(env.DB), tenantId: t.id, clock: systemClock }, newUser({ title: "Engineer" }) as never, { memberships: { group: [g1] } });
     const event = await env.DB.prepare("SELECT id FROM events WHERE tenant_id = ? AND subject_id = ? ORDER BY seq DESC LIMIT 1").bind(t.id, user.id).first<{ id: string }>();
     const counter = { trips: 0 };
-    const batch = createMessageBatch<QueueMessage>("provisioning-events", [{ id: "rt1", timestamp: new Date(), attempts: 1, body: { t: "event", tenantId: t.id, eventId: event!.id } }]);
+    const batch = createMessageBatch<QueueMessage>("provisioning-events", [{ id: "rt1", timestamp: new Date(), attempts: 1, body: { t: "event", tenantId: t.id, eventId: event!.id, shard: "us-1" } }]);
     const ctx = createExecutionContext();
     await worker.queue(batch, { ...env, DB: countingD1(counter) } as never, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["rt1"]);
@@ -178,7 +178,7 @@ describe("the consumer's D1 round trips", () => {
     expect(await memberIds(t, g2)).toEqual([user.id]);
     // A redelivery reads, finds the event processed, and stops: one round trip.
     counter.trips = 0;
-    const again = createMessageBatch<QueueMessage>("provisioning-events", [{ id: "rt2", timestamp: new Date(), attempts: 1, body: { t: "event", tenantId: t.id, eventId: event!.id } }]);
+    const again = createMessageBatch<QueueMessage>("provisioning-events", [{ id: "rt2", timestamp: new Date(), attempts: 1, body: { t: "event", tenantId: t.id, eventId: event!.id, shard: "us-1" } }]);
     const ctx2 = createExecutionContext();
     await worker.queue(again, { ...env, DB: countingD1(counter) } as never, ctx2);
     expect((await getQueueResult(again, ctx2)).explicitAcks).toEqual(["rt2"]);

@@ -70,6 +70,13 @@ export function bindActor<T extends object>(db: T, actor: Actor | (() => Actor))
   return db;
 }
 
+/** The request's handle is replaced once the tenant's shard is known (shards/request.ts): the actor goes with it. */
+export function inheritActor<T extends object>(from: object | undefined, to: T): T {
+  const actor = from ? bound.get(from) : undefined;
+  if (actor) bound.set(to, actor);
+  return to;
+}
+
 export function actorOf(db: object): Actor {
   return bound.get(db)?.() ?? SYSTEM_ACTOR;
 }

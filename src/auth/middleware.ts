@@ -12,6 +12,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
 import { verifyPendingAuth } from "../core/request-db";
+import { tokenDb } from "../shards/request";
 import { hashToken, isWellFormedToken, type AuthenticatedToken, type Scope } from "./tokens";
 
 /** last_used_at is written at most this often per token, so reads stay reads. */
@@ -74,7 +75,7 @@ function verifyToken(c: Context<AppEnv>, row: TokenRow | null, demands: ScopeDem
   for (const demand of demands) if (!demand.anyOf.some((s) => token.scopes.includes(s))) throw demand.error();
   if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
     // Off the critical path, on the raw binding: bookkeeping, not part of the request's work.
-    const touch = c.env.DB.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").bind(now, row.id).run();
+    const touch = tokenDb(c).prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").bind(now, row.id).run();
     c.executionCtx.waitUntil(touch.catch((err) => console.error("last_used_at update failed", String(err))));
   }
   return token;
@@ -98,7 +99,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   c.set("scopeDemands", demands);
   const gates = c.get("gates");
   gates.auth = {
-    statement: c.env.DB.prepare(TOKEN_LOOKUP_SQL).bind(hash),
+    statement: tokenDb(c).prepare(TOKEN_LOOKUP_SQL).bind(hash),
     verify: (row) => c.set("token", verifyToken(c, row as TokenRow | null, demands)),
   };
   await next();
@@ -120,7 +121,7 @@ export function demandScope(c: Context<AppEnv>, anyOf: Scope[], error: () => Api
   c.get("scopeDemands")?.push({ anyOf, error });
 }
 
-function insufficientScope(scope: Scope, detail: string, realm = "api"): () => ApiError {
+export function insufficientScope(scope: Scope, detail: string, realm = "api"): () => ApiError {
   return () =>
     new ApiError("insufficient_scope", detail, {
       extra: { requiredScope: scope },

@@ -10,7 +10,8 @@ const RANDOM_LENGTH = 36;
 const CHECKSUM_LENGTH = 6;
 const TOKEN_RE = new RegExp(`^${TOKEN_PREFIX}([0-9A-Za-z]{${RANDOM_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`);
 
-export const SCOPES = ["users:read", "users:write", "admin", "scim"] as const;
+/** `auth`: the platform's sign-in may check passwords (POST /v1/users/{id}/password/verify) and nothing else. */
+export const SCOPES = ["users:read", "users:write", "admin", "scim", "auth"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** What a tenant's first token (made with the tenant) may do. */

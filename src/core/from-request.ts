@@ -12,7 +12,9 @@ import { systemClock, type CoreContext } from "./context";
 
 export function coreContextOf(c: Context<AppEnv>, committed?: OutboxRef[]): CoreContext {
   const db = c.get("db");
-  const dispatch = dispatchAfterResponse(c.env, db, c);
+  const send = dispatchAfterResponse(c.env, db, c);
+  const shard = c.get("shard")?.config.name;
+  const dispatch = (refs: OutboxRef[]) => send(shard ? refs.map((r) => ({ ...r, shard })) : refs);
   return {
     db,
     tenantId: c.get("tenant").id,

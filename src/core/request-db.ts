@@ -34,6 +34,18 @@ export interface RequestGates {
   authOutcome?: ApiError | null;
   /** Resolves with null when the rate limiter admitted the request, or with the refusal. */
   admission?: Promise<ApiError | null>;
+  /**
+   * Shards (src/shards/fence.ts): a statement put last in every write batch that fails while the
+   * tenant's writes are fenced (a move's cut-over), and how that failure is told to the client.
+   * It rides in the write's own batch: no extra round trip, and it holds in every isolate at once.
+   */
+  writeGuard?: { statement: D1PreparedStatement; refusal(err: unknown): ApiError | null };
+  /**
+   * Shards with read replicas: the token lookup goes to the primary (its own session) concurrently
+   * with the data batch, so a disabled token is refused on the next request even when a replica
+   * that has not seen the change serves the data. Same number of sequential round trips.
+   */
+  authApart?: boolean;
 }
 
 const WRITE_WORDS = /\b(insert|update|delete|replace|create|drop|alter)\b/i;
@@ -101,12 +113,12 @@ export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
     if (gates.authOutcome) throw gates.authOutcome;
     if (!statements.every((s) => isReadOnlySql(sqlOf(s)))) {
       await beforeWrite(gates);
-      return d1.batch(statements);
+      return guardedWrite(statements);
     }
     const auth = gates.auth;
-    if (!auth || gates.verification) {
+    if (!auth || gates.verification || gates.authApart) {
       // Nothing pending, or a concurrent call carries it: join it in the same round trip.
-      const [results] = await Promise.all([d1.batch(statements), gates.verification]);
+      const [results] = await Promise.all([d1.batch(statements), gates.authApart ? verifyPendingAuth(gates) : gates.verification]);
       return results;
     }
     const sent = d1.batch([auth.statement, ...statements]);
@@ -114,6 +126,19 @@ export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
     const [, ...results] = await sent;
     await verified;
     return results;
+  }
+
+  /** A write batch, behind the fence guard when there is one (its result is dropped). */
+  async function guardedWrite(statements: Inner[]): Promise<D1Result[]> {
+    const guard = gates.writeGuard;
+    if (!guard) return d1.batch(statements);
+    try {
+      // Last in the batch: a batch is one transaction, so the guard failing rolls back every
+      // statement before it, and the batch still begins with the handler's own statements.
+      return (await d1.batch([...statements, guard.statement])).slice(0, -1);
+    } catch (err) {
+      throw guard.refusal(err) ?? err;
+    }
   }
 
   function wrapStatement(stmt: Inner, sql: string): D1PreparedStatement {
@@ -131,6 +156,14 @@ export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
         if (gates.authOutcome) throw gates.authOutcome;
         if (!isReadOnlySql(sqlOf(stmt))) {
           await beforeWrite(gates);
+          if (gates.writeGuard) {
+            // Guarded writes must travel in one batch with the guard; batches return objects.
+            const [result] = await guardedWrite([stmt]);
+            const rows = (result!.results ?? []) as Record<string, unknown>[];
+            const columns = rows[0] ? Object.keys(rows[0]) : [];
+            const values = rows.map((r) => columns.map((k) => r[k]));
+            return (options?.columnNames ? [columns, ...values] : values) as never;
+          }
           return stmt.raw(options as { columnNames: true });
         }
         // D1 batches return objects, which lose columns of equal names in array mode: send the
@@ -148,6 +181,7 @@ export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
     batch: (async (statements: D1PreparedStatement[]) => batch(statements.map(unwrap))) as D1Database["batch"],
     exec: async (query: string) => {
       await beforeWrite(gates);
+      if (gates.writeGuard) throw new Error("exec() cannot carry the shard fence guard; use batch()");
       return d1.exec(query);
     },
     dump: () => d1.dump(),

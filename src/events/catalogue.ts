@@ -38,6 +38,8 @@ export interface InvitationMailerPayload {
   identityProvider: { id: string; name: string } | null;
   organizationIds: string[];
   sendEmail: boolean;
+  /** The user must not be emailed (then sendEmail is false too). */
+  doNotEmail: boolean;
   expiresAt: string;
 }
 
@@ -58,6 +60,8 @@ export interface EventPayloads {
   "invitation.resent": InvitationMailerPayload;
   "invitation.accepted": { invitationId: string; userId: string };
   "invitation.revoked": { invitationId: string; userId: string };
+  /** Written in SQL (users/password-verify.ts): the outcome, never the password. */
+  "user.password_verified": { userId: string; outcome: "valid" | "invalid" | "invalid_and_locked" | "locked" | "no_password" | "inactive"; failures: number; lockedUntil: string | null };
   // Admin changes (the audit trail, src/audit/) and webhook notices: what changed, never a secret.
   "api_token.created": { apiToken: object };
   "api_token.disabled": { id: string; name: string };
@@ -102,6 +106,7 @@ export const EVENT_CATALOGUE = {
   "invitation.resent": { description: "What a mailer needs to re-send an invitation (new expiry).", delivery: "feed" },
   "invitation.accepted": { description: "The invitee accepted; the user became active.", delivery: "feed" },
   "invitation.revoked": { description: "The invitation was revoked; the user was deactivated.", delivery: "feed" },
+  "user.password_verified": { description: "A password check (POST /v1/users/{id}/password/verify) and its outcome, never the password.", delivery: "feed" },
   "api_token.created": { description: "An API token was created (never its secret).", delivery: "feed" },
   "api_token.disabled": { description: "An API token was disabled.", delivery: "feed" },
   "attribute_definition.created": { description: "A custom attribute was defined.", delivery: "feed" },

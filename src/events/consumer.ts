@@ -8,7 +8,7 @@
  */
 import { and, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { createDb } from "../db/client";
+import { tenantShardDb, tenantShardDbs } from "../shards/directory";
 import { uniqueViolation } from "../db/errors";
 import { eventReceipts, events, userProvisioning } from "../db/schema";
 import type { Db, Env } from "../env";
@@ -166,8 +166,10 @@ function safeReason(err: unknown): string {
 export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   const tenants = new Set<string>();
   for (const msg of batch.messages) {
-    // A handle per message: it carries the actor of that message's event.
-    const db = createDb(env.DB);
+    // The tenant's shard, fenced while the tenant moves (src/shards/directory.ts). A handle per
+    // message: it carries the actor of that message's event (audit/actor.ts).
+    const hint = msg.body.t === "event" && msg.attempts <= 1 ? msg.body.shard : undefined;
+    const { db, plain } = await tenantShardDbs(env, msg.body.tenantId, hint);
     tenants.add(msg.body.tenantId);
     try {
       if (msg.body.t === "event") await handleEvent(env, db, msg.body);
@@ -177,7 +179,7 @@ export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env)
       console.error("events consumer: message failed", { id: msg.id, attempts: msg.attempts, body: msg.body, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       if (msg.body.t === "event") {
         // Record the reason, and push sent_at forward so the sweep leaves the queue's own retries alone.
-        await db
+        await plain
           .update(events)
           .set({ error: `attempt ${msg.attempts}: ${safeReason(err)}`, sentAt: Date.now() })
           .where(and(eq(events.tenantId, msg.body.tenantId), eq(events.id, msg.body.eventId), ne(events.status, "processed")))
@@ -193,9 +195,9 @@ export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env)
 
 /** Dead letters: make the failure visible (event `failed`, the user's provisioning `failed`). */
 export async function consumeDeadLetters(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
-  const db = createDb(env.DB);
   for (const msg of batch.messages) {
     const body = msg.body;
+    const db = await tenantShardDb(env, body.tenantId);
     if (body.t === "event") {
       const reason = "gave up after repeated failures; an admin can replay it with POST /v1/events/{id}/replay";
       await db.batch([
@@ -208,7 +210,7 @@ export async function consumeDeadLetters(batch: MessageBatch<QueueMessage>, env:
           .set({ status: "failed", errors: JSON.stringify([{ kind: "event", id: body.eventId, reason }]), completedAt: Date.now() })
           .where(and(eq(userProvisioning.tenantId, body.tenantId), eq(userProvisioning.eventId, body.eventId), eq(userProvisioning.status, "pending"))),
       ]);
-    } else {
+    } else if (body.t === "rule-page") {
       console.error("events consumer: rule page dead-lettered; re-saving the collection's rule runs it again", body);
       await setRuleStatus(db, body, "failed", Date.now());
     }

@@ -21,12 +21,14 @@ const SWEEP_MAX = 1000;
 export interface OutboxRef {
   id: string;
   tenantId: string;
+  /** The shard the event was committed on: saves the consumer a directory lookup (src/shards/directory.ts). */
+  shard?: string;
 }
 
 async function sendAndMark(env: Env, db: Db, refs: OutboxRef[]): Promise<void> {
   for (let i = 0; i < refs.length; i += SEND_BATCH) {
     const chunk = refs.slice(i, i + SEND_BATCH);
-    await env.EVENTS_QUEUE.sendBatch(chunk.map((r) => ({ body: { t: "event", tenantId: r.tenantId, eventId: r.id } satisfies QueueMessage })));
+    await env.EVENTS_QUEUE.sendBatch(chunk.map((r) => ({ body: { t: "event", tenantId: r.tenantId, eventId: r.id, ...(r.shard ? { shard: r.shard } : {}) } satisfies QueueMessage })));
     const now = Date.now();
     // Only pending/sent rows move: the consumer may already have marked a row processed.
     await db
@@ -50,7 +52,7 @@ export async function dispatchEvents(env: Env, db: Db, refs: OutboxRef[]): Promi
 }
 
 /** Re-sends events that were never sent or not acknowledged within REDELIVER_AFTER_MS. */
-export async function sweepOutbox(env: Env, db: Db, now = Date.now()): Promise<number> {
+export async function sweepOutbox(env: Env, db: Db, now = Date.now(), shard?: string): Promise<number> {
   const cutoff = now - REDELIVER_AFTER_MS;
   let total = 0;
   let afterSeq = 0;
@@ -69,7 +71,7 @@ export async function sweepOutbox(env: Env, db: Db, now = Date.now()): Promise<n
       .limit(SEND_BATCH)
       .all();
     if (rows.length === 0) break;
-    await sendAndMark(env, db, rows);
+    await sendAndMark(env, db, shard ? rows.map((r) => ({ ...r, shard })) : rows);
     total += rows.length;
     afterSeq = rows[rows.length - 1]!.seq;
     if (rows.length < SEND_BATCH) break;

@@ -53,8 +53,10 @@ export const ERROR_CATALOGUE = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict", scimType: "uniqueness" },
   user_erased: { status: 410, title: "User erased" },
+  cursor_expired: { status: 410, title: "The cursor has expired", scimType: "invalidValue" },
   event_already_processed: { status: 409, title: "The event was already processed" },
   precondition_failed: { status: 412, title: "Precondition failed" },
+  locked: { status: 423, title: "Locked" },
   not_implemented: { status: 501, title: "Not implemented" },
   // 413 / 415 / 422 / 429
   payload_too_large: { status: 413, title: "Request body too large" },

@@ -18,8 +18,11 @@ import { ApiError, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { toUser, type User, type UserFields, type UserRow } from "../users/model";
 import { buildNewUser, readForWrite, type UserLookups } from "../users/service";
+import { hashPassword } from "../users/password";
 import { DAY_MS, DEFAULT_INVITATION_DAYS, mailerPayload, MAX_INVITATIONS_PER_REQUEST, type InvitationRow } from "./model";
 
+/** Entries of one request that may carry a password (each is hashed with PBKDF2 in the request). */
+export const MAX_PASSWORDS_PER_REQUEST = 20;
 /** Values per IN (...) list: well under D1's 100 bound parameters with the tenant id. */
 const IN_CHUNK = 90;
 
@@ -143,6 +146,13 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
     results[index] = { index, status: "error", code, errors: errors.map((e) => ({ path: `users[${index}].${e.path}`, message: e.message })) };
   };
 
+  // Each password costs a PBKDF2 hash (hundreds of ms of CPU): bound them per request.
+  const withPasswords = entries.filter((e) => !("invalid" in e) && typeof e.password === "string").length;
+  if (withPasswords > MAX_PASSWORDS_PER_REQUEST) {
+    throw new ApiError("validation_failed", `users: at most ${MAX_PASSWORDS_PER_REQUEST} entries per request may set a password; split the list or set passwords afterwards`, {
+      errors: [{ path: "users", message: `at most ${MAX_PASSWORDS_PER_REQUEST} entries may carry a password` }],
+    });
+  }
   const valid: Array<{ index: number; entry: InviteEntry }> = [];
   entries.forEach((entry, index) => ("invalid" in entry ? fail(index, "validation_failed", entry.invalid) : valid.push({ index, entry })));
 
@@ -211,6 +221,7 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
     seen.userName.set(row.userNameLower!, index);
     row.status = "invited";
     row.invitationExpiresAt = expiresAt;
+    if (typeof entry.password === "string") row.passwordHash = await hashPassword(entry.password);
     const organizationIds = [...new Set(entry.organizationIds ?? [])];
     const invitation: InvitationRow = {
       tenantId: ctx.tenantId,
@@ -218,7 +229,7 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
       userId: row.id,
       email: row.email!,
       status: "pending",
-      sendEmail: options.sendEmail,
+      sendEmail: options.sendEmail && !row.doNotEmail,
       organizationIds: JSON.stringify(organizationIds),
       createdAt: now,
       expiresAt,

@@ -28,7 +28,9 @@ export function mailerPayload(user: User, invitation: InvitationRow, lookups: Us
     role: user.role,
     identityProvider: idp ? { id: idp.id, name: idp.name } : null,
     organizationIds: JSON.parse(invitation.organizationIds) as string[],
-    sendEmail: invitation.sendEmail,
+    // A doNotEmail user is never emailed, whatever the request asked (invitation.sendEmail is false).
+    sendEmail: invitation.sendEmail && !user.doNotEmail,
+    doNotEmail: user.doNotEmail,
     expiresAt: new Date(invitation.expiresAt).toISOString(),
   };
 }

@@ -12,7 +12,7 @@ import { ApiError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { loadAttributeSet } from "../users/attributes";
 import type { CoreContext } from "../core/context";
-import { KIND_INFO, type CollectionKind } from "./kinds";
+import { KIND_INFO, KINDS, type CollectionKind, type KindInfo } from "./kinds";
 import { validateRule } from "./rules";
 import { MAX_RULE_COLLECTIONS } from "./effects";
 import { MembershipWriter } from "./statements";
@@ -261,10 +261,10 @@ export function userMembershipsQuery(ctx: CoreContext, userId: string) {
     .limit(1000);
 }
 
-export type UserMemberships = Record<"groups" | "campaigns" | "accessGroups" | "organizations", Array<{ id: string; name: string; source: "manual" | "rule"; since: string }>>;
+export type UserMemberships = Record<KindInfo["responseKey"], Array<{ id: string; name: string; source: "manual" | "rule"; since: string }>>;
 
 export function toUserMemberships(rows: Awaited<ReturnType<ReturnType<typeof userMembershipsQuery>["all"]>>): UserMemberships {
-  const out: UserMemberships = { groups: [], campaigns: [], accessGroups: [], organizations: [] };
+  const out = Object.fromEntries(KINDS.map((k) => [k.responseKey, []])) as unknown as UserMemberships;
   for (const r of rows) out[KIND_INFO[r.kind].responseKey].push({ id: r.id, name: r.name, source: r.source, since: new Date(r.startedAt).toISOString() });
   return out;
 }

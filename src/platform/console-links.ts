@@ -12,6 +12,7 @@ import type { Db } from "../env";
 import { ApiError } from "../http/errors";
 import { createRouter, jsonContent, problemResponse } from "../rest/openapi";
 import { requirePlatformAdmin } from "./admin";
+import { tenantShardDbFor } from "../shards/directory";
 
 const SlugParam = z.object({ slug: z.string().max(63) });
 const errors = {
@@ -54,7 +55,8 @@ consoleLinksRouter.openapi(
     const db = c.get("db");
     const tenant = await findTenant(db, c.req.valid("param").slug);
     if (tenant.suspended) throw new ApiError("conflict", `Tenant '${tenant.slug}' is suspended; reinstate it first.`);
-    const { secret, expiresAt } = await issueLink(db, tenant.id, (c.get("clock") ?? systemClock).now());
+    // Console links and sessions are tenant data: they live on the tenant's shard.
+    const { secret, expiresAt } = await issueLink(tenantShardDbFor(c.env, tenant), tenant.id, (c.get("clock") ?? systemClock).now());
     // The tenant's host, reached the way this request reached the apex (scheme and port kept for local dev).
     const apex = new URL(c.req.url);
     const url = `${apex.protocol}//${tenant.slug}.${c.env.BASE_DOMAIN}${apex.port ? `:${apex.port}` : ""}/console/link?secret=${secret}`;
@@ -76,6 +78,6 @@ consoleLinksRouter.openapi(
   async (c) => {
     const db = c.get("db");
     const tenant = await findTenant(db, c.req.valid("param").slug);
-    return c.json({ revoked: await endTenantSessions(db, tenant.id) }, 200);
+    return c.json({ revoked: await endTenantSessions(tenantShardDbFor(c.env, tenant), tenant.id) }, 200);
   },
 );

@@ -4,7 +4,7 @@
  * attributes (bare, or as `attributes.<key>`), plus the `sort` parameter.
  */
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
-import { roles, users } from "../db/schema";
+import { lastActivityKey, roles, users } from "../db/schema";
 import type { AttrDef, AttributeMap, ScalarAttr } from "../filter/attributes";
 import { FilterCompiler } from "../filter/compile";
 import { DEFAULT_FILTER_LIMITS, parseScimFilter } from "../filter/parse";
@@ -33,6 +33,8 @@ export function restUserFilterMap(attrs: AttributeSet): AttributeMap {
     active: col(users.active, { type: "boolean" }),
     createdAt: col(users.createdAt, { type: "dateTime", toStored: toEpoch }),
     updatedAt: col(users.updatedAt, { type: "dateTime", toStored: toEpoch }),
+    // A user never seen compares as 1970-01-01, so `lastActivityAt lt "<90 days ago>"` includes them.
+    lastActivityAt: col(lastActivityKey, { type: "dateTime", toStored: toEpoch }),
   });
   const custom: Record<string, ScalarAttr> = {};
   for (const d of attrs.custom) {

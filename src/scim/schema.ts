@@ -122,7 +122,7 @@ export function coreUserAttributes(attrs?: AttributeSet): ScimAttribute[] {
     [
       ...fieldAttributes("", attrs),
       attr("active", "boolean", "false deactivates the user; the user stays retrievable."),
-      attr("password", "string", "Accepted for compatibility and discarded: this service does not hold passwords.", { mutability: "writeOnly", returned: "never", caseExact: true }),
+      attr("password", "string", "The sign-in password (REST password): 12 to 256 characters, not the email; stored only as a PBKDF2 hash, never returned. Absent on PUT keeps the current one.", { mutability: "writeOnly", returned: "never", caseExact: true }),
     ],
     (a) => a.name,
   );

@@ -204,6 +204,8 @@ export function fieldsFromScim(user: Json, attrs: AttributeSet, current?: User):
     email,
     active: typeof user.active === "boolean" ? user.active : current ? current.active : true,
     attributes,
+    // Write-only: never rendered, so present only when the client sent one; absent keeps it.
+    ...(typeof user.password === "string" ? { password: user.password } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
+import { bindTenantShard, stampBookmark } from "../shards/request";
 import { resolveHost } from "./resolve";
 
 function requestHost(url: string, hostHeader: string | undefined): string {
@@ -27,7 +28,10 @@ export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
     throw new ApiError("tenant_suspended", `Tenant '${resolution.tenant.slug}' is suspended. Contact the platform operator.`);
   }
   c.set("tenant", resolution.tenant);
+  // From here on the request's database is the tenant's shard (src/shards/request.ts).
+  bindTenantShard(c);
   await next();
+  stampBookmark(c);
 });
 
 /** Only lets requests through on the apex host (BASE_DOMAIN itself). */

@@ -16,6 +16,8 @@ export interface TenantRecord {
   /** Rate-limit overrides; null or absent = the configured default. */
   rateLimitIpPerSecond?: number | null;
   rateLimitTenantPerSecond?: number | null;
+  /** The shard holding the tenant's data (null: the default shard); cached with the rest. */
+  shard?: string | null;
 }
 
 export type HostResolution =
@@ -68,6 +70,7 @@ async function lookup(db: Db, host: string, base: string): Promise<HostResolutio
     suspended: tenants.suspended,
     rateLimitIpPerSecond: tenants.rateLimitIpPerSecond,
     rateLimitTenantPerSecond: tenants.rateLimitTenantPerSecond,
+    shard: tenants.shard,
   };
   if (host.endsWith(`.${base}`)) {
     const slug = host.slice(0, -(base.length + 1));

@@ -13,6 +13,7 @@ import { uuidv7 } from "../lib/ids";
 import { insertEvent, insertEventsForUsers } from "../events/outbox";
 import { etagOf, SETTABLE_FIELDS } from "./model";
 import { getUserRow } from "./reads";
+import { deleteDevicesOf } from "./devices";
 import { committed } from "./write";
 
 export async function eraseUser(ctx: CoreContext, id: string, options: { ifMatch?: ETagCondition } = {}): Promise<{ id: string; erasedAt: string }> {
@@ -36,8 +37,9 @@ export async function eraseUser(ctx: CoreContext, id: string, options: { ifMatch
     // Unconditional on the version: erasure is a right, and a concurrent edit must not undo it.
     ctx.db
       .update(users)
-      .set({ ...cleared, emailLower: null, userNameLower: null, active: false, attributes: "{}", version: sql`${users.version} + 1`, updatedAt: now, erasedAt: now })
+      .set({ ...cleared, emailLower: null, userNameLower: null, active: false, attributes: "{}", passwordHash: null, lastActivityAt: null, lockedUntil: null, version: sql`${users.version} + 1`, updatedAt: now, erasedAt: now })
       .where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id))),
+    deleteDevicesOf(ctx, id),
     ctx.db
       .update(events)
       .set({ data: "{}" })

@@ -127,3 +127,36 @@ export function fieldSpec(name: FieldName): FieldSpec {
 export function isFieldName(name: string): name is FieldName {
   return Object.hasOwn(USER_FIELDS, name);
 }
+
+/**
+ * Account fields: not free-text attributes, so they are not in USER_FIELDS (whose values are
+ * strings the tenant may require, filter and map to SCIM as text). Each is one entry here plus its
+ * column; the REST schemas (rest/user-schemas.ts), the response (users/model.ts), SCIM and the
+ * README's field table are derived from it, and its rule lives in the module named in `rule`.
+ * - `writeOnly`: accepted on create/PATCH/PUT, never returned, never in an event or a log.
+ * - `readOnly`: returned, never accepted (the service sets it).
+ */
+export interface AccountFieldSpec {
+  type: "password" | "boolean" | "dateTime";
+  access: "writeOnly" | "readOnly" | "readWrite";
+  label: string;
+  description: string;
+  /** Where the rule that sets it lives. */
+  rule: string;
+  /** Accepted by bulk invitations too. */
+  onInvitation: boolean;
+  /** REST `filter=` and `sort=` (dateTime only). */
+  filterAndSort?: boolean;
+}
+
+export const ACCOUNT_FIELDS = {
+  password: { type: "password", access: "writeOnly", onInvitation: true, label: "Password", rule: "users/password.ts", description: "Sign-in password, 12 to 256 characters and not the email. Stored only as a PBKDF2-SHA256 hash; never returned. Check it with POST /v1/users/{id}/password/verify." },
+  resetPassword: { type: "boolean", access: "writeOnly", onInvitation: true, label: "Reset password", rule: "users/validate.ts", description: "true: the user must choose a new password at next sign-in (sets passwordResetRequired); false clears that." },
+  passwordResetRequired: { type: "boolean", access: "readOnly", onInvitation: false, label: "Password reset required", rule: "users/validate.ts", description: "Set by resetPassword; cleared by resetPassword: false." },
+  hasPassword: { type: "boolean", access: "readOnly", onInvitation: false, label: "Has password", rule: "users/validate.ts", description: "Whether a password is set (the password itself is never returned)." },
+  doNotEmail: { type: "boolean", access: "readWrite", onInvitation: true, label: "Do not email", rule: "users/validate.ts", description: "Send this user no email (no activation or invitation email): invitation events carry sendEmail: false." },
+  lastActivityAt: { type: "dateTime", access: "readOnly", onInvitation: false, filterAndSort: true, label: "Last activity", rule: "users/activity.ts", description: "Last activity on the platform, recorded by POST /v1/users/{id}/activity at most once a minute. Filter and sort with `lastActivityAt`; a user never seen compares as 1970-01-01." },
+  lockedUntil: { type: "dateTime", access: "readOnly", onInvitation: false, label: "Locked until", rule: "users/password-verify.ts", description: "Password checks are refused (423) until then, after 5 failures within 15 minutes. Null when never locked." },
+} as const satisfies Record<string, AccountFieldSpec>;
+
+export type AccountFieldName = keyof typeof ACCOUNT_FIELDS;

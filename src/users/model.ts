@@ -12,6 +12,11 @@ export type UserFields = { [K in FieldName]?: string | null } & {
   active?: boolean;
   /** Merge-patch of custom attributes: a null value removes that key. */
   attributes?: Record<string, unknown> | null;
+  /** Write-only (users/fields.ts ACCOUNT_FIELDS): hashed by the core, never stored or returned as sent; null removes it. */
+  password?: string | null;
+  /** true sets passwordResetRequired, false clears it. */
+  resetPassword?: boolean;
+  doNotEmail?: boolean;
 };
 
 export const SETTABLE_FIELDS = FIELD_NAMES;
@@ -34,6 +39,12 @@ export type User = { id: string } & { [K in NonNullField]: string } & { [K in Ex
   /** `invited` until a bulk invitation is accepted (`invitation_expired` once it lapses), `inactive` when deactivated. */
   status: UserStatus;
   attributes: Record<string, unknown>;
+  /** Account fields (users/fields.ts ACCOUNT_FIELDS); never the password or its hash. */
+  hasPassword: boolean;
+  passwordResetRequired: boolean;
+  doNotEmail: boolean;
+  lastActivityAt: string | null;
+  lockedUntil: string | null;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -65,6 +76,8 @@ function shown(row: UserRow, f: FieldSpec): string | null {
   return f.whenUnset;
 }
 
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
 export function toUser(row: UserRow, roles: RoleDirectory): User {
   const fields: Record<string, string | null> = {};
   for (const [name, f] of FIELD_ENTRIES) {
@@ -78,6 +91,11 @@ export function toUser(row: UserRow, roles: RoleDirectory): User {
     active: row.active,
     status: statusOf(row),
     attributes: parseAttributes(row.attributes),
+    hasPassword: row.passwordHash !== null,
+    passwordResetRequired: row.passwordResetRequired,
+    doNotEmail: row.doNotEmail,
+    lastActivityAt: isoOrNull(row.lastActivityAt),
+    lockedUntil: isoOrNull(row.lockedUntil),
     version: row.version,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),

@@ -4,7 +4,7 @@
  * `page`/`pageSize` (offset paging) exist for clients that insist on them.
  */
 import { and, count, eq, getTableColumns, gte, isNull, or, sql, type SQL } from "drizzle-orm";
-import { users } from "../db/schema";
+import { lastActivityKey, users } from "../db/schema";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import type { CoreContext } from "../core/context";
 import { fieldSortExpr } from "../filter/user-fields";
@@ -16,8 +16,8 @@ import { loadRoles } from "./references";
  * Fields a listing can be sorted by: the id and timestamps, and the fields the field table marks
  * sortable. Each is present on every live user, so keyset paging is exact.
  */
-export const SORT_FIELDS = ["id", "createdAt", "updatedAt", ...SORTABLE_FIELDS] as const;
-export type SortField = "id" | "createdAt" | "updatedAt" | SortableField;
+export const SORT_FIELDS = ["id", "createdAt", "updatedAt", "lastActivityAt", ...SORTABLE_FIELDS] as const;
+export type SortField = "id" | "createdAt" | "updatedAt" | "lastActivityAt" | SortableField;
 
 export interface UserSort {
   field: SortField;
@@ -54,6 +54,8 @@ const SORT_EXPR = {
   id: users.id,
   createdAt: users.id,
   updatedAt: sql`${users.updatedAt}`,
+  // Never NULL (0 for a user never seen), so keyset cursors work; the expression index covers it.
+  lastActivityAt: lastActivityKey,
   ...Object.fromEntries(SORTABLE_FIELDS.map((f) => [f, fieldSortExpr(USER_FIELDS[f])])),
 } as Record<SortField, SQL | typeof users.id>;
 

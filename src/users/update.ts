@@ -20,6 +20,7 @@ import { uuidv7 } from "../lib/ids";
 import { insertEvent, insertEventIfPreviousChangedOneRow, type EventType } from "../events/outbox";
 import type { MembershipRequest } from "../memberships/kinds";
 import { markPending } from "../memberships/provisioning";
+import { hashPassword } from "./password";
 import { etagOf, toUser, type User, type UserFields, type UserRow } from "./model";
 import { liveRow, readForWrite, type WriteReads } from "./reads";
 import { applyPatch, requestedMemberships, throwIfInvalid, valuesOf } from "./validate";
@@ -62,6 +63,8 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
   const { roles } = reads.lookups;
   let row = liveRow(reads.row, id);
   const requested = requestedMemberships(options.memberships);
+  // A lost race re-applies the change; the same password is not hashed twice.
+  const hashes = new Map<string, string>();
   for (let round = 1; ; round++) {
     checkPrecondition(options.ifMatch, row);
     const patch = typeof change === "function" ? change(toUser(row, roles)) : change;
@@ -71,6 +74,11 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
     throwIfInvalid(applied.errors);
 
     const { next, changes } = applied;
+    if (typeof applied.password === "string") {
+      const hash = hashes.get(applied.password) ?? (await hashPassword(applied.password));
+      hashes.set(applied.password, hash);
+      next.passwordHash = hash;
+    }
     if (Object.keys(changes).length === 0) {
       if (!requested) return toUser(row, roles);
       // Nothing about the user changed, but memberships were asked for: record the request.
@@ -86,7 +94,10 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
     const type: EventType = changes.active === false ? "user.deactivated" : changes.active === true ? "user.reactivated" : "user.updated";
     const eventId = uuidv7(next.updatedAt);
     const data = requested ? { changes, version: next.version, memberships: requested } : { changes, version: next.version };
-    const { tenantId: _t, id: _i, createdAt: _c, erasedAt: _e, status: _s, invitationExpiresAt: _x, ...set } = next;
+    // lastActivityAt and the failure counters are written by their own paths (activity.ts,
+    // password-verify.ts) without a version bump, so a user update never writes them back stale.
+    const { tenantId: _t, id: _i, createdAt: _c, erasedAt: _e, status: _s, invitationExpiresAt: _x, lastActivityAt: _a, ...rest } = next;
+    const set = "passwordChanged" in changes ? rest : (({ passwordFailures: _f, passwordFailuresSince: _fs, lockedUntil: _l, ...r }) => r)(rest);
     const results = await writeUserBatch(ctx, valuesOf(next), [
       ctx.db.update(users).set(set).where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id), eq(users.version, row.version))),
       insertEventIfPreviousChangedOneRow(ctx.db, { id: eventId, tenantId: ctx.tenantId, type, subjectId: id, data, createdAt: next.updatedAt }),

@@ -10,6 +10,7 @@ import type { CoreContext } from "../core/context";
 import type { MembershipRequest } from "../memberships/kinds";
 import { type AttributeSet, isEmail } from "./attributes";
 import { checkIdentityProvider, type IdentityProviderRef, type RoleDirectory } from "./references";
+import { newAccount, patchAccount } from "./account";
 import { MAX_FIELD_LENGTH, SETTABLE_FIELDS, parseAttributes, valuesOf, type SettableField, type UserFields, type UserRow } from "./model";
 
 /** What validating a new or changed user needs from the database: small per-tenant tables, read once. */
@@ -122,7 +123,7 @@ export function throwIfInvalid(errors: FieldError[]): void {
  * Validates a new user and builds its row, without I/O: everything but the manager's existence and
  * uniqueness, which callers check singly (createUser) or in bulk (invitations).
  */
-export function buildNewUser(ctx: CoreContext, input: UserFields, lookups: UserLookups, now: number): { row: UserRow; errors: FieldError[] } {
+export function buildNewUser(ctx: CoreContext, input: UserFields, lookups: UserLookups, now: number): { row: UserRow; errors: FieldError[]; password: string | null } {
   const { attrs } = lookups;
   const id = uuidv7(now);
   const values = Object.fromEntries(SETTABLE_FIELDS.map((f) => [f, input[f] ?? null])) as Values;
@@ -133,10 +134,12 @@ export function buildNewUser(ctx: CoreContext, input: UserFields, lookups: UserL
   attrs.checkCustomAttributes(input.attributes ?? {}, errors);
   checkRequiredCustom(attributes, attrs, errors, null);
   if (values.managerId !== null && values.managerId === id) errors.push({ path: "managerId", message: "a user cannot be their own manager" });
+  const account = newAccount(input, values.email, errors);
   const row: UserRow = {
     tenantId: ctx.tenantId,
     id,
     ...values,
+    ...account.columns,
     emailLower: values.email?.toLowerCase() ?? null,
     userNameLower: userNameLowerOf(values),
     active: input.active ?? true,
@@ -148,7 +151,7 @@ export function buildNewUser(ctx: CoreContext, input: UserFields, lookups: UserL
     updatedAt: now,
     erasedAt: null,
   };
-  return { row, errors };
+  return { row, errors, password: account.password };
 }
 
 
@@ -160,6 +163,8 @@ export interface AppliedPatch {
   errors: FieldError[];
   /** The manager it newly references, which the caller must know to be a live user. */
   newManagerId: string | null;
+  /** A new password to hash into `next.passwordHash` once the change is valid (users/account.ts). */
+  password: string | null | undefined;
 }
 
 /**
@@ -206,9 +211,11 @@ export function applyPatch(row: UserRow, patch: UserFields, lookups: UserLookups
   }
   const active = patch.active ?? row.active;
   if (active !== row.active) changes.active = active;
+  const account = patchAccount(row, patch, values.email, errors, changes);
   const next: UserRow = {
     ...row,
     ...values,
+    ...account.set,
     emailLower: values.email?.toLowerCase() ?? null,
     userNameLower: userNameLowerOf(values),
     active,
@@ -217,5 +224,5 @@ export function applyPatch(row: UserRow, patch: UserFields, lookups: UserLookups
     updatedAt: Math.max(now, row.updatedAt + 1),
   };
   const newManagerId = values.managerId !== null && values.managerId !== row.managerId && values.managerId !== row.id ? values.managerId : null;
-  return { next, changes, errors, newManagerId };
+  return { next, changes, errors, newManagerId, password: account.password };
 }

@@ -14,6 +14,7 @@ import { uuidv7 } from "../lib/ids";
 import { insertEvent } from "../events/outbox";
 import type { MembershipRequest } from "../memberships/kinds";
 import { markPending } from "../memberships/provisioning";
+import { hashPassword } from "./password";
 import { toUser, type User, type UserFields, type UserRow } from "./model";
 import { liveUsersQuery, readForWrite, type WriteReads } from "./reads";
 import { buildNewUser, requestedMemberships, throwIfInvalid, userNameLowerOf, valuesOf, type Values } from "./validate";
@@ -89,9 +90,11 @@ export interface CreateOptions {
 export async function createUser(ctx: CoreContext, input: UserFields, options: CreateOptions = {}): Promise<User> {
   const reads = options.reads ?? (await readForWrite(ctx, { managerIds: [input.managerId] }));
   const now = ctx.clock.now();
-  const { row, errors } = buildNewUser(ctx, input, reads.lookups, now);
+  const { row, errors, password } = buildNewUser(ctx, input, reads.lookups, now);
   if (row.managerId !== row.id) await checkNewManager(ctx, reads, row.managerId, errors);
   throwIfInvalid(errors);
+  // Hashed only now that the request is valid: PBKDF2 is the most expensive step of a create.
+  if (password !== null) row.passwordHash = await hashPassword(password);
 
   const user = toUser(row, reads.lookups.roles);
   const eventId = uuidv7(now);

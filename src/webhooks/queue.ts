@@ -10,7 +10,7 @@
  */
 import { and, eq, lt, sql } from "drizzle-orm";
 import { systemClock, type Clock } from "../core/context";
-import { createDb } from "../db/client";
+import { tenantShardDbs } from "../shards/directory";
 import { events } from "../db/schema";
 import type { Db, Env } from "../env";
 import { attemptDelivery } from "./deliver";
@@ -38,10 +38,11 @@ export async function handleWebhookMessage(env: Env, db: Db, clock: Clock, body:
 }
 
 export async function consumeWebhooks(batch: MessageBatch<WebhookMessage>, env: Env, clock: Clock = systemClock): Promise<void> {
-  const db = createDb(env.DB);
   await Promise.all(
     batch.messages.map(async (msg) => {
       try {
+        // Every message is one tenant's: its endpoints, deliveries and feed live on its shard.
+        const { db } = await tenantShardDbs(env, msg.body.tenantId);
         await handleWebhookMessage(env, db, clock, msg.body);
         msg.ack();
       } catch (err) {

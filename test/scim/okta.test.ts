@@ -134,7 +134,7 @@ describe("Okta SCIM 2.0 SPEC test (O4)", () => {
 describe("Okta OIN: PATCH deactivation", () => {
   it("pathless replace {active:false} answers 200 with the user", async () => {
     const t = await createTenant();
-    const u = await createScimUser(t, { password: "1mz050nq", groups: [], locale: "en-US" });
+    const u = await createScimUser(t, { password: "1mz050nq-Okta-Random", groups: [], locale: "en-US" });
     expect(u.password).toBeUndefined();
     const res = await scim(t, `/Users/${u.id}`, {
       method: "PATCH",
@@ -168,7 +168,7 @@ describe("Okta AIW custom app: assign, profile change, unassign and reassign by 
         locale: "en-US",
         externalId: "00ujl29u0le5T6Aj10h7",
         groups: [],
-        password: "1mz050nq",
+        password: "1mz050nq-Okta-Random",
         active: true,
         [ENTERPRISE]: { department: "Sales", employeeNumber: "E-1" },
       },
@@ -180,7 +180,7 @@ describe("Okta AIW custom app: assign, profile change, unassign and reassign by 
 
     // Profile change: GET then a full PUT of what GET returned (id, meta and all), with one change.
     const got = await scimBody(await scim(t, `/Users/${user.id}`));
-    const put = await scim(t, `/Users/${user.id}`, { method: "PUT", body: { ...got, name: { ...got.name, givenName: "Changed" }, password: "x" } });
+    const put = await scim(t, `/Users/${user.id}`, { method: "PUT", body: { ...got, name: { ...got.name, givenName: "Changed" }, password: "x-Okta-Random-Pw" } });
     expect(put.status).toBe(200);
     expect((await scimBody(put)).name.givenName).toBe("Changed");
 

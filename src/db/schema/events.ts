@@ -54,4 +54,4 @@ export const eventReceipts = sqliteTable("event_receipts", {
   eventId: text("event_id").primaryKey(),
   tenantId: text("tenant_id").notNull(),
   processedAt: integer("processed_at").notNull(),
-});
+}, (t) => [index("event_receipts_tenant_processed_idx").on(t.tenantId, t.processedAt)]);

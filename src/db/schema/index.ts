@@ -12,5 +12,6 @@ export * from "./memberships";
 export * from "./requests";
 export * from "./tenancy";
 export * from "./users";
+export * from "./shards";
 export * from "./console";
 export * from "./webhooks";

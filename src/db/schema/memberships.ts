@@ -22,7 +22,7 @@ export const collections = sqliteTable(
       .notNull()
       .references(() => tenants.id),
     id: text("id").notNull(),
-    kind: text("kind", { enum: ["group", "campaign", "access_group", "organization"] }).notNull(),
+    kind: text("kind", { enum: ["group", "campaign", "access_group", "organization", "folder"] }).notNull(),
     name: text("name").notNull(),
     externalId: text("external_id"),
     description: text("description"),
@@ -68,6 +68,8 @@ export const memberships = sqliteTable(
     uniqueIndex("memberships_current_uq").on(t.tenantId, t.collectionId, t.userId).where(sql`ended_at IS NULL`),
     index("memberships_tenant_user_idx").on(t.tenantId, t.userId, t.endedAt),
     index("memberships_tenant_collection_idx").on(t.tenantId, t.collectionId, t.endedAt, t.userId),
+    // Retention prunes ended history by age (src/shards/retention.ts).
+    index("memberships_tenant_ended_idx").on(t.tenantId, t.endedAt),
     foreignKey({ columns: [t.tenantId, t.collectionId], foreignColumns: [collections.tenantId, collections.id], name: "memberships_collection_fk" }),
     foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id], name: "memberships_user_fk" }),
   ],

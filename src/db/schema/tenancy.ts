@@ -17,6 +17,10 @@ export const tenants = sqliteTable("tenants", {
   /** Per-tenant rate-limit overrides (requests per second); null = the configured default. */
   rateLimitIpPerSecond: integer("rate_limit_ip_per_second"),
   rateLimitTenantPerSecond: integer("rate_limit_tenant_per_second"),
+  /** The shard (by name, see src/shards/config.ts) holding the tenant's data; null = the default shard (DB). */
+  shard: text("shard"),
+  /** Days events (and receipts, idempotency records, ended memberships) are kept; null = 30. */
+  eventRetentionDays: integer("event_retention_days"),
 });
 
 /** Custom hostnames (e.g. users.acme.com) that route to a tenant besides its subdomain. */

@@ -19,6 +19,12 @@ export const effectiveDisplayNameLower = sql`lower(coalesce("users"."display_nam
  * Users. Personal columns are nullable only so that an erased user can keep its id as a tombstone;
  * the users core guarantees them for every live user.
  */
+/**
+ * lastActivityAt as filters and sorts compare it (0 for a user never seen), the expression
+ * `users_tenant_last_activity_idx` covers: "inactive since X" is one index range.
+ */
+export const lastActivityKey = sql`coalesce("users"."last_activity_at", 0)`;
+
 export const users = sqliteTable(
   "users",
   {
@@ -54,6 +60,22 @@ export const users = sqliteTable(
     costCenter: text("cost_center"),
     organization: text("organization"),
     division: text("division"),
+    /**
+     * Sign-in password, never the password itself: `pbkdf2-sha256$<iterations>$<salt>$<hash>`
+     * (users/password.ts), so the parameters travel with the hash and can be raised later.
+     */
+    passwordHash: text("password_hash"),
+    /** Set by `resetPassword: true`: the platform asks the user for a new password at sign-in. */
+    passwordResetRequired: integer("password_reset_required", { mode: "boolean" }).notNull().default(false),
+    /** The user must not be emailed (no activation or invitation email). */
+    doNotEmail: integer("do_not_email", { mode: "boolean" }).notNull().default(false),
+    /** Last activity on the platform (POST /v1/users/{id}/activity), written at most once a minute. */
+    lastActivityAt: integer("last_activity_at"),
+    /** Failed password checks in the current window (users/password-verify.ts), and when it began. */
+    passwordFailures: integer("password_failures").notNull().default(0),
+    passwordFailuresSince: integer("password_failures_since"),
+    /** Password checks are refused until then (too many failures). */
+    lockedUntil: integer("locked_until"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     /** `invited` from a bulk invitation until it is accepted; `active` otherwise. */
     status: text("status", { enum: ["active", "invited"] }).notNull().default("active"),
@@ -83,6 +105,9 @@ export const users = sqliteTable(
     uniqueIndex("users_tenant_user_name_uq").on(t.tenantId, t.userNameLower),
     // Live users in creation order: SCIM's totalResults and startIndex paging walk only this index.
     index("users_tenant_live_idx").on(t.tenantId, t.id).where(sql`${t.erasedAt} IS NULL`),
+    // lastActivityAt filters and sorts: a user never seen compares as 0 (inactive since forever),
+    // so "inactive for 90 days" is one range on this index and keyset paging never meets a NULL.
+    index("users_tenant_last_activity_idx").on(t.tenantId, sql`coalesce(${t.lastActivityAt}, 0)`),
     index("users_tenant_display_name_eff_idx").on(
       t.tenantId,
       sql`lower(coalesce(${t.displayName}, trim(coalesce(${t.firstName}, '') || ' ' || coalesce(${t.lastName}, ''))))`,
@@ -160,5 +185,31 @@ export const identityProviders = sqliteTable(
     primaryKey({ columns: [t.tenantId, t.id] }),
     uniqueIndex("identity_providers_tenant_name_uq").on(t.tenantId, t.name),
     uniqueIndex("identity_providers_tenant_prefix_uq").on(t.tenantId, t.prefix),
+  ],
+);
+
+/**
+ * Devices a user used to reach the platform (the seed's UserDevices). Keyed by user inside the
+ * tenant, so a device id is only ever looked up under its tenant and user; at most 50 per user
+ * (users/devices.ts).
+ */
+export const userDevices = sqliteTable(
+  "user_devices",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    userId: text("user_id").notNull(),
+    id: text("id").notNull(),
+    platform: text("platform"),
+    model: text("model"),
+    name: text("name"),
+    appVersion: text("app_version"),
+    firstSeenAt: integer("first_seen_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.userId, t.id] }),
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id], name: "user_devices_user_fk" }),
   ],
 );

@@ -3,11 +3,13 @@
  * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
  */
 import { adminEvent } from "../../audit/admin-events";
+import { tenantShardDbFor } from "../../shards/directory";
+import { actorOf, bindActor } from "../../audit/actor";
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, eq, gt } from "drizzle-orm";
 import { FIRST_TOKEN_SCOPES } from "../../auth/tokens";
 import { uniqueViolation } from "../../db/errors";
-import { apiTokens, tenantDomains, tenants } from "../../db/schema";
+import { tenantDomains, tenants } from "../../db/schema";
 import type { AppEnv, Db, Env } from "../../env";
 import { decodeCursor, encodeCursor } from "../../http/cursor";
 import { ApiError } from "../../http/errors";
@@ -15,6 +17,8 @@ import { uuidv7 } from "../../lib/ids";
 import { effectiveLimits, readLimitConfig } from "../../limits/config";
 import { newTokenRow } from "../../auth/api-token-service";
 import { forgetCachedHosts } from "../../tenancy/resolve";
+import { placeTenant } from "../../shards/placement";
+import { createOnShard, forgetTenant, tenantShardView } from "../../shards/tenant-view";
 import type * as routes from "./tenants.routes";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -38,6 +42,7 @@ async function tenantView(db: Db, row: TenantRow, env: Env) {
     suspended: row.suspended,
     rateLimits: rateLimitsView(env, row),
     domains: domains.map((d) => ({ hostname: d.hostname, createdAt: iso(d.createdAt) })),
+    ...(await tenantShardView(db, env, row)),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
@@ -53,6 +58,7 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const db = c.get("db");
   const now = Date.now();
+  const shard = await placeTenant(db, c.env, body);
   const row: TenantRow = {
     id: uuidv7(now),
     slug: body.slug,
@@ -62,14 +68,24 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
     updatedAt: now,
     rateLimitIpPerSecond: null,
     rateLimitTenantPerSecond: null,
+    shard: shard.name,
+    eventRetentionDays: null,
   };
   const token = await newTokenRow(row.id, "First admin token", FIRST_TOKEN_SCOPES);
   try {
-    await db.batch([db.insert(tenants).values(row), db.insert(apiTokens).values(token.row), adminEvent({ db, tenantId: row.id }, "api_token.created", token.row.id, { apiToken: token.view }, now)]);
+    // The directory row first: the slug's uniqueness is decided on the platform database.
+    await db.insert(tenants).values(row).run();
   } catch (err) {
     if (uniqueViolation(err)?.includes("tenants.slug")) {
       throw new ApiError("conflict", `The slug '${body.slug}' is taken.`, { errors: [{ path: "slug", message: "is taken" }] });
     }
+    throw err;
+  }
+  try {
+    // The tenant's rows on its shard (copy of the tenant row + first token); undone on failure.
+    await createOnShard(c.env, shard, row, token.row, { view: token.view, actor: actorOf(db) });
+  } catch (err) {
+    await forgetTenant(db, row.id);
     throw err;
   }
   forgetCachedHosts();
@@ -104,24 +120,28 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
     suspended: body.suspended ?? row.suspended,
     rateLimitIpPerSecond: limits.ipPerSecond === undefined ? row.rateLimitIpPerSecond : limits.ipPerSecond,
     rateLimitTenantPerSecond: limits.tenantPerSecond === undefined ? row.rateLimitTenantPerSecond : limits.tenantPerSecond,
+    eventRetentionDays: body.eventRetentionDays === undefined ? row.eventRetentionDays : body.eventRetentionDays,
     updatedAt: Date.now(),
   };
+  await db
+    .update(tenants)
+    .set({
+      name: next.name,
+      suspended: next.suspended,
+      rateLimitIpPerSecond: next.rateLimitIpPerSecond,
+      rateLimitTenantPerSecond: next.rateLimitTenantPerSecond,
+      eventRetentionDays: next.eventRetentionDays,
+      updatedAt: next.updatedAt,
+    })
+    .where(eq(tenants.id, row.id))
+    .run();
+  // Tenant settings changed: recorded in the tenant's own feed (on its shard), as the platform.
   const changes = Object.fromEntries(
-    (["name", "suspended", "rateLimitIpPerSecond", "rateLimitTenantPerSecond"] as const).filter((k) => next[k] !== row[k]).map((k) => [k, next[k]]),
+    (["name", "suspended", "rateLimitIpPerSecond", "rateLimitTenantPerSecond", "eventRetentionDays"] as const).filter((k) => next[k] !== row[k]).map((k) => [k, next[k]]),
   );
-  await db.batch([
-    db
-      .update(tenants)
-      .set({
-        name: next.name,
-        suspended: next.suspended,
-        rateLimitIpPerSecond: next.rateLimitIpPerSecond,
-        rateLimitTenantPerSecond: next.rateLimitTenantPerSecond,
-        updatedAt: next.updatedAt,
-      })
-      .where(eq(tenants.id, row.id)),
-    adminEvent({ db, tenantId: row.id }, "tenant.updated", row.id, { changes }, next.updatedAt),
-  ]);
+  if (Object.keys(changes).length > 0) {
+    await adminEvent({ db: bindActor(tenantShardDbFor(c.env, row), actorOf(db)), tenantId: row.id }, "tenant.updated", row.id, { changes }, next.updatedAt).run();
+  }
   forgetCachedHosts();
   return c.json(await tenantView(db, next, c.env), 200);
 };

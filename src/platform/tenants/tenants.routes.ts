@@ -6,6 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_PER_SECOND } from "../../limits/config";
 import { bodyErrorResponses, jsonBodyOf, jsonContent, problemResponse } from "../../rest/openapi";
 import { HOSTNAME_RE, SLUG_RE } from "../../tenancy/resolve";
+import { placementFields, retentionField, tenantShardFields } from "../../shards/tenant-view";
 
 const DomainSchema = z.object({ hostname: z.string(), createdAt: z.string() }).openapi("TenantDomain");
 
@@ -28,6 +29,7 @@ const TenantSchema = z
     suspended: z.boolean(),
     rateLimits: RateLimitsSchema,
     domains: z.array(DomainSchema),
+    ...tenantShardFields,
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -39,7 +41,7 @@ const slug = z
   .openapi({ example: "acme" });
 const name = z.string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") }).trim().min(1, "must not be empty").max(200);
 
-const TenantCreateSchema = z.strictObject({ slug, name: name.openapi({ example: "Acme Corp" }) }).openapi("TenantCreate");
+const TenantCreateSchema = z.strictObject({ slug, name: name.openapi({ example: "Acme Corp" }), ...placementFields }).openapi("TenantCreate");
 const perSecond = z
   .number({ error: "must be a whole number of requests per second, or null for the platform default" })
   .int("must be a whole number of requests per second")
@@ -53,7 +55,7 @@ const RateLimitsPatchSchema = z
   })
   .openapi("TenantRateLimitsPatch");
 const TenantPatchSchema = z
-  .strictObject({ name: name.optional(), suspended: z.boolean().optional(), rateLimits: RateLimitsPatchSchema.optional() })
+  .strictObject({ name: name.optional(), suspended: z.boolean().optional(), rateLimits: RateLimitsPatchSchema.optional(), ...retentionField })
   .openapi("TenantPatch");
 const DomainCreateSchema = z
   .strictObject({

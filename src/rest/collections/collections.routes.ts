@@ -4,7 +4,7 @@
  * that answer them are in ./collections.handlers.ts.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { KindInfo } from "../../memberships/kinds";
+import { COLLECTION_KINDS, type KindInfo } from "../../memberships/kinds";
 import { MAX_MEMBERS_PER_REQUEST } from "../../memberships/members";
 import { MAX_RULE_LENGTH } from "../../memberships/rules";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
@@ -14,7 +14,7 @@ const security = [{ bearerAuth: [] }];
 const CollectionSchema = z
   .object({
     id: z.string(),
-    kind: z.enum(["group", "campaign", "access_group", "organization"]),
+    kind: z.enum(COLLECTION_KINDS),
     name: z.string(),
     externalId: z.string().nullable(),
     description: z.string().nullable(),

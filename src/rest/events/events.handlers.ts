@@ -10,7 +10,8 @@ import type { AppEnv, Db } from "../../env";
 import { EVENT_TYPES, type EventType } from "../../events/catalogue";
 import { dispatchEvents } from "../../events/dispatch";
 import { toFeedEvent } from "../../events/feed-shape";
-import { decodeCursor, encodeCursor } from "../../http/cursor";
+import { defaultShard } from "../../shards/config";
+import { checkHorizon, decodeFeedCursor, encodeFeedCursor, horizonQuery } from "../../shards/feed";
 import { ApiError } from "../../http/errors";
 import type * as routes from "./events.routes";
 import { coreContextOf } from "../../core/from-request";
@@ -44,7 +45,9 @@ export const feed: RouteHandler<typeof routes.feed, AppEnv> = async (c) => {
   const q = c.req.valid("query");
   const limit = q.limit ?? 100;
   const types = parseTypes(q.types);
-  const afterSeq = q.after ? Number(decodeCursor(q.after, "feed", 1)[0]) : 0;
+  // Cursors name their shard and stop at the pruned horizon (src/shards/feed.ts): 410 cursor_expired.
+  const shardName = c.get("shard")?.config.name ?? defaultShard(c.env).name;
+  const afterSeq = q.after ? decodeFeedCursor(q.after, shardName, defaultShard(c.env).name) : 0;
   if (!Number.isInteger(afterSeq) || afterSeq < 0) {
     throw new ApiError("invalid_cursor", "after: not a cursor this endpoint issued; start again without it.", { errors: [{ path: "after", message: "must be a nextCursor value" }] });
   }
@@ -54,10 +57,12 @@ export const feed: RouteHandler<typeof routes.feed, AppEnv> = async (c) => {
     demandOneScope(c, "admin", "Filtering the feed by delivery status needs a token with the 'admin' scope.");
     conditions.push(eq(events.status, q.status));
   }
-  const rows = await c.get("db").select().from(events).where(and(...conditions)).orderBy(asc(events.seq)).limit(limit + 1).all();
+  const db = c.get("db");
+  const [rows, horizon] = await db.batch([db.select().from(events).where(and(...conditions)).orderBy(asc(events.seq)).limit(limit + 1), horizonQuery(db, c.get("tenant").id)]);
+  checkHorizon(afterSeq, horizon);
   const page = rows.slice(0, limit);
   const lastSeq = page.length > 0 ? page[page.length - 1]!.seq : afterSeq;
-  return c.json({ data: page.map(toEvent), pagination: { limit, nextCursor: encodeCursor({ o: "feed", k: [lastSeq] }), hasMore: rows.length > limit } }, 200);
+  return c.json({ data: page.map(toEvent), pagination: { limit, nextCursor: encodeFeedCursor(lastSeq, shardName), hasMore: rows.length > limit } }, 200);
 };
 
 export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {

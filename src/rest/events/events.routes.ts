@@ -63,6 +63,7 @@ export const feed = createRoute({
       "A page of events.",
     ),
     ...errorResponses,
+    410: problemResponse("cursor_expired: the cursor is older than the tenant's retention window, or from before the tenant moved to another shard. Resynchronise with GET /v1/users?updatedSince=..., then read the feed without `after`."),
   },
 });
 

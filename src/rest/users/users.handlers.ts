@@ -13,7 +13,7 @@ import { parsedJsonBody } from "../../http/body";
 import { matches, parseETagList } from "../../http/etag";
 import { validateWith } from "../../http/validation";
 import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../../memberships/collections";
-import { KINDS, type MembershipRequest } from "../../memberships/kinds";
+import { KINDS, type KindInfo, type MembershipRequest } from "../../memberships/kinds";
 import { provisioningQuery, toProvisioning, type Provisioning } from "../../memberships/provisioning";
 import { compileWithDefinitionsIfNeeded } from "../../users/filter-attributes";
 import { etagOf, type User } from "../../users/model";
@@ -30,7 +30,7 @@ type ListParams = Omit<z.output<typeof SearchBody>, "active"> & { active?: boole
 const coreContext = coreContextOf;
 
 /** Splits the membership lists off a validated body: the user fields go to the core as before. */
-function splitMemberships<T extends Record<string, unknown>>(input: T): { fields: Omit<T, "groups" | "campaigns" | "accessGroups" | "organizationIds">; memberships?: MembershipRequest } {
+function splitMemberships<T extends Record<string, unknown>>(input: T): { fields: Omit<T, KindInfo["userField"]>; memberships?: MembershipRequest } {
   const fields: Record<string, unknown> = { ...input };
   const memberships: MembershipRequest = {};
   for (const k of KINDS) {

@@ -3,8 +3,9 @@
  * that validation, the OpenAPI document and the XML description name the same fields as the core.
  */
 import { z } from "@hono/zod-openapi";
-import { MAX_IDS_PER_KIND } from "../../memberships/kinds";
+import { KINDS, MAX_IDS_PER_KIND } from "../../memberships/kinds";
 import { FIELD_ENTRIES, USER_FIELDS, type FieldName, type FieldSpec, type NonNullField } from "../../users/fields";
+import { accountInputFields, accountResponseFields } from "../user-account-schemas";
 
 const docs = (f: FieldSpec) => ({ description: f.description, ...(f.example ? { example: f.example } : {}) });
 
@@ -65,12 +66,13 @@ export const UserSchema = z
       description: "`invited` until a bulk invitation is accepted (`invitation_expired` once it lapses); `inactive` when deactivated.",
     }),
     attributes: AttributesSchema,
+    ...accountResponseFields,
     version: z.number().int().openapi({ description: "Increments on every change; the ETag is W/\"<version>\"." }),
     createdAt: z.string().openapi({ format: "date-time" }),
     updatedAt: z.string().openapi({ format: "date-time" }),
     provisioning: ProvisioningSchema.nullable().optional(),
     memberships: z
-      .object({ groups: z.array(MembershipRefSchema), campaigns: z.array(MembershipRefSchema), accessGroups: z.array(MembershipRefSchema), organizations: z.array(MembershipRefSchema) })
+      .object(Object.fromEntries(KINDS.map((k) => [k.responseKey, z.array(MembershipRefSchema)])))
       .optional()
       .openapi({ description: "Current memberships (GET /v1/users/{id} only)." }),
   })
@@ -89,6 +91,7 @@ const membershipFields = {
   campaigns: idList("campaign"),
   accessGroups: idList("access group"),
   organizationIds: idList("organization"),
+  folders: idList("folder"),
 };
 
 const lifecycleFields = {
@@ -102,6 +105,7 @@ export const UserCreateSchema = z
   .strictObject({
     ...shape<CreateShape & ByNameInput>((f) => (f.alwaysRequired ? requiredStr(f) : optionalStr(f)), byNameInput),
     ...lifecycleFields,
+    ...accountInputFields,
     ...membershipFields,
   })
   .openapi("UserCreate");
@@ -110,6 +114,7 @@ export const UserPatchSchema = z
   .strictObject({
     ...shape<PatchShape & ByNameInput>(optionalStr, byNameInput),
     ...lifecycleFields,
+    ...accountInputFields,
     ...membershipFields,
   })
   .openapi("UserPatch", { description: "JSON merge patch: absent fields are kept, null clears an optional field." });
