@@ -27,11 +27,16 @@ export default defineConfig(async () => {
             RATE_LIMIT_TIMEOUT_MS: "10000",
             // test/fuzz.test.ts: reproduce with FUZZ_SEED=<seed>, or run longer with FUZZ_RUNS/FUZZ_BUDGET_MS.
             ...Object.fromEntries(["FUZZ_RUNS", "FUZZ_BUDGET_MS", "FUZZ_SEED"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : []))),
+            // A fixed test key for webhook signing secrets at rest (production: a Worker secret).
+            WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
+            // Production policy in tests, whatever `npm run dev` wrote to .dev.vars.
+            WEBHOOK_ALLOW_LOCAL_URLS: "false",
           },
           // Deliver queue batches almost at once instead of after wrangler.toml's timeout.
           queueConsumers: {
             "provisioning-events": { maxBatchTimeout: 0.05, maxRetries: 5, deadLetterQueue: "provisioning-events-dlq" },
             "provisioning-events-dlq": { maxBatchTimeout: 0.05 },
+            "webhook-deliveries": { maxBatchTimeout: 0.05, maxRetries: 10 },
           },
         },
       }),

@@ -19,6 +19,15 @@ if (!/^PLATFORM_ADMIN_TOKEN=/m.test(vars)) {
   writeFileSync(devVars, vars);
   console.log("Created .dev.vars with a local PLATFORM_ADMIN_TOKEN.");
 }
+// Webhooks: a local key for signing secrets at rest, and delivery to receivers on this machine.
+if (!/^WEBHOOK_SECRET_KEY=/m.test(vars)) {
+  vars += `${vars && !vars.endsWith("\n") ? "\n" : ""}WEBHOOK_SECRET_KEY=${randomBytes(32).toString("base64")}\n`;
+  writeFileSync(devVars, vars);
+}
+if (!/^WEBHOOK_ALLOW_LOCAL_URLS=/m.test(vars)) {
+  vars += `${vars && !vars.endsWith("\n") ? "\n" : ""}WEBHOOK_ALLOW_LOCAL_URLS=true\n`;
+  writeFileSync(devVars, vars);
+}
 const platformToken = /^PLATFORM_ADMIN_TOKEN=(.*)$/m.exec(vars)[1].trim();
 
 // 2. Local D1 migrations (idempotent) on EVERY database: the platform database (DB, also the

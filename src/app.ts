@@ -6,7 +6,9 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import { requestId } from "hono/request-id";
+import { actorOfRequest, bindActor } from "./audit/actor";
 import { authenticate } from "./auth/middleware";
+import { requestFanout } from "./webhooks/fanout";
 import { createDb } from "./db/client";
 import type { Clock } from "./core/context";
 import { gatedD1, type RequestGates } from "./core/request-db";
@@ -32,6 +34,8 @@ import { invitationsRouter } from "./rest/invitations";
 import { rolesRouter } from "./rest/roles";
 import { collectionsRouter } from "./rest/collections";
 import { eventsRouter } from "./rest/events";
+import { auditLogRouter } from "./rest/audit-log";
+import { webhooksRouter } from "./rest/webhooks";
 import { usersRouter } from "./rest/users";
 import { userActivityRouter } from "./rest/user-activity/routes";
 import { userDevicesRouter } from "./rest/user-devices/routes";
@@ -60,11 +64,17 @@ export function createApp(services: AppServices = {}) {
   app.use("*", async (c, next) => {
     const gates: RequestGates = {};
     c.set("gates", gates);
-    c.set("db", createDb(gatedD1(c.env.DB, gates)));
+    // Every event this request writes records who acted (read when the event is built, by then the token is verified).
+    const actor = () => actorOfRequest({ path: c.req.path, token: c.get("token"), requestId: c.get("requestId"), clientIp: c.req.header("CF-Connecting-IP") });
+    c.set("db", bindActor(createDb(gatedD1(c.env.DB, gates)), actor));
     if (services.clock) c.set("clock", services.clock);
     if (services.limiter) c.set("limiter", services.limiter);
     await next();
     c.header("X-Content-Type-Options", "nosniff");
+    // A change may have written feed events (also feed-only ones, which never pass the events
+    // queue): ask webhooks to fan them out now rather than at the next sweep.
+    const tenant = c.get("tenant");
+    if (tenant && c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 300) c.executionCtx.waitUntil(requestFanout(c.env, [tenant.id]));
   });
 
   // The URL's text (http/query.ts) is judged before anything uses it.
@@ -97,6 +107,8 @@ export function createApp(services: AppServices = {}) {
   app.route("/", invitationsRouter);
   app.route("/", collectionsRouter);
   app.route("/", eventsRouter);
+  app.route("/", webhooksRouter);
+  app.route("/", auditLogRouter);
   app.route("/scim/v2", scimRouter);
   app.get("/scim/v2/", rootQuery);
   app.route("/", consoleRouter);

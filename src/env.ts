@@ -24,6 +24,12 @@ export interface Env {
   EVENTS_QUEUE: Queue<QueueMessage>;
   /** Base of the consumer's exponential retry backoff in seconds (default 2); 0 retries at once. */
   EVENTS_RETRY_BASE_SECONDS?: string;
+  /** Webhook fan-out and deliveries (src/webhooks/), apart from EVENTS_QUEUE so slow receivers never hold up side effects. */
+  WEBHOOKS_QUEUE: Queue<import("./webhooks/messages").WebhookMessage>;
+  /** 32 random bytes, base64: encrypts webhook signing secrets at rest (a Worker secret). */
+  WEBHOOK_SECRET_KEY?: string;
+  /** "true" lets webhooks go to http://localhost and 127.0.0.1 (npm run dev); never in production. */
+  WEBHOOK_ALLOW_LOCAL_URLS?: string;
   /** Rate limiter objects, one per key ("ip:<address>" or "tenant:<id>"). */
   RATE_LIMITER: DurableObjectNamespace<import("./limits/durable-object").RateLimiter>;
   /** "false" switches rate limiting off entirely (benchmarks); anything else leaves it on. */

@@ -5,6 +5,8 @@ import type { Env } from "./env";
 import { consumeDeadLetters, consumeEvents } from "./events/consumer";
 import { sweepOutbox } from "./events/dispatch";
 import type { QueueMessage } from "./events/messages";
+import type { WebhookMessage } from "./webhooks/messages";
+import { consumeWebhooks, sweepWebhooks } from "./webhooks/queue";
 import { purgeExpiredBlocks } from "./limits/blocks";
 import { purgeExpiredIdempotencyKeys } from "./rest/idempotency";
 import { shardBinding, shardList } from "./shards/config";
@@ -19,6 +21,7 @@ export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
     // The dead-letter queue is named after the main one (wrangler.toml).
+    if (batch.queue === "webhook-deliveries") return consumeWebhooks(batch as unknown as MessageBatch<WebhookMessage>, env);
     // Move steps share the events queue (src/shards/move.ts); each is acked once it ran.
     const moves = batch.messages.filter((m) => m.body.t === "move");
     if (moves.length > 0) {
@@ -41,6 +44,7 @@ export default {
     } else {
       for (const shard of shards) ctx.waitUntil(sweepOutbox(env, shard.db, Date.now(), shard.name));
       ctx.waitUntil(resumeStalledMoves(env));
+      for (const shard of shards) ctx.waitUntil(sweepWebhooks(env, shard.db));
     }
   },
 } satisfies ExportedHandler<Env, QueueMessage>;

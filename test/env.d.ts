@@ -11,6 +11,9 @@ declare global {
       PLATFORM_ADMIN_TOKEN?: string;
       TENANT_CACHE_SECONDS?: string;
       EVENTS_QUEUE: Queue<import("../src/events/messages").QueueMessage>;
+      WEBHOOKS_QUEUE: Queue<import("../src/webhooks/messages").WebhookMessage>;
+      WEBHOOK_SECRET_KEY?: string;
+      WEBHOOK_ALLOW_LOCAL_URLS?: string;
       EVENTS_RETRY_BASE_SECONDS?: string;
       RATE_LIMITER: DurableObjectNamespace<import("../src/limits/durable-object").RateLimiter>;
       RATE_LIMIT_IP_PER_SECOND?: string;

@@ -226,10 +226,10 @@ describe("outbox delivery", () => {
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, ctx);
     await waitOnExecutionContext(ctx);
-    const unsent = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND attempts = 0").bind(t.id).first<{ n: number }>();
+    const unsent = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND type = 'user.created' AND attempts = 0").bind(t.id).first<{ n: number }>();
     expect(unsent?.n).toBe(0);
     await vi.waitUntil(
-      async () => (await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND status = 'processed'").bind(t.id).first<{ n: number }>())?.n === 100,
+      async () => (await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ? AND type = 'user.created' AND status = 'processed'").bind(t.id).first<{ n: number }>())?.n === 100,
       { timeout: 15_000, interval: 100 },
     );
     const done = await env.DB.prepare("SELECT count(*) AS n FROM user_provisioning WHERE tenant_id = ? AND status = 'completed'").bind(t.id).first<{ n: number }>();

@@ -3,6 +3,7 @@
  * by the REST adapter (/v1/api-tokens) and the admin console alike. Secrets are returned once, at
  * creation, and never stored (only their SHA-256).
  */
+import { adminEvent, settleActor } from "../audit/admin-events";
 import { and, asc, eq } from "drizzle-orm";
 import type { CoreContext } from "../core/context";
 import { apiTokens } from "../db/schema";
@@ -85,7 +86,8 @@ export async function createApiToken(ctx: CoreContext, input: ApiTokenInput) {
   const errors = checkTokenInput(input, now);
   if (errors.length > 0) throw new ApiError("validation_failed", errors.map((e) => `${e.path}: ${e.message}`).join("; "), { errors });
   const created = await newTokenRow(ctx.tenantId, input.name.trim(), input.scopes as Scope[], input.expiresAt ?? null, now);
-  await ctx.db.insert(apiTokens).values(created.row).run();
+  await settleActor(ctx);
+  await ctx.db.batch([ctx.db.insert(apiTokens).values(created.row), adminEvent(ctx, "api_token.created", created.row.id, { apiToken: created.view }, now)]);
   return { token: created.secret, apiToken: created.view };
 }
 
@@ -110,7 +112,10 @@ export async function disableApiToken(ctx: CoreContext, id: string): Promise<Api
   const row = await findToken(ctx.db, ctx.tenantId, id);
   if (row.disabledAt === null) {
     row.disabledAt = ctx.clock.now();
-    await ctx.db.update(apiTokens).set({ disabledAt: row.disabledAt }).where(and(eq(apiTokens.tenantId, ctx.tenantId), eq(apiTokens.id, row.id))).run();
+    await ctx.db.batch([
+      ctx.db.update(apiTokens).set({ disabledAt: row.disabledAt }).where(and(eq(apiTokens.tenantId, ctx.tenantId), eq(apiTokens.id, row.id))),
+      adminEvent(ctx, "api_token.disabled", row.id, { id: row.id, name: row.name }, row.disabledAt),
+    ]);
   }
   return toApiToken(row, ctx.clock.now());
 }

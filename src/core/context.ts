@@ -7,6 +7,7 @@
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type * as schema from "../db/schema";
 import type { OutboxRef } from "../events/dispatch";
+import type { Actor } from "../audit/actor";
 
 export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
 
@@ -37,4 +38,8 @@ export interface CoreContext {
   clock: Clock;
   /** Told the events a write committed, so the adapter can send them to the queue at once. */
   onCommit?: (events: OutboxRef[]) => void;
+  /** Who acts. Events take it from the handle `db` is bound to (audit/actor.ts); this is the same value, for reading. */
+  actor?: Actor;
+  /** Settles the request's token check (at once when a read already did), so `actor` names the token. */
+  actorReady?: () => Promise<void>;
 }

@@ -6,6 +6,8 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { dispatchAfterResponse, type OutboxRef } from "../events/dispatch";
+import { actorOf } from "../audit/actor";
+import { verifyPendingAuth } from "./request-db";
 import { systemClock, type CoreContext } from "./context";
 
 export function coreContextOf(c: Context<AppEnv>, committed?: OutboxRef[]): CoreContext {
@@ -17,6 +19,11 @@ export function coreContextOf(c: Context<AppEnv>, committed?: OutboxRef[]): Core
     db,
     tenantId: c.get("tenant").id,
     clock: c.get("clock") ?? systemClock,
+    // A getter: the token (and so the actor) is known only once the first read verified it.
+    get actor() {
+      return actorOf(db);
+    },
+    actorReady: () => verifyPendingAuth(c.get("gates")),
     onCommit: (refs) => {
       committed?.push(...refs);
       dispatch(refs);

@@ -62,6 +62,25 @@ export interface EventPayloads {
   "invitation.revoked": { invitationId: string; userId: string };
   /** Written in SQL (users/password-verify.ts): the outcome, never the password. */
   "user.password_verified": { userId: string; outcome: "valid" | "invalid" | "invalid_and_locked" | "locked" | "no_password" | "inactive"; failures: number; lockedUntil: string | null };
+  // Admin changes (the audit trail, src/audit/) and webhook notices: what changed, never a secret.
+  "api_token.created": { apiToken: object };
+  "api_token.disabled": { id: string; name: string };
+  "attribute_definition.created": { key: string; type: string; required: boolean };
+  "attribute_definition.updated": { key: string; changes: Record<string, unknown> };
+  "attribute_definition.deleted": { key: string };
+  "role.created": { role: { id: string; name: string; weight: number; permissions: string[] } };
+  "role.updated": { changes: Record<string, unknown> };
+  "role.deleted": { id: string; name: string; reassignedTo: string | null };
+  "identity_provider.created": { identityProvider: { id: string; name: string; prefix: string; enabled: boolean } };
+  "identity_provider.updated": { changes: Record<string, unknown> };
+  "identity_provider.deleted": { id: string; name: string };
+  "tenant.updated": { changes: Record<string, unknown> };
+  "webhook_endpoint.created": { endpoint: object };
+  "webhook_endpoint.updated": { changes: Record<string, unknown> };
+  "webhook_endpoint.deleted": { id: string; url: string };
+  "webhook_endpoint.secret_rotated": { id: string; previousSecretExpiresAt: string | null };
+  "webhook.disabled": { endpointId: string; url: string; reason: "gone" | "failing"; detail: string };
+  "webhook.test": { endpointId: string; message: string };
 }
 
 interface EventInfo {
@@ -88,6 +107,24 @@ export const EVENT_CATALOGUE = {
   "invitation.accepted": { description: "The invitee accepted; the user became active.", delivery: "feed" },
   "invitation.revoked": { description: "The invitation was revoked; the user was deactivated.", delivery: "feed" },
   "user.password_verified": { description: "A password check (POST /v1/users/{id}/password/verify) and its outcome, never the password.", delivery: "feed" },
+  "api_token.created": { description: "An API token was created (never its secret).", delivery: "feed" },
+  "api_token.disabled": { description: "An API token was disabled.", delivery: "feed" },
+  "attribute_definition.created": { description: "A custom attribute was defined.", delivery: "feed" },
+  "attribute_definition.updated": { description: "An attribute definition changed (label, required, enum values, description).", delivery: "feed" },
+  "attribute_definition.deleted": { description: "A custom attribute was removed (users' values went with it).", delivery: "feed" },
+  "role.created": { description: "A role was created.", delivery: "feed" },
+  "role.updated": { description: "A role's name, weight or permissions changed.", delivery: "feed" },
+  "role.deleted": { description: "A role was deleted (its users reassigned or cleared).", delivery: "feed" },
+  "identity_provider.created": { description: "An identity provider was added.", delivery: "feed" },
+  "identity_provider.updated": { description: "An identity provider was renamed, re-prefixed, enabled or disabled.", delivery: "feed" },
+  "identity_provider.deleted": { description: "An identity provider was removed.", delivery: "feed" },
+  "tenant.updated": { description: "Tenant settings changed on the platform API (name, suspension, rate limits).", delivery: "feed" },
+  "webhook_endpoint.created": { description: "A webhook endpoint was registered (never its secret).", delivery: "feed" },
+  "webhook_endpoint.updated": { description: "A webhook endpoint's URL, events, description or enabled state changed.", delivery: "feed" },
+  "webhook_endpoint.deleted": { description: "A webhook endpoint was deleted.", delivery: "feed" },
+  "webhook_endpoint.secret_rotated": { description: "A webhook signing secret was rotated; the old one signs until previousSecretExpiresAt.", delivery: "feed" },
+  "webhook.disabled": { description: "Delivery disabled an endpoint: it answered 410, or failed for 5 days.", delivery: "feed" },
+  "webhook.test": { description: "A test event, delivered only to the endpoint it was asked for.", delivery: "feed" },
 } as const satisfies Record<keyof EventPayloads, EventInfo>;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

@@ -18,6 +18,8 @@ import { applyRulePage, setRuleStatus } from "../memberships/rule-pages";
 import { abortUnless, isAbortedPrecondition, MembershipWriter } from "../memberships/statements";
 import { markFinished } from "../memberships/provisioning";
 import type { QueueMessage } from "./messages";
+import { bindActor, parseActor } from "../audit/actor";
+import { requestFanout } from "../webhooks/fanout";
 
 const USER_EVENTS = new Set(["user.created", "user.updated", "user.deactivated", "user.reactivated", "user.erased", "user.memberships_requested"]);
 const MAX_BACKOFF_SECONDS = 40;
@@ -111,6 +113,8 @@ async function handleEvent(env: Env, db: Db, msg: Extract<QueueMessage, { t: "ev
   const [eventRows, receipts, later, ...snapshot] = await readEvent(db, msg.tenantId, msg.eventId);
   const row = eventRows[0];
   if (!row || row.status === "processed" || receipts.length > 0) return;
+  // Effects of a change are the changer's (a rule's own changes say so, see audit/actor.ts).
+  bindActor(db, parseActor(row.actor));
   const now = Date.now();
   const data = parseData(row);
   if (USER_EVENTS.has(row.type) && row.subjectId) {
@@ -160,10 +164,13 @@ function safeReason(err: unknown): string {
 }
 
 export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
+  const tenants = new Set<string>();
   for (const msg of batch.messages) {
-    // The tenant's shard, fenced while the tenant moves (src/shards/directory.ts).
+    // The tenant's shard, fenced while the tenant moves (src/shards/directory.ts). A handle per
+    // message: it carries the actor of that message's event (audit/actor.ts).
     const hint = msg.body.t === "event" && msg.attempts <= 1 ? msg.body.shard : undefined;
     const { db, plain } = await tenantShardDbs(env, msg.body.tenantId, hint);
+    tenants.add(msg.body.tenantId);
     try {
       if (msg.body.t === "event") await handleEvent(env, db, msg.body);
       else if (msg.body.t === "rule-page") await handleRulePage(env, db, msg.body);
@@ -182,6 +189,8 @@ export async function consumeEvents(batch: MessageBatch<QueueMessage>, env: Env)
       msg.retry(delay > 0 ? { delaySeconds: delay } : undefined);
     }
   }
+  // Effects wrote feed events (memberships): let webhooks fan them out now, not at the next sweep.
+  await requestFanout(env, [...tenants]);
 }
 
 /** Dead letters: make the failure visible (event `failed`, the user's provisioning `failed`). */

@@ -7,6 +7,7 @@ import { batchableRun } from "../db/client";
 import { events, users } from "../db/schema";
 import type { Db } from "../env";
 import { uuidv7 } from "../lib/ids";
+import { actorJsonOf } from "../audit/actor";
 import type { EventPayloads, EventType } from "./catalogue";
 
 /** Writers name their event type from the catalogue; re-exported for them. */
@@ -38,6 +39,7 @@ export function insertEvent<T extends EventType>(db: Db, event: NewEvent<T>) {
     createdAt: event.createdAt,
     status: event.status ?? "pending",
     processedAt: event.status === "processed" ? event.createdAt : null,
+    actor: actorJsonOf(db),
   });
 }
 
@@ -48,9 +50,9 @@ export function insertEvent<T extends EventType>(db: Db, event: NewEvent<T>) {
 export function insertEventIfPreviousChangedOneRow<T extends EventType>(db: Db, event: NewEvent<T>) {
   const status = event.status ?? "pending";
   const processedAt = status === "processed" ? event.createdAt : null;
-  return batchableRun(db, sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at, status, processed_at)
+  return batchableRun(db, sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at, status, processed_at, actor)
     SELECT ${event.id ?? uuidv7(event.createdAt)}, ${event.tenantId}, ${event.type}, ${event.subjectId},
-           ${JSON.stringify(event.data)}, ${event.createdAt}, ${status}, ${processedAt}
+           ${JSON.stringify(event.data)}, ${event.createdAt}, ${status}, ${processedAt}, ${actorJsonOf(db)}
     WHERE changes() = 1`);
 }
 
@@ -62,10 +64,10 @@ export function insertEventIfPreviousChangedOneRow<T extends EventType>(db: Db, 
 export function insertEventsForUsers<T extends EventType>(db: Db, event: Omit<NewEvent<T>, "subjectId" | "id" | "status">, where: SQL) {
   return batchableRun(
     db,
-    sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at)
+    sql`INSERT INTO ${events} (id, tenant_id, type, subject_id, data, created_at, actor)
       SELECT lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(randomblob(2)), substr(hex(randomblob(2)), 2),
                           substr('89ab', 1 + (abs(random()) % 4), 1), substr(hex(randomblob(2)), 2), hex(randomblob(6)))),
-             ${event.tenantId}, ${event.type}, ${users.id}, ${JSON.stringify(event.data)}, ${event.createdAt}
+             ${event.tenantId}, ${event.type}, ${users.id}, ${JSON.stringify(event.data)}, ${event.createdAt}, ${actorJsonOf(db)}
       FROM ${users} WHERE ${users.tenantId} = ${event.tenantId} AND (${where})`,
   );
 }

@@ -6,6 +6,7 @@
  * batch fails (a concurrent write took an email), entries are retried one batch each, so a failed
  * entry never leaves a partial user behind. The single-invitation lifecycle is in ./lifecycle.ts.
  */
+import { actorJsonOf } from "../audit/actor";
 import { and, eq, getTableColumns, inArray, isNull, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { CoreContext } from "../core/context";
@@ -98,7 +99,7 @@ function statementsFor(ctx: CoreContext, created: Planned[], existing: { userId:
   const pending: OutboxRef[] = [];
   const event = <T extends EventType>(type: T, subjectId: string, data: EventPayloads[T], status: "pending" | "processed") => {
     const id = uuidv7(now);
-    eventRows.push({ id, tenantId: ctx.tenantId, type, subjectId, data: JSON.stringify(data), createdAt: now, status, processedAt: status === "processed" ? now : null });
+    eventRows.push({ id, tenantId: ctx.tenantId, type, subjectId, data: JSON.stringify(data), createdAt: now, status, processedAt: status === "processed" ? now : null, actor: actorJsonOf(ctx.db) });
     if (status === "pending") pending.push({ id, tenantId: ctx.tenantId });
     return id;
   };

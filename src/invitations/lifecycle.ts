@@ -3,6 +3,7 @@
  * resend / revoke / accept transitions, each one D1 batch that changes the invitation, the user
  * where it changes, and writes the events. Separate from ./bulk.ts, which only creates them.
  */
+import { actorJsonOf } from "../audit/actor";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { CoreContext } from "../core/context";
@@ -98,12 +99,12 @@ async function transition(
     );
     if (user.event) {
       const id = uuidv7(now);
-      statements.push(ctx.db.insert(events).values({ id, tenantId: ctx.tenantId, type: user.event.type, subjectId: row.userId, data: JSON.stringify(user.event.data), createdAt: now }));
+      statements.push(ctx.db.insert(events).values({ id, tenantId: ctx.tenantId, type: user.event.type, subjectId: row.userId, data: JSON.stringify(user.event.data), createdAt: now, actor: actorJsonOf(ctx.db) }));
       pending.push({ id, tenantId: ctx.tenantId });
     }
   }
   statements.push(
-    ctx.db.insert(events).values({ id: uuidv7(now), tenantId: ctx.tenantId, type: feed.type, subjectId: row.userId, data: JSON.stringify(feed.data), createdAt: now, status: "processed", processedAt: now }),
+    ctx.db.insert(events).values({ id: uuidv7(now), tenantId: ctx.tenantId, type: feed.type, subjectId: row.userId, data: JSON.stringify(feed.data), createdAt: now, status: "processed", processedAt: now, actor: actorJsonOf(ctx.db) }),
   );
   const [result] = await ctx.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   if ((result as D1Result).meta.changes !== 1) throw conflict("The invitation changed while this request was being applied; fetch it again.");

@@ -15,6 +15,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { batchableRun } from "../db/client";
 import type { Db } from "../core/context";
+import { actorSql } from "../audit/actor";
 
 export type Source = "manual" | "rule";
 
@@ -64,9 +65,10 @@ export class MembershipWriter {
       AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = ${t} AND m.collection_id = c.id AND m.user_id = j.value AND m.ended_at IS NULL)`;
     const pairs = sql`FROM collections c, json_each(${JSON.stringify([...new Set(userIds)])}) j WHERE ${fresh}`;
     this.items.push(
-      batchableRun(this.db, sql`INSERT INTO events (id, tenant_id, type, subject_id, data, created_at, status, processed_at)
+      batchableRun(this.db, sql`INSERT INTO events (id, tenant_id, type, subject_id, data, created_at, status, processed_at, actor)
         SELECT ${RANDOM_UUID}, ${t}, 'membership.added', j.value,
-               json_object('userId', j.value, 'collection', ${collectionJson}, 'source', ${source}), ${this.now}, 'processed', ${this.now}
+               json_object('userId', j.value, 'collection', ${collectionJson}, 'source', ${source}), ${this.now}, 'processed', ${this.now},
+               ${actorSql(this.db, source, sql.raw("c.id"))}
         ${pairs}`),
       // The partial unique index (one current row per collection and user) settles any race.
       batchableRun(this.db, sql`INSERT INTO memberships (tenant_id, id, collection_id, user_id, source, started_at)
@@ -92,9 +94,10 @@ export class MembershipWriter {
       ${options.onlySource ? sql`AND m.source = ${options.onlySource}` : sql``}`;
     if (options.events !== false) {
       this.items.push(
-        batchableRun(this.db, sql`INSERT INTO events (id, tenant_id, type, subject_id, data, created_at, status, processed_at)
+        batchableRun(this.db, sql`INSERT INTO events (id, tenant_id, type, subject_id, data, created_at, status, processed_at, actor)
           SELECT ${RANDOM_UUID}, ${t}, 'membership.removed', m.user_id,
-                 json_object('userId', m.user_id, 'collection', ${collectionJson}, 'reason', ${reason}), ${this.now}, 'processed', ${this.now}
+                 json_object('userId', m.user_id, 'collection', ${collectionJson}, 'reason', ${reason}), ${this.now}, 'processed', ${this.now},
+                 ${actorSql(this.db, options.onlySource, sql.raw("c.id"))}
           FROM memberships m JOIN collections c ON c.tenant_id = m.tenant_id AND c.id = m.collection_id WHERE ${current}`),
       );
     }

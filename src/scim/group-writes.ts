@@ -12,6 +12,7 @@
  *    to whatever state it meets: concurrent writers never fail because of each other, and no write
  *    is retried.
  */
+import { actorJsonOf } from "../audit/actor";
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { batchableRun } from "../db/client";
@@ -114,9 +115,9 @@ function renameStatements(ctx: CoreContext, id: string, plan: GroupPlan, eventId
     ${sql.join(set.map(([key, col, v]) => sql`CASE WHEN ${col} IS ${v} THEN ${`$.${key}`} ELSE '$.__unchanged' END`), sql`, `)})`;
   const target = sql`tenant_id = ${ctx.tenantId} AND id = ${id} AND deleted_at IS NULL AND (${differs})`;
   return [
-    batchableRun(ctx.db, sql`INSERT INTO events (id, tenant_id, type, subject_id, data, created_at, status)
+    batchableRun(ctx.db, sql`INSERT INTO events (id, tenant_id, type, subject_id, data, created_at, status, actor)
       SELECT ${eventId}, ${ctx.tenantId}, 'collection.updated', id,
-             json_object('changes', json(${changes}), 'ruleVersion', rule_version, 'ruleChanged', json('false'), 'kind', kind), ${now}, 'pending'
+             json_object('changes', json(${changes}), 'ruleVersion', rule_version, 'ruleChanged', json('false'), 'kind', kind), ${now}, 'pending', ${actorJsonOf(ctx.db)}
       FROM collections WHERE ${target}`),
     batchableRun(ctx.db, sql`UPDATE collections SET ${sql.join(set.map(([, col, v]) => sql`${col} = ${v}`), sql`, `)},
       updated_at = max(updated_at + 1, ${now}) WHERE ${target}`),

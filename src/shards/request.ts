@@ -10,6 +10,7 @@
  * meaningless; it is then replaced by `first-primary` (always fresh). Malformed values are
  * ignored the same way rather than rejected, so a stale or garbled header never fails a request.
  */
+import { inheritActor } from "../audit/actor";
 import type { Context } from "hono";
 import { createDb } from "../db/client";
 import { gatedD1 } from "../core/request-db";
@@ -54,7 +55,7 @@ export function bindTenantShard(c: Context<AppEnv>): void {
   gates.authApart = c.env.READ_REPLICATION === "true";
   fenceWrites(gates, session, tenant.id, Number(c.env.TENANT_CACHE_SECONDS ?? "5"));
   c.set("shard", { config, session });
-  c.set("db", createDb(gatedD1(session as unknown as D1Database, gates)));
+  c.set("db", inheritActor(c.get("db"), createDb(gatedD1(session as unknown as D1Database, gates))));
 }
 
 /** The token lookup's database: the primary when replicas may serve the data (see request-db.ts). */

@@ -3,6 +3,8 @@
  * tenant creation (the tenant's rows on its shard). Kept here so src/platform/tenants.ts only
  * calls in.
  */
+import { adminEvent } from "../audit/admin-events";
+import { bindActor, SYSTEM_ACTOR, type Actor } from "../audit/actor";
 import { z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { createDb } from "../db/client";
@@ -96,9 +98,14 @@ export async function tenantShardView(db: Db, env: Env, row: TenantRow) {
  * `tenants`; nothing reads it, the platform row is the truth) and the first token. When the shard
  * is the platform database itself, the copy is the platform row and is ignored.
  */
-export async function createOnShard(env: Env, shard: ShardConfig, row: TenantRow, token: typeof apiTokens.$inferInsert): Promise<void> {
-  const db = createDb(shardBinding(env, shard));
-  await db.batch([db.insert(tenants).values(row).onConflictDoNothing(), db.insert(apiTokens).values(token)]);
+export async function createOnShard(env: Env, shard: ShardConfig, row: TenantRow, token: typeof apiTokens.$inferInsert, audit?: { view: object; actor: Actor }): Promise<void> {
+  const db = bindActor(createDb(shardBinding(env, shard)), audit?.actor ?? SYSTEM_ACTOR);
+  await db.batch([
+    db.insert(tenants).values(row).onConflictDoNothing(),
+    db.insert(apiTokens).values(token),
+    // The first token's creation opens the tenant's audit trail (src/audit/).
+    adminEvent({ db, tenantId: row.id }, "api_token.created", token.id, { apiToken: audit?.view ?? { id: token.id, name: token.name } }, row.createdAt),
+  ]);
 }
 
 /** Undoes the platform row when the shard refused the tenant (creation is not one transaction). */

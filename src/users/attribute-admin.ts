@@ -3,6 +3,7 @@
  * (built-in keys are reserved, enum values only grow, always-required built-ins stay required)
  * are shared by the REST adapter (/v1/available-attributes) and the admin console.
  */
+import { adminEvent, settleActor } from "../audit/admin-events";
 import { and, eq } from "drizzle-orm";
 import type { CoreContext } from "../core/context";
 import { attributeDefinitions } from "../db/schema";
@@ -82,7 +83,8 @@ export async function defineAttribute(ctx: CoreContext, body: AttributeDefinitio
     createdAt: now,
     updatedAt: now,
   };
-  await ctx.db.insert(attributeDefinitions).values(row).run();
+  await settleActor(ctx);
+  await ctx.db.batch([ctx.db.insert(attributeDefinitions).values(row), adminEvent(ctx, "attribute_definition.created", row.key, { key: row.key, type: row.type, required: row.required }, now)]);
   return attributeView({ ...row, alwaysRequired: false, enumValues });
 }
 
@@ -109,11 +111,13 @@ export async function changeAttribute(ctx: CoreContext, key: string, which: bool
     }
     const builtIn = BUILT_IN_ATTRIBUTES.find((b) => b.key === key)!;
     const next = { label: body.label ?? def.label, required: def.alwaysRequired || (body.required ?? def.required) };
-    await db
-      .insert(attributeDefinitions)
-      .values({ tenantId, key: storageKeyOf(builtIn), type: builtIn.type, builtIn: true, createdAt: now, updatedAt: now, ...next })
-      .onConflictDoUpdate({ target: [attributeDefinitions.tenantId, attributeDefinitions.key], set: { ...next, updatedAt: now } })
-      .run();
+    await db.batch([
+      db
+        .insert(attributeDefinitions)
+        .values({ tenantId, key: storageKeyOf(builtIn), type: builtIn.type, builtIn: true, createdAt: now, updatedAt: now, ...next })
+        .onConflictDoUpdate({ target: [attributeDefinitions.tenantId, attributeDefinitions.key], set: { ...next, updatedAt: now } }),
+      adminEvent(ctx, "attribute_definition.updated", key, { key, changes: next }, now),
+    ]);
     return attributeView({ ...def, ...next });
   }
   if (body.enumValues) {
@@ -131,10 +135,12 @@ export async function changeAttribute(ctx: CoreContext, key: string, which: bool
     description: body.description === undefined ? def.description : body.description,
     enumValues: body.enumValues ? [...new Set(body.enumValues)] : def.enumValues,
   };
-  await db
-    .update(attributeDefinitions)
-    .set({ ...next, enumValues: next.enumValues ? JSON.stringify(next.enumValues) : null, updatedAt: now })
-    .where(and(eq(attributeDefinitions.tenantId, tenantId), eq(attributeDefinitions.key, key)))
-    .run();
+  await db.batch([
+    db
+      .update(attributeDefinitions)
+      .set({ ...next, enumValues: next.enumValues ? JSON.stringify(next.enumValues) : null, updatedAt: now })
+      .where(and(eq(attributeDefinitions.tenantId, tenantId), eq(attributeDefinitions.key, key))),
+    adminEvent(ctx, "attribute_definition.updated", key, { key, changes: next }, now),
+  ]);
   return attributeView({ ...def, ...next });
 }

@@ -5,6 +5,7 @@
  * cannot slip past the limit) and every check is audited by a feed event inserted in the same batch,
  * built from the row the UPDATE left: the outcome, never the password.
  */
+import { actorJsonOf } from "../audit/actor";
 import { sql } from "drizzle-orm";
 import { batchableRun } from "../db/client";
 import type { CoreContext } from "../core/context";
@@ -23,12 +24,12 @@ type Outcome = "valid" | "invalid" | "locked" | "no_password" | "inactive";
 function auditEvent(ctx: CoreContext, userId: string, outcome: Outcome, now: number) {
   return batchableRun(
     ctx.db,
-    sql`INSERT INTO events (id, tenant_id, type, subject_id, data, created_at, status, processed_at)
+    sql`INSERT INTO events (id, tenant_id, type, subject_id, data, created_at, status, processed_at, actor)
       SELECT ${uuidv7(now)}, tenant_id, 'user.password_verified', id,
              json_object('userId', id, 'outcome', CASE WHEN ${outcome} = 'invalid' AND locked_until > ${now} THEN 'invalid_and_locked' ELSE ${outcome} END,
                          'failures', password_failures,
                          'lockedUntil', CASE WHEN locked_until > ${now} THEN strftime('%Y-%m-%dT%H:%M:%fZ', locked_until / 1000.0, 'unixepoch') END),
-             ${now}, 'processed', ${now}
+             ${now}, 'processed', ${now}, ${actorJsonOf(ctx.db)}
       FROM users WHERE tenant_id = ${ctx.tenantId} AND id = ${userId}`,
   );
 }

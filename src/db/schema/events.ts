@@ -36,6 +36,8 @@ export const events = sqliteTable(
     processedAt: integer("processed_at"),
     /** Why delivery failed (dead-lettered), for admins; cleared on replay. */
     error: text("error"),
+    /** Who acted, JSON (src/audit/actor.ts); null only on events written before the audit trail. */
+    actor: text("actor"),
   },
   (t) => [
     index("events_tenant_seq_idx").on(t.tenantId, t.seq),

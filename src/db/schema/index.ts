@@ -14,3 +14,4 @@ export * from "./tenancy";
 export * from "./users";
 export * from "./shards";
 export * from "./console";
+export * from "./webhooks";

@@ -2,6 +2,9 @@
  * Handlers for /platform/tenants, one per route contract in ./tenants.routes.ts and typed by it
  * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
  */
+import { adminEvent } from "../../audit/admin-events";
+import { tenantShardDbFor } from "../../shards/directory";
+import { actorOf, bindActor } from "../../audit/actor";
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, eq, gt } from "drizzle-orm";
 import { FIRST_TOKEN_SCOPES } from "../../auth/tokens";
@@ -80,7 +83,7 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   }
   try {
     // The tenant's rows on its shard (copy of the tenant row + first token); undone on failure.
-    await createOnShard(c.env, shard, row, token.row);
+    await createOnShard(c.env, shard, row, token.row, { view: token.view, actor: actorOf(db) });
   } catch (err) {
     await forgetTenant(db, row.id);
     throw err;
@@ -132,6 +135,13 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
     })
     .where(eq(tenants.id, row.id))
     .run();
+  // Tenant settings changed: recorded in the tenant's own feed (on its shard), as the platform.
+  const changes = Object.fromEntries(
+    (["name", "suspended", "rateLimitIpPerSecond", "rateLimitTenantPerSecond", "eventRetentionDays"] as const).filter((k) => next[k] !== row[k]).map((k) => [k, next[k]]),
+  );
+  if (Object.keys(changes).length > 0) {
+    await adminEvent({ db: bindActor(tenantShardDbFor(c.env, row), actorOf(db)), tenantId: row.id }, "tenant.updated", row.id, { changes }, next.updatedAt).run();
+  }
   forgetCachedHosts();
   return c.json(await tenantView(db, next, c.env), 200);
 };

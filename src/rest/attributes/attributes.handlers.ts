@@ -2,6 +2,7 @@
  * Handlers for /v1/available-attributes, one per route contract in ./attributes.routes.ts and typed by it
  * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
  */
+import { adminEvent } from "../../audit/admin-events";
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, eq, sql } from "drizzle-orm";
 import { attributeDefinitions, users } from "../../db/schema";
@@ -39,6 +40,7 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
   const now = Date.now();
   await db.batch([
     db.delete(attributeDefinitions).where(and(eq(attributeDefinitions.tenantId, tenantId), eq(attributeDefinitions.key, key))),
+    adminEvent({ db, tenantId }, "attribute_definition.deleted", key, { key }, now),
     // One user.updated event per user that held a value, written before the values go.
     insertEventsForUsers(db, { tenantId, type: "user.updated", data: { changes: { [`attributes.${key}`]: null } }, createdAt: now }, sql`json_type(${users.attributes}, ${path}) IS NOT NULL`),
     db

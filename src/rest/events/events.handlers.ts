@@ -9,6 +9,7 @@ import { events } from "../../db/schema";
 import type { AppEnv, Db } from "../../env";
 import { EVENT_TYPES, type EventType } from "../../events/catalogue";
 import { dispatchEvents } from "../../events/dispatch";
+import { toFeedEvent } from "../../events/feed-shape";
 import { defaultShard } from "../../shards/config";
 import { checkHorizon, decodeFeedCursor, encodeFeedCursor, horizonQuery } from "../../shards/feed";
 import { ApiError } from "../../http/errors";
@@ -18,15 +19,8 @@ import { resetEventForReplay } from "../../events/replay";
 
 type EventRow = typeof events.$inferSelect;
 
-function toEvent(row: EventRow) {
-  let data: Record<string, unknown> = {};
-  try {
-    data = JSON.parse(row.data) as Record<string, unknown>;
-  } catch {
-    // An unreadable payload is shown empty rather than failing the whole page.
-  }
-  return { id: row.id, type: row.type, subjectId: row.subjectId, occurredAt: new Date(row.createdAt).toISOString(), data };
-}
+/** The feed shape (with `actor`) is shared with the audit log and webhook bodies. */
+const toEvent = toFeedEvent;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

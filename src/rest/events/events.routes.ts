@@ -3,6 +3,7 @@
  * They make the OpenAPI document; the handlers that answer them are in ./events.handlers.ts.
  */
 import { intQuery } from "../../http/query";
+import { ActorSchema } from "../../audit/schemas";
 import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../events/catalogue";
 import { errorResponses, jsonContent, problemResponse } from "../openapi";
@@ -19,6 +20,7 @@ const EventSchema = z
     data: z.record(z.string(), z.unknown()).openapi({
       description: "user.created: {user}; user.updated/deactivated/reactivated: {changes, version}; membership.*: {userId, collection, source|reason}. Erased users' events are emptied.",
     }),
+    actor: ActorSchema.nullable().openapi({ description: "Who made the change; null only for events older than the audit trail." }),
   })
   .openapi("Event");
 

@@ -2,6 +2,8 @@
  * Handlers for /v1/identity-providers, one per route contract in ./identity-providers.routes.ts and typed by it
  * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
  */
+import { adminEvent, settleActor } from "../../audit/admin-events";
+import { coreContextOf } from "../../core/from-request";
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { uniqueViolation } from "../../db/errors";
@@ -51,7 +53,10 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const now = Date.now();
   const row: Row = { tenantId: c.get("tenant").id, id: uuidv7(now), name: body.name, prefix: body.prefix, enabled: body.enabled ?? true, createdAt: now, updatedAt: now };
   try {
-    await c.get("db").insert(identityProviders).values(row).run();
+    const db = c.get("db");
+    await settleActor(coreContextOf(c));
+    const event = adminEvent({ db, tenantId: row.tenantId }, "identity_provider.created", row.id, { identityProvider: { id: row.id, name: row.name, prefix: row.prefix, enabled: row.enabled } }, now);
+    await db.batch([db.insert(identityProviders).values(row), event]);
   } catch (err) {
     throw taken(err) ?? err;
   }
@@ -73,11 +78,13 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   const row = await find(db, tenantId, c.req.valid("param").id);
   const next: Row = { ...row, name: body.name ?? row.name, prefix: body.prefix ?? row.prefix, enabled: body.enabled ?? row.enabled, updatedAt: Date.now() };
   try {
-    await db
-      .update(identityProviders)
-      .set({ name: next.name, prefix: next.prefix, enabled: next.enabled, updatedAt: next.updatedAt })
-      .where(and(eq(identityProviders.tenantId, tenantId), eq(identityProviders.id, row.id)))
-      .run();
+    await db.batch([
+      db
+        .update(identityProviders)
+        .set({ name: next.name, prefix: next.prefix, enabled: next.enabled, updatedAt: next.updatedAt })
+        .where(and(eq(identityProviders.tenantId, tenantId), eq(identityProviders.id, row.id))),
+      adminEvent({ db, tenantId }, "identity_provider.updated", row.id, { changes: { name: next.name, prefix: next.prefix, enabled: next.enabled } }, next.updatedAt),
+    ]);
   } catch (err) {
     throw taken(err) ?? err;
   }
@@ -100,6 +107,7 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
       .set({ identityProviderId: null, version: sql`${users.version} + 1`, updatedAt: now })
       .where(and(eq(users.tenantId, tenantId), eq(users.identityProviderId, row.id))),
     db.delete(identityProviders).where(and(eq(identityProviders.tenantId, tenantId), eq(identityProviders.id, row.id))),
+    adminEvent({ db, tenantId }, "identity_provider.deleted", row.id, { id: row.id, name: row.name }, now),
   ]);
   return c.body(null, 204);
 };

@@ -2,6 +2,8 @@
  * Handlers for /v1/roles, one per route contract in ./roles.routes.ts and typed by it
  * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
  */
+import { adminEvent, settleActor } from "../../audit/admin-events";
+import { coreContextOf } from "../../core/from-request";
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { uniqueViolation } from "../../db/errors";
@@ -57,7 +59,10 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
     updatedAt: now,
   };
   try {
-    await c.get("db").insert(roles).values(row).run();
+    const db = c.get("db");
+    await settleActor(coreContextOf(c));
+    const event = adminEvent({ db, tenantId: row.tenantId }, "role.created", row.id, { role: { id: row.id, name: row.name, weight: row.weight, permissions: JSON.parse(row.permissions) } }, now);
+    await db.batch([db.insert(roles).values(row), event]);
   } catch (err) {
     throw nameTaken(err, body.name) ?? err;
   }
@@ -85,7 +90,10 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
     updatedAt: Date.now(),
   };
   try {
-    await db.update(roles).set({ name: next.name, weight: next.weight, permissions: next.permissions, updatedAt: next.updatedAt }).where(and(eq(roles.tenantId, tenantId), eq(roles.id, row.id))).run();
+    await db.batch([
+      db.update(roles).set({ name: next.name, weight: next.weight, permissions: next.permissions, updatedAt: next.updatedAt }).where(and(eq(roles.tenantId, tenantId), eq(roles.id, row.id))),
+      adminEvent({ db, tenantId }, "role.updated", row.id, { changes: { name: next.name, weight: next.weight, permissions: JSON.parse(next.permissions) } }, next.updatedAt),
+    ]);
   } catch (err) {
     throw nameTaken(err, next.name) ?? err;
   }
@@ -118,6 +126,7 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
       .set({ roleId: target, version: sql`${users.version} + 1`, updatedAt: now })
       .where(and(eq(users.tenantId, tenantId), eq(users.roleId, row.id))),
     db.delete(roles).where(and(eq(roles.tenantId, tenantId), eq(roles.id, row.id))),
+    adminEvent({ db, tenantId }, "role.deleted", row.id, { id: row.id, name: row.name, reassignedTo: target }, now),
   ]);
   return c.body(null, 204);
 };
