@@ -7,7 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { tenants } from "./tenancy";
+import { tenantIdColumn } from "./tenancy";
 
 /**
  * lower() of the display name as rendered (stored, else "first last"). SCIM displayName filters
@@ -22,9 +22,7 @@ export const effectiveDisplayNameLower = sql`lower(coalesce("users"."display_nam
 export const users = sqliteTable(
   "users",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     /** UUIDv7: time-ordered, so ordering by id is ordering by creation. */
     id: text("id").notNull(),
     externalId: text("external_id"),
@@ -103,9 +101,7 @@ export const users = sqliteTable(
 export const attributeDefinitions = sqliteTable(
   "attribute_definitions",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     key: text("key").notNull(),
     label: text("label").notNull(),
     type: text("type", {
@@ -126,9 +122,7 @@ export const attributeDefinitions = sqliteTable(
 export const roles = sqliteTable(
   "roles",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     id: text("id").notNull(),
     name: text("name").notNull(),
     /** Higher weight = more privileged; clients sort and compare roles by it. */
@@ -145,9 +139,7 @@ export const roles = sqliteTable(
 export const identityProviders = sqliteTable(
   "identity_providers",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     id: text("id").notNull(),
     name: text("name").notNull(),
     /** Short unique handle, e.g. "okta" in login hints. */
