@@ -3,13 +3,13 @@
  * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
  */
 import type { RouteHandler } from "@hono/zod-openapi";
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { uniqueViolation } from "../../db/errors";
-import { identityProviders, users } from "../../db/schema";
+import { identityProviders } from "../../db/schema";
 import type { AppEnv, Db } from "../../env";
-import { insertEventsForUsers } from "../../events/outbox";
 import { ApiError } from "../../http/errors";
 import { uuidv7 } from "../../lib/ids";
+import { deleteReference, findReference, usersReferencing } from "../user-references";
 import type * as routes from "./identity-providers.routes";
 
 type Row = typeof identityProviders.$inferSelect;
@@ -23,16 +23,7 @@ const view = (r: Row, userCount?: number) => ({
   updatedAt: new Date(r.updatedAt).toISOString(),
 });
 
-async function find(db: Db, tenantId: string, id: string): Promise<Row> {
-  const row = await db.select().from(identityProviders).where(and(eq(identityProviders.tenantId, tenantId), eq(identityProviders.id, id))).get();
-  if (!row) throw new ApiError("not_found", `No identity provider with id '${id}' exists in this tenant.`);
-  return row;
-}
-
-async function boundUsers(db: Db, tenantId: string, id: string): Promise<number> {
-  const row = await db.select({ n: sql<number>`count(*)` }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.identityProviderId, id))).get();
-  return row?.n ?? 0;
-}
+const find = (db: Db, tenantId: string, id: string) => findReference(db, "identityProvider", tenantId, id);
 
 function taken(err: unknown): ApiError | null {
   const columns = uniqueViolation(err);
@@ -63,7 +54,7 @@ export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
   const db = c.get("db");
   const tenantId = c.get("tenant").id;
   const row = await find(db, tenantId, c.req.valid("param").id);
-  return c.json(view(row, await boundUsers(db, tenantId, row.id)), 200);
+  return c.json(view(row, await usersReferencing(db, "identityProvider", tenantId, row.id)), 200);
 };
 
 export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
@@ -88,18 +79,10 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
   const db = c.get("db");
   const tenantId = c.get("tenant").id;
   const row = await find(db, tenantId, c.req.valid("param").id);
-  const count = await boundUsers(db, tenantId, row.id);
+  const count = await usersReferencing(db, "identityProvider", tenantId, row.id);
   if (count > 0 && c.req.valid("query").unbind !== "true") {
     throw new ApiError("conflict", `${count} user(s) are bound to '${row.name}'. Pass ?unbind=true to clear their binding, or disable it instead.`, { extra: { userCount: count } });
   }
-  const now = Date.now();
-  await db.batch([
-    insertEventsForUsers(db, { tenantId, type: "user.updated", data: { changes: { identityProviderId: null } }, createdAt: now }, eq(users.identityProviderId, row.id)),
-    db
-      .update(users)
-      .set({ identityProviderId: null, version: sql`${users.version} + 1`, updatedAt: now })
-      .where(and(eq(users.tenantId, tenantId), eq(users.identityProviderId, row.id))),
-    db.delete(identityProviders).where(and(eq(identityProviders.tenantId, tenantId), eq(identityProviders.id, row.id))),
-  ]);
+  await deleteReference(db, "identityProvider", tenantId, row.id, null);
   return c.body(null, 204);
 };

@@ -5,11 +5,11 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { uniqueViolation } from "../../db/errors";
-import { roles, users } from "../../db/schema";
+import { roles } from "../../db/schema";
 import type { AppEnv, Db } from "../../env";
-import { insertEventsForUsers } from "../../events/outbox";
 import { ApiError } from "../../http/errors";
 import { uuidv7 } from "../../lib/ids";
+import { deleteReference, findReference, usersReferencing } from "../user-references";
 import type * as routes from "./roles.routes";
 
 type RoleRow = typeof roles.$inferSelect;
@@ -23,16 +23,7 @@ const view = (r: RoleRow, userCount?: number) => ({
   updatedAt: new Date(r.updatedAt).toISOString(),
 });
 
-async function findRole(db: Db, tenantId: string, id: string): Promise<RoleRow> {
-  const row = await db.select().from(roles).where(and(eq(roles.tenantId, tenantId), eq(roles.id, id))).get();
-  if (!row) throw new ApiError("not_found", `No role with id '${id}' exists in this tenant.`);
-  return row;
-}
-
-async function holders(db: Db, tenantId: string, roleId: string): Promise<number> {
-  const row = await db.select({ n: sql<number>`count(*)` }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.roleId, roleId))).get();
-  return row?.n ?? 0;
-}
+const findRole = (db: Db, tenantId: string, id: string) => findReference(db, "role", tenantId, id);
 
 function nameTaken(err: unknown, value: string): ApiError | null {
   if (!uniqueViolation(err)?.includes("roles.name")) return null;
@@ -69,7 +60,7 @@ export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
   const db = c.get("db");
   const tenantId = c.get("tenant").id;
   const row = await findRole(db, tenantId, c.req.valid("param").id);
-  return c.json(view(row, await holders(db, tenantId, row.id)), 200);
+  return c.json(view(row, await usersReferencing(db, "role", tenantId, row.id)), 200);
 };
 
 export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
@@ -97,7 +88,7 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
   const tenantId = c.get("tenant").id;
   const row = await findRole(db, tenantId, c.req.valid("param").id);
   const { reassignTo } = c.req.valid("query");
-  const count = await holders(db, tenantId, row.id);
+  const count = await usersReferencing(db, "role", tenantId, row.id);
   if (count > 0 && reassignTo === undefined) {
     throw new ApiError("conflict", `${count} user(s) hold the role '${row.name}'. Pass ?reassignTo=<roleId> to move them, or ?reassignTo=none to leave them without a role.`, {
       extra: { userCount: count },
@@ -110,14 +101,6 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
       throw new ApiError("invalid_query", `reassignTo: no role with id '${reassignTo}'`, { errors: [{ path: "reassignTo", message: "must be the id of another role, or none" }] });
     })).id;
   }
-  const now = Date.now();
-  await db.batch([
-    insertEventsForUsers(db, { tenantId, type: "user.updated", data: { changes: { roleId: target } }, createdAt: now }, eq(users.roleId, row.id)),
-    db
-      .update(users)
-      .set({ roleId: target, version: sql`${users.version} + 1`, updatedAt: now })
-      .where(and(eq(users.tenantId, tenantId), eq(users.roleId, row.id))),
-    db.delete(roles).where(and(eq(roles.tenantId, tenantId), eq(roles.id, row.id))),
-  ]);
+  await deleteReference(db, "role", tenantId, row.id, target);
   return c.body(null, 204);
 };
