@@ -6,7 +6,7 @@
 import { and, eq } from "drizzle-orm";
 import { attributeDefinitions } from "../db/schema";
 import type { Db } from "../env";
-import { type FieldError } from "../http/errors";
+import { ApiError, type FieldError } from "../http/errors";
 import { FIELD_ENTRIES } from "./fields";
 
 export const ATTRIBUTE_TYPES = ["string", "number", "boolean", "date", "email", "enum"] as const;
@@ -197,3 +197,8 @@ export async function getStoredDefinition(db: Db, tenantId: string, key: string)
     .get();
 }
 
+export function throwIfErrors(errors: FieldError[], code: ConstructorParameters<typeof ApiError>[0] = "validation_failed"): void {
+  if (errors.length === 0) return;
+  const detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+  throw new ApiError(code, detail, { errors });
+}

@@ -120,3 +120,10 @@ export const SORTABLE_FIELDS = FIELD_NAMES.filter((f) => USER_FIELDS[f].sort) as
 /** Built-ins a custom attribute may share a name with (see FieldSpec.customMayShareName). */
 export const YIELDING_BUILT_INS = FIELD_ENTRIES.filter(([, f]) => f.customMayShareName).map(([name]) => name);
 
+export function fieldSpec(name: FieldName): FieldSpec {
+  return USER_FIELDS[name];
+}
+
+export function isFieldName(name: string): name is FieldName {
+  return Object.hasOwn(USER_FIELDS, name);
+}
