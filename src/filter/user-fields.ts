@@ -20,7 +20,7 @@ export function fieldValueExpr(f: FieldSpec): SQLWrapper {
   }
 }
 
-/** Lower-cased forms that indexes cover (see db/schema.ts), so case-insensitive `eq` is an index lookup. */
+/** Lower-cased forms that indexes cover (see db/schema/users.ts), so case-insensitive `eq` is an index lookup. */
 const INDEXED_LOWER: Record<NonNullable<FieldSpec["indexedLower"]>, SQLWrapper> = {
   emailLower: users.emailLower,
   userNameLower: users.userNameLower,

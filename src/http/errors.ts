@@ -106,11 +106,6 @@ export class ApiError extends Error {
   }
 }
 
-/** Shorthand for the common "one field is wrong" case. */
-export function invalidField(path: string, message: string, code: ErrorCode = "validation_failed"): ApiError {
-  return new ApiError(code, `${path}: ${message}`, { errors: [{ path, message }] });
-}
-
 export function problemType(code: ErrorCode): string {
   return `urn:problem-type:provisioning:${code.replaceAll("_", "-")}`;
 }

@@ -269,7 +269,3 @@ export function toUserMemberships(rows: Awaited<ReturnType<ReturnType<typeof use
   return out;
 }
 
-export async function userMemberships(ctx: CoreContext, userId: string): Promise<UserMemberships> {
-  return toUserMemberships(await userMembershipsQuery(ctx, userId).all());
-}
-

@@ -54,6 +54,3 @@ export function toProvisioning(row: typeof userProvisioning.$inferSelect | undef
   };
 }
 
-export async function getProvisioning(ctx: CoreContext, userId: string): Promise<Provisioning | null> {
-  return toProvisioning(await provisioningQuery(ctx, userId).get());
-}

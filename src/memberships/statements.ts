@@ -19,12 +19,6 @@ import { actorSql } from "../audit/actor";
 
 export type Source = "manual" | "rule";
 
-export interface CollectionRef {
-  id: string;
-  kind: import("./kinds").CollectionKind;
-  name: string;
-}
-
 /** Which current members of the listed collections an end applies to. */
 export type Selection = { only: string[] } | { except: string[] };
 

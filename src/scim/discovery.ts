@@ -49,34 +49,22 @@ discoveryRoutes.get("/ServiceProviderConfig", (c) => {
   });
 });
 
-function userResourceType(base: string) {
+/** A ResourceType document (RFC 7643 §6). */
+function resourceType(base: string, id: "User" | "Group", description: string, schema: string, extensions: string[]) {
   return {
     schemas: ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-    id: "User",
-    name: "User",
-    endpoint: "/Users",
-    description: "User Account",
-    schema: CORE_USER,
-    schemaExtensions: [
-      { schema: ENTERPRISE_USER, required: false },
-      { schema: TENANT_USER, required: false },
-    ],
-    meta: { resourceType: "ResourceType", location: `${base}/ResourceTypes/User` },
+    id,
+    name: id,
+    endpoint: `/${id}s`,
+    description,
+    schema,
+    schemaExtensions: extensions.map((urn) => ({ schema: urn, required: false })),
+    meta: { resourceType: "ResourceType", location: `${base}/ResourceTypes/${id}` },
   };
 }
 
-function groupResourceType(base: string) {
-  return {
-    schemas: ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-    id: "Group",
-    name: "Group",
-    endpoint: "/Groups",
-    description: "Group",
-    schema: CORE_GROUP,
-    schemaExtensions: [],
-    meta: { resourceType: "ResourceType", location: `${base}/ResourceTypes/Group` },
-  };
-}
+const userResourceType = (base: string) => resourceType(base, "User", "User Account", CORE_USER, [ENTERPRISE_USER, TENANT_USER]);
+const groupResourceType = (base: string) => resourceType(base, "Group", "Group", CORE_GROUP, []);
 
 discoveryRoutes.get("/ResourceTypes", (c) => {
   const base = baseUrlOf(c);

@@ -20,9 +20,6 @@ import type { Json } from "./users";
 /** Most member ids one request may name (the 1 MiB body limit allows about this many). */
 export const MAX_MEMBERS_PER_REQUEST = 20_000;
 
-/** Entra's legacy group schema URI, sent on create; accepted and ignored. */
-export const ENTRA_LEGACY_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
-
 export interface ScimMember {
   value: string;
   display?: string;

@@ -1,21 +1,19 @@
+/** Host -> tenant for tenant routes (/v1, /scim/v2) and host -> apex for /platform; both resolve the host the same way. */
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
 import { bindTenantShard, stampBookmark } from "../shards/request";
 import { resolveHost } from "./resolve";
 
-function requestHost(url: string, hostHeader: string | undefined): string {
-  return hostHeader ?? new URL(url).host;
+/** What the request's host (the Host header, else the URL's) resolves to: a tenant, the apex, or nothing. */
+function resolveRequest(c: Context<AppEnv>) {
+  return resolveHost(c.get("db"), c.req.header("Host") ?? new URL(c.req.url).host, c.env.BASE_DOMAIN, Number(c.env.TENANT_CACHE_SECONDS ?? "5"));
 }
 
 /** Resolves the tenant of a tenant-scoped route; refuses unknown hosts and suspended tenants. */
 export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
-  const resolution = await resolveHost(
-    c.get("db"),
-    requestHost(c.req.url, c.req.header("Host")),
-    c.env.BASE_DOMAIN,
-    Number(c.env.TENANT_CACHE_SECONDS ?? "5"),
-  );
+  const resolution = await resolveRequest(c);
   if (resolution.kind !== "tenant") {
     throw new ApiError(
       "tenant_not_found",
@@ -36,12 +34,7 @@ export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
 
 /** Only lets requests through on the apex host (BASE_DOMAIN itself). */
 export const requireApex = createMiddleware<AppEnv>(async (c, next) => {
-  const resolution = await resolveHost(
-    c.get("db"),
-    requestHost(c.req.url, c.req.header("Host")),
-    c.env.BASE_DOMAIN,
-    Number(c.env.TENANT_CACHE_SECONDS ?? "5"),
-  );
+  const resolution = await resolveRequest(c);
   if (resolution.kind !== "apex") {
     throw new ApiError("route_not_found", `The platform API answers only on ${c.env.BASE_DOMAIN}.`);
   }

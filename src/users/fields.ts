@@ -2,7 +2,7 @@
  * The user's built-in fields, specified once.
  *
  * Adding a field is one entry in USER_FIELDS plus a migration. How:
- *   1. add the column to `users` in src/db/schema.ts and run `npm run db:generate` (it writes
+ *   1. add the column to `users` in src/db/schema/users.ts and run `npm run db:generate` (it writes
  *      drizzle/NNNN_*.sql; read it before committing);
  *   2. add an entry below, keyed by the REST name, with `column` set to the drizzle column key.
  * Everything else is derived from this table: the core's `UserFields`/`User` types,

@@ -3,7 +3,7 @@
  * role id is shown by name. Both tables are small per tenant, so they are read whole.
  */
 import { asc, eq } from "drizzle-orm";
-import { identityProviders, roles } from "../db/schema";
+import { roles } from "../db/schema";
 import type { Db } from "../env";
 import type { FieldError } from "../http/errors";
 
@@ -58,14 +58,6 @@ export interface IdentityProviderRef {
   id: string;
   name: string;
   enabled: boolean;
-}
-
-export async function loadIdentityProviders(db: Db, tenantId: string): Promise<IdentityProviderRef[]> {
-  return db
-    .select({ id: identityProviders.id, name: identityProviders.name, enabled: identityProviders.enabled })
-    .from(identityProviders)
-    .where(eq(identityProviders.tenantId, tenantId))
-    .all();
 }
 
 export function checkIdentityProvider(all: IdentityProviderRef[], id: string, errors: FieldError[]): void {

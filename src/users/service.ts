@@ -9,8 +9,8 @@
  * - update.ts    the one update path (If-Match, concurrency, retries)
  * - erase.ts     erasure
  */
-export { applyPatch, buildNewUser, MAX_FIELD_LENGTH, throwIfInvalid, type UserLookups } from "./validate";
-export { getUser, getUserRow, liveRow, readForWrite, readUserWith, type WritePlan, type WriteReads } from "./reads";
-export { createUser, type CreateOptions } from "./write";
-export { deactivateUser, updateUser, type UpdateOptions, type UserChange } from "./update";
+export { buildNewUser, type UserLookups } from "./validate";
+export { getUser, readForWrite, readUserWith, type WriteReads } from "./reads";
+export { createUser } from "./write";
+export { deactivateUser, updateUser } from "./update";
 export { eraseUser } from "./erase";

@@ -6,7 +6,7 @@
  * integer milliseconds since the epoch.
  */
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { tenants } from "./tenancy";
+import { tenantIdColumn } from "./tenancy";
 
 /**
  * The transactional outbox and the tenant's change feed in one table. A user change and its event
@@ -17,9 +17,7 @@ export const events = sqliteTable(
   {
     seq: integer("seq").primaryKey({ autoIncrement: true }),
     id: text("id").notNull().unique(),
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     type: text("type").notNull(),
     /** The user (or other resource) the event is about. */
     subjectId: text("subject_id"),

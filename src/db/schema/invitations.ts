@@ -6,7 +6,7 @@
  * integer milliseconds since the epoch.
  */
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { tenants } from "./tenancy";
+import { tenantIdColumn } from "./tenancy";
 
 /**
  * Invitations: a user created by a bulk invitation has status `invited` until the invitation is
@@ -15,9 +15,7 @@ import { tenants } from "./tenancy";
 export const invitations = sqliteTable(
   "invitations",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     id: text("id").notNull(),
     userId: text("user_id").notNull(),
     email: text("email").notNull(),

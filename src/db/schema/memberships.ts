@@ -7,7 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { tenants } from "./tenancy";
+import { tenantIdColumn } from "./tenancy";
 import { users } from "./users";
 
 /**
@@ -18,9 +18,7 @@ import { users } from "./users";
 export const collections = sqliteTable(
   "collections",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     id: text("id").notNull(),
     kind: text("kind", { enum: ["group", "campaign", "access_group", "organization", "folder"] }).notNull(),
     name: text("name").notNull(),
@@ -52,9 +50,7 @@ export const collections = sqliteTable(
 export const memberships = sqliteTable(
   "memberships",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     id: text("id").notNull(),
     collectionId: text("collection_id").notNull(),
     userId: text("user_id").notNull(),
@@ -82,9 +78,7 @@ export const memberships = sqliteTable(
 export const userProvisioning = sqliteTable(
   "user_provisioning",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     userId: text("user_id").notNull(),
     eventId: text("event_id").notNull(),
     status: text("status", { enum: ["pending", "completed", "failed"] }).notNull(),

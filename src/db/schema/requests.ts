@@ -6,15 +6,13 @@
  * integer milliseconds since the epoch.
  */
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { tenants } from "./tenancy";
+import { tenantIdColumn } from "./tenancy";
 
 /** Stored first responses for `Idempotency-Key` retries, kept for 24 hours. */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     key: text("key").notNull(),
     /** SHA-256 of method, path and the normalised request body. */
     requestHash: text("request_hash").notNull(),

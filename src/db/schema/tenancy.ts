@@ -23,14 +23,18 @@ export const tenants = sqliteTable("tenants", {
   eventRetentionDays: integer("event_retention_days"),
 });
 
+/** The tenant_id column every tenant-owned table leads its keys with, referencing tenants.id. */
+export const tenantIdColumn = () =>
+  text("tenant_id")
+    .notNull()
+    .references(() => tenants.id);
+
 /** Custom hostnames (e.g. users.acme.com) that route to a tenant besides its subdomain. */
 export const tenantDomains = sqliteTable(
   "tenant_domains",
   {
     hostname: text("hostname").primaryKey(),
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("tenant_domains_tenant_idx").on(t.tenantId)],
@@ -40,9 +44,7 @@ export const apiTokens = sqliteTable(
   "api_tokens",
   {
     id: text("id").primaryKey(),
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     name: text("name").notNull(),
     /** SHA-256 of the whole secret, hex. The secret itself is never stored. */
     tokenHash: text("token_hash").notNull().unique(),

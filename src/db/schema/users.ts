@@ -7,7 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { tenants } from "./tenancy";
+import { tenantIdColumn } from "./tenancy";
 
 /**
  * lower() of the display name as rendered (stored, else "first last"). SCIM displayName filters
@@ -28,9 +28,7 @@ export const lastActivityKey = sql`coalesce("users"."last_activity_at", 0)`;
 export const users = sqliteTable(
   "users",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     /** UUIDv7: time-ordered, so ordering by id is ordering by creation. */
     id: text("id").notNull(),
     externalId: text("external_id"),
@@ -128,9 +126,7 @@ export const users = sqliteTable(
 export const attributeDefinitions = sqliteTable(
   "attribute_definitions",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     key: text("key").notNull(),
     label: text("label").notNull(),
     type: text("type", {
@@ -151,9 +147,7 @@ export const attributeDefinitions = sqliteTable(
 export const roles = sqliteTable(
   "roles",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     id: text("id").notNull(),
     name: text("name").notNull(),
     /** Higher weight = more privileged; clients sort and compare roles by it. */
@@ -170,9 +164,7 @@ export const roles = sqliteTable(
 export const identityProviders = sqliteTable(
   "identity_providers",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     id: text("id").notNull(),
     name: text("name").notNull(),
     /** Short unique handle, e.g. "okta" in login hints. */
@@ -196,9 +188,7 @@ export const identityProviders = sqliteTable(
 export const userDevices = sqliteTable(
   "user_devices",
   {
-    tenantId: text("tenant_id")
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantIdColumn(),
     userId: text("user_id").notNull(),
     id: text("id").notNull(),
     platform: text("platform"),
