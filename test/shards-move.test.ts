@@ -5,7 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { createTenant, createUser, newUser, platform, type TestTenant } from "./helpers";
+import { BASE, call, createTenant, createUser, newUser, platform, uniqueSlug, type TestTenant } from "./helpers";
+import { installReceiver, to } from "./webhooks/receiver";
 
 async function moveOf(slug: string) {
   return ((await (await platform(`/platform/tenants/${slug}`)).json()) as any) as { shard: string; move: any };
@@ -96,5 +97,44 @@ describe("moving a tenant between shards", () => {
     expect(await count(env.DB, "tenant_fences", t.id)).toBe(0);
     expect(await count(env.SHARD_EU_1, "api_tokens", t.id)).toBe(0);
   });
-});
 
+  it("carries webhook endpoints and deliveries, with their feed positions translated", async () => {
+    installReceiver();
+    // Another tenant's events on the target first, so the moved events get seqs unlike their old ones.
+    const neighbour = uniqueSlug("eu");
+    const made = await platform("/platform/tenants", { body: { slug: neighbour, name: "Neighbour", shard: "eu-1" } });
+    expect(made.status).toBe(201);
+    const neighbourToken = ((await made.json()) as any).token as string;
+    for (let i = 0; i < 5; i++) expect((await call(`${neighbour}.${BASE}`, "/v1/users", { token: neighbourToken, body: newUser() })).status).toBe(201);
+    const t = await createTenant();
+    const host = `${t.slug}.hooks.example.com`;
+    const reg = await t.call("/v1/webhooks", { body: { url: `https://${host}/hook`, events: ["user.*"] } });
+    expect(reg.status).toBe(201);
+    const endpointId = ((await reg.json()) as any).endpoint.id as string;
+    for (let i = 0; i < 3; i++) await createUser(t);
+    const deliveries = async () => ((await (await t.call(`/v1/webhooks/${endpointId}/deliveries`)).json()) as { data: any[] }).data;
+    await vi.waitUntil(async () => (await deliveries()).filter((d) => d.status === "delivered").length === 3, { timeout: 30_000, interval: 50 });
+
+    expect((await platform(`/platform/tenants/${t.slug}/move`, { body: { shard: "eu-1" } })).status).toBe(202);
+    const done = await waitForMove(t.slug, (m) => m?.status === "done" || m?.status === "failed");
+    expect(done.move.status).toBe("done");
+    expect(done.move.progress.verified.webhook_deliveries.rows).toBe(3);
+    expect(await count(env.DB, "webhook_deliveries", t.id)).toBe(0);
+
+    // Every delivery points at its event's new seq, and the cursor at the last event it covered.
+    const target = env.SHARD_EU_1;
+    const rows = (await target.prepare("SELECT d.event_seq, e.seq FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.tenant_id = ?").bind(t.id).all<{ event_seq: number; seq: number }>()).results;
+    expect(rows.length).toBe(3);
+    for (const r of rows) expect(r.event_seq).toBe(r.seq);
+    const cursor = await target.prepare("SELECT cursor_seq FROM webhook_endpoints WHERE tenant_id = ?").bind(t.id).first<number>("cursor_seq");
+    const lastUserEvent = await target.prepare("SELECT max(seq) AS s FROM events WHERE tenant_id = ? AND type LIKE 'user.%'").bind(t.id).first<number>("s");
+    expect(cursor).toBeGreaterThanOrEqual(lastUserEvent!);
+
+    // Delivery goes on from the new shard: the next user is sent once, the old ones never again.
+    const next = await createUser(t);
+    await vi.waitUntil(() => to(host).some((r) => r.body.includes(next.id as string)), { timeout: 30_000, interval: 50 });
+    await vi.waitUntil(async () => (await deliveries()).filter((d) => d.status === "delivered").length === 4, { timeout: 30_000, interval: 50 });
+    const ids = to(host).map((r) => r.headers["webhook-id"]);
+    expect(new Set(ids).size).toBe(4);
+  });
+});

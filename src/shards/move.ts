@@ -21,6 +21,7 @@ import { forgetCachedHosts } from "../tenancy/resolve";
 import { findShard, shardBinding } from "./config";
 import { forgetTenantShards } from "./directory";
 import { CLEAR_FENCE_SQL, SET_FENCE_SQL } from "./fence";
+import { translateFeedPositions } from "./feed-positions";
 import { countRows, deleteChunk, fnv1a, syncChunk } from "./sync";
 import { TENANT_TABLES } from "./tables";
 
@@ -134,6 +135,7 @@ async function endOfPass(env: Env, move: MoveRow, p: MoveProgress, source: D1Dat
       verified[table.name] = { rows: a, checksum: (p.checksums[table.name] ?? 0).toString(16).padStart(8, "0") };
     }
     p.verified = verified;
+    await translateFeedPositions(source, target, move.tenantId);
     await cutover(env, move, p);
     return "stop";
   }

@@ -32,7 +32,7 @@ export function fnv1a(text: string, seed = 0x811c9dc5): number {
 }
 
 function comparable(table: TenantTable, row: Row): string {
-  const skip = new Set(table.skip ?? []);
+  const skip = new Set([...(table.skip ?? []), ...(table.feedPositions ?? [])]);
   return JSON.stringify(Object.keys(row).sort().filter((k) => !skip.has(k)).map((k) => [k, row[k]]));
 }
 

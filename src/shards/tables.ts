@@ -18,6 +18,12 @@ export interface TenantTable {
   skip?: string[];
   /** A self-referencing column: copied only when the referenced row is already there. */
   selfRef?: { column: string };
+  /**
+   * Columns holding a position (seq) in the tenant's feed. The target numbers events anew, so
+   * these are copied as they are, left out of the comparison, and translated at the cut-over
+   * (src/shards/feed-positions.ts), when nothing writes them any more.
+   */
+  feedPositions?: string[];
 }
 
 export const TENANT_TABLES: TenantTable[] = [
@@ -37,6 +43,10 @@ export const TENANT_TABLES: TenantTable[] = [
   { name: "user_devices", key: "device_key", keyColumns: ["user_id", "id"], conflict: ["tenant_id", "user_id", "id"] },
   { name: "console_links", key: "secret_hash", conflict: ["secret_hash"] },
   { name: "console_sessions", key: "id_hash", conflict: ["id_hash"] },
+  // Endpoints before their deliveries: a cursor copied no later than the deliveries it covered
+  // can only make fan-out plan a delivery again, which its deterministic id turns into a no-op.
+  { name: "webhook_endpoints", key: "id", conflict: ["tenant_id", "id"], feedPositions: ["cursor_seq"] },
+  { name: "webhook_deliveries", key: "id", conflict: ["tenant_id", "id"], feedPositions: ["event_seq"] },
 ];
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;

@@ -8,6 +8,7 @@ import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { manualClock } from "../../src/core/context";
 import { createDb } from "../../src/db/client";
+import { pruneTenant } from "../../src/shards/retention";
 import { attemptDelivery, signingSecrets } from "../../src/webhooks/deliver";
 import { RETRY_DELAYS_SECONDS } from "../../src/webhooks/schedule";
 import { webhookUrlProblem } from "../../src/webhooks/url-policy";
@@ -175,5 +176,24 @@ describe("delivery", () => {
     const again = await waitFor(() => to("erase.example.com").length > before && to("erase.example.com").at(-1));
     expect(again.body).not.toContain("erase.me");
     expect(JSON.parse(again.body).data).toEqual({});
+  });
+
+  it("retention deletes ended deliveries with their window and keeps pending ones", async () => {
+    const t = await createTenant();
+    const { endpoint } = await register(t, "retention.example.com", ["user.*"]);
+    await createUser(t);
+    await waitFor(async () => (await deliveries(t, endpoint.id)).some((d) => d.status === "delivered"));
+    // A pending delivery of the same age stays: its receiver has not answered yet.
+    await env.DB.prepare("UPDATE webhook_deliveries SET status = 'pending' WHERE rowid = (SELECT max(rowid) FROM webhook_deliveries WHERE tenant_id = ? AND status = 'delivered')")
+      .bind(t.id)
+      .run();
+    await createUser(t);
+    await waitFor(async () => (await deliveries(t, endpoint.id)).filter((d) => d.status === "delivered").length >= 1);
+    const total = (await deliveries(t, endpoint.id)).length;
+    const kept = await pruneTenant(env.DB, t.id, 7, Date.now() + 6 * 86_400_000);
+    expect(kept.deliveries).toBe(0);
+    const pruned = await pruneTenant(env.DB, t.id, 7, Date.now() + 8 * 86_400_000);
+    expect(pruned.deliveries).toBe(total - 1);
+    expect((await deliveries(t, endpoint.id)).map((d) => d.status)).toEqual(["pending"]);
   });
 });
