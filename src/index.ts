@@ -7,6 +7,7 @@ import { sweepOutbox } from "./events/dispatch";
 import type { QueueMessage } from "./events/messages";
 import type { WebhookMessage } from "./webhooks/messages";
 import { consumeWebhooks, sweepWebhooks } from "./webhooks/queue";
+import { purgeExpiredConsoleState } from "./console/sessions";
 import { purgeExpiredBlocks } from "./limits/blocks";
 import { purgeExpiredIdempotencyKeys } from "./rest/idempotency";
 import { shardBinding, shardList } from "./shards/config";
@@ -39,6 +40,7 @@ export default {
     const shards = shardList(env).map((s) => ({ name: s.name, db: createDb(shardBinding(env, s)) }));
     if (controller.cron === "*/5 * * * *") {
       for (const shard of shards) ctx.waitUntil(purgeExpiredIdempotencyKeys(shard.db));
+      for (const shard of shards) ctx.waitUntil(purgeExpiredConsoleState(shard.db, Date.now()));
       ctx.waitUntil(purgeExpiredBlocks(db));
       ctx.waitUntil(pruneAllShards(env));
     } else {

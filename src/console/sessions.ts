@@ -10,7 +10,7 @@
  *   after SESSION_LIFETIME_MS, when the tenant is suspended, or when the operator revokes all of the
  *   tenant's console sessions (DELETE /platform/tenants/{slug}/console-sessions).
  */
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lt } from "drizzle-orm";
 import type { Clock, Db } from "../core/context";
 import { apiTokens, consoleLinks, consoleSessions } from "../db/schema";
 import { hashToken, isWellFormedToken, type Scope } from "../auth/tokens";
@@ -126,4 +126,19 @@ export async function endSession(db: Db, idHash: string): Promise<void> {
 export async function endTenantSessions(db: Db, tenantId: string): Promise<number> {
   const gone = await db.delete(consoleSessions).where(eq(consoleSessions.tenantId, tenantId)).returning({ idHash: consoleSessions.idHash }).all();
   return gone.length;
+}
+
+/** Rows deleted per table per run: bounded work, the next run continues. */
+const PURGE_BATCH = 1000;
+
+/**
+ * The 5-minute cron (src/index.ts): expired links and sessions are useless (every read checks the
+ * expiry) but are secrets' hashes and timestamps nobody needs; used links go when they expire too.
+ */
+export async function purgeExpiredConsoleState(db: Db, now: number): Promise<{ links: number; sessions: number }> {
+  const [links, sessions] = await db.batch([
+    db.delete(consoleLinks).where(inArray(consoleLinks.secretHash, db.select({ h: consoleLinks.secretHash }).from(consoleLinks).where(lt(consoleLinks.expiresAt, now)).limit(PURGE_BATCH))).returning({ h: consoleLinks.secretHash }),
+    db.delete(consoleSessions).where(inArray(consoleSessions.idHash, db.select({ h: consoleSessions.idHash }).from(consoleSessions).where(lt(consoleSessions.expiresAt, now)).limit(PURGE_BATCH))).returning({ h: consoleSessions.idHash }),
+  ]);
+  return { links: links.length, sessions: sessions.length };
 }

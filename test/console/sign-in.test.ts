@@ -1,6 +1,8 @@
 /** Console sign-in: one-time links, token sign-in, cookie flags, expiry, sign-out, tenant isolation. */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/client";
+import { purgeExpiredConsoleState } from "../../src/console/sessions";
 import { createTenant, type TestTenant } from "../helpers";
 import { clock, csrfOf, issueLink, request, sessionCookieOf, signInByLink } from "./helpers";
 
@@ -142,5 +144,24 @@ describe("token sign-in and sessions", () => {
     expect(res.headers.get("Set-Cookie")).toMatch(/Max-Age=0/);
     expect((await request(t.host, "/console/users", { cookie })).status).toBe(303);
     expect((await request(t.host, "/console/tokens", { cookie, form: { _csrf: csrf, name: "x", scopes: "admin" } })).status).toBe(401);
+  });
+});
+
+describe("purging expired console state", () => {
+  it("the cron deletes expired links and sessions of every tenant and keeps live ones", async () => {
+    const tenant = await createTenant();
+    await issueLink(tenant.slug);
+    await signInByLink(tenant.slug, tenant.host);
+    const count = async (table: string) => (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenant.id).first<number>("n")) ?? 0;
+    expect(await count("console_links")).toBe(2);
+    expect(await count("console_sessions")).toBe(1);
+    const db = createDb(env.DB);
+    await purgeExpiredConsoleState(db, clock.now());
+    expect(await count("console_links")).toBe(2);
+    expect(await count("console_sessions")).toBe(1);
+    // After the 12-hour session lifetime, both links (15 minutes) and the session are gone.
+    await purgeExpiredConsoleState(db, clock.now() + 12 * 60 * 60_000 + 1);
+    expect(await count("console_links")).toBe(0);
+    expect(await count("console_sessions")).toBe(0);
   });
 });
