@@ -9,7 +9,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 
-export const ACTOR_KINDS = ["api_token", "scim", "platform", "rule", "system"] as const;
+export const ACTOR_KINDS = ["api_token", "scim", "platform", "rule", "console", "system"] as const;
 export type ActorKind = (typeof ACTOR_KINDS)[number];
 
 export interface Actor {
@@ -21,6 +21,8 @@ export interface Actor {
   ip?: string;
   /** For `rule`: the collection whose audience rule made the change. */
   collectionId?: string;
+  /** For `console`: how the admin signed in (a platform operator's one-time link, or an admin token). */
+  via?: "link" | "token";
 }
 
 export const SYSTEM_ACTOR: Actor = { kind: "system" };
@@ -59,6 +61,16 @@ export function actorOfRequest(facts: RequestFacts): Actor {
   if (facts.requestId) actor.requestId = facts.requestId;
   const ip = truncateIp(facts.clientIp);
   if (ip) actor.ip = ip;
+  return actor;
+}
+
+/**
+ * A console change is the signed-in admin's: the token they signed in with, or (link sign-in) the
+ * platform operator who issued the link. Bound by the console's session gate (console/router.tsx).
+ */
+export function actorOfConsole(session: { method: "link" | "token"; tokenId: string | null }, facts: Omit<RequestFacts, "path" | "token">): Actor {
+  const actor: Actor = { ...actorOfRequest({ ...facts, path: "/console" }), kind: "console", via: session.method };
+  if (session.tokenId) actor.tokenId = session.tokenId;
   return actor;
 }
 

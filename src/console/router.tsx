@@ -8,6 +8,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { except } from "hono/combine";
 import { createMiddleware } from "hono/factory";
+import { actorOfConsole, bindActor } from "../audit/actor";
 import type { AppEnv } from "../env";
 import { coreContextOf } from "../core/from-request";
 import type { CoreContext } from "../core/context";
@@ -64,6 +65,8 @@ const requireSession = createMiddleware<ConsoleEnv>(async (c, next) => {
     throw new ApiError("missing_token", "Your console session has ended. Sign in again.");
   }
   c.set("session", session);
+  // Every change made through this request is recorded as the console admin's (audit/actor.ts).
+  bindActor(c.get("db"), actorOfConsole(session, { requestId: c.get("requestId"), clientIp: c.req.header("CF-Connecting-IP") }));
   if (c.req.method === "POST") await checkCsrf(c, await formOf(c));
   await next();
 });

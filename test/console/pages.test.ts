@@ -124,6 +124,18 @@ describe("actions use the API's rules and messages", () => {
     expect((await t.call(`/v1/users/${user.id}`)).status).toBe(410);
   });
 
+  it("records console changes as the console admin's in the audit log", async () => {
+    // An earlier test made `badge` required for this tenant.
+    const user = await createUser(t, { attributes: { badge: "B-2" } });
+    expect((await request(t.host, `/console/users/${user.id}/deactivate`, { cookie, form: { _csrf: csrf } })).status).toBe(303);
+    const res = await t.call(`/v1/audit-log?actorKind=console&subjectId=${user.id}`);
+    expect(res.status).toBe(200);
+    const entries = ((await res.json()) as { data: { type: string; actor: Record<string, unknown> }[] }).data;
+    expect(entries.map((e) => e.type)).toContain("user.deactivated");
+    expect(entries[0]!.actor).toMatchObject({ kind: "console", via: "link" });
+    expect(entries[0]!.actor.tokenId).toBeUndefined();
+  });
+
   it("connect an identity provider creates a SCIM-only token that works on /scim/v2", async () => {
     const res = await request(t.host, "/console/connect", { cookie, form: { _csrf: csrf, provider: "entra" } });
     expect(res.status).toBe(201);
