@@ -29,7 +29,7 @@ describe("roles", () => {
     expect(dup.status).toBe(409);
     const bad = await t.call("/v1/roles", { body: { name: "", weight: -1, permissions: ["has space"] } });
     expect(bad.status).toBe(400);
-    expect((await problem(bad)).errors.map((e: { path: string }) => e.path).sort()).toEqual(["name", "permissions.0", "weight"]);
+    expect((await problem(bad)).errors.map((e: { path: string }) => e.path).sort()).toEqual(["name", "permissions[0]", "weight"]);
   });
 
   it("a user's role must name an existing role exactly, and the error lists the valid names", async () => {

@@ -46,7 +46,7 @@ describe("token format and storage", () => {
     const res = await t.call("/v1/api-tokens", { body: { name: "", scopes: ["users:read", "root"] } });
     expect(res.status).toBe(400);
     const body = await problem(res);
-    expect(body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(["name", "scopes.1"]));
+    expect(body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(["name", "scopes[1]"]));
     const past = await t.call("/v1/api-tokens", { body: { name: "old", scopes: ["users:read"], expiresAt: "2001-01-01T00:00:00Z" } });
     expect(past.status).toBe(400);
     expect((await problem(past)).errors[0].path).toBe("expiresAt");

@@ -5,9 +5,40 @@
  */
 
 export interface FieldError {
-  /** JSON-pointer-like path of the offending field, e.g. "email" or "attributes.costCenter". */
+  /** Path of the offending field in the one notation (fieldPath): "email", "attributes.costCenter", "users[2].email". */
   path: string;
   message: string;
+}
+
+/**
+ * The one path notation of every error: dots between object members, brackets around array
+ * indexes (`users[2].email`, `scopes[1]`, `members[0].value`). A string segment may itself be a
+ * formatted path, so a prefix can be put before a path a deeper layer built (`users[2]` + `attributes.x`).
+ */
+export function fieldPath(segments: readonly PropertyKey[]): string {
+  let out = "";
+  for (const segment of segments) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else {
+      const name = String(segment);
+      out += out === "" || name.startsWith("[") ? name : `.${name}`;
+    }
+  }
+  return out;
+}
+
+/**
+ * The 400 for a list of field problems: `detail` names every field once (`3 fields are not valid:
+ * email, title, attributes.costCenter`), `errors` says how to fix each.
+ */
+export function invalidFields(errors: FieldError[], code: ErrorCode = "validation_failed", hint?: string): ApiError {
+  const paths = [...new Set(errors.map((e) => e.path))];
+  const what = code === "invalid_query" ? "query parameter" : "field";
+  const detail =
+    errors.length === 1
+      ? `${errors[0]!.path} ${errors[0]!.message}.`
+      : `${paths.length} ${what}${paths.length === 1 ? "" : "s"} ${paths.length === 1 ? "is" : "are"} not valid: ${paths.join(", ")}. See errors for how to fix each.`;
+  return new ApiError(code, hint ? `${detail} ${hint}` : detail, { errors });
 }
 
 interface CatalogueEntry {

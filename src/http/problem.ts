@@ -1,9 +1,11 @@
 /** Renders catalogue errors as RFC 9457 problem+json, and maps everything else onto the catalogue. */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../env";
 import { ApiError, problemType } from "./errors";
 
-export function problemBody(err: ApiError, instance?: string): Record<string, unknown> {
+/** `requestId` equals the response's X-Request-Id, so a client can quote one id from the body alone. */
+export function problemBody(err: ApiError, instance?: string, requestId?: string): Record<string, unknown> {
   return {
     type: problemType(err.code),
     title: err.title,
@@ -11,6 +13,7 @@ export function problemBody(err: ApiError, instance?: string): Record<string, un
     detail: err.message,
     code: err.code,
     ...(instance ? { instance } : {}),
+    ...(requestId ? { requestId } : {}),
     errors: err.errors,
     ...err.extra,
   };
@@ -38,7 +41,8 @@ export function toApiError(err: unknown, requestId: string | undefined): ApiErro
 
 export function renderProblem(c: Context, err: ApiError): Response {
   // Through the context, so headers set earlier (X-Request-Id, rate-limit headers) are kept.
-  return c.newResponse(JSON.stringify(problemBody(err, new URL(c.req.url).pathname)), err.status as 400, {
+  const requestId = (c as Context<AppEnv>).get("requestId") as string | undefined;
+  return c.newResponse(JSON.stringify(problemBody(err, new URL(c.req.url).pathname, requestId)), err.status as 400, {
     ...err.headers,
     "Content-Type": "application/problem+json",
   });

@@ -12,24 +12,28 @@
  *   (lib/text.ts), so an id or filter carrying NUL never reaches a handler, a log or an XML answer.
  */
 import { z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { textProblem } from "../lib/text";
-import { ApiError, type FieldError } from "./errors";
+import { ApiError, invalidFields, type FieldError } from "./errors";
 
 /** Parameters every /v1 operation takes besides its own (the response format, see xml.ts). */
 const V1_COMMON = ["format"];
 
 const DECIMAL = /^(0|[1-9][0-9]{0,9})$/;
 
-/** A bounded decimal integer query parameter. */
-export function intQuery(min: number, max: number) {
+/**
+ * A bounded decimal integer query parameter. Every failure says the same thing: the range, and an
+ * example inside it (the validation hook writes it as `e.g. limit=100`).
+ */
+export function intQuery(min: number, max: number, example = Math.min(max, Math.max(min, 100))) {
+  const message = `must be a whole number from ${min} to ${max}, e.g. ${example}`;
   return z
     .string()
-    .regex(DECIMAL, { error: `must be a decimal integer from ${min} to ${max}` })
+    .regex(DECIMAL, { error: message })
     .transform(Number)
-    .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
+    .pipe(z.number().int({ error: message }).min(min, { error: message }).max(max, { error: message }));
 }
 
 /** The valid query parameter names of a route contract, sorted. */
@@ -39,17 +43,42 @@ export function validQueryNames(route: { path: string; request?: { query?: unkno
   return [...new Set([...own, ...(route.path.startsWith("/v1/") ? V1_COMMON : [])])].sort();
 }
 
-export function unknownQueryGuard(valid: string[]): MiddlewareHandler<AppEnv> {
+/** Unknown-parameter errors waiting for the route's query validator, by request (see unknownQueryGuard). */
+export interface UnknownParameters {
+  errors: FieldError[];
+  extra: Record<string, unknown>;
+  /** The valid parameters, for the problem's detail. */
+  hint: string;
+}
+const pending = new WeakMap<Request, UnknownParameters>();
+
+/** The unknown-parameter errors the guard left for this request's query validator, taken once. */
+export function pendingQueryErrors(c: Context): UnknownParameters | undefined {
+  const found = pending.get(c.req.raw);
+  pending.delete(c.req.raw);
+  return found;
+}
+
+/**
+ * Unknown parameters are a 400 listing the valid ones. On a route with a query schema the errors
+ * wait for its validator (http/validation.ts), so one 400 names the unknown parameters and the bad
+ * values of known ones together; a route without one answers here.
+ */
+export function unknownQueryGuard(valid: string[], hasQuerySchema = false): MiddlewareHandler<AppEnv> {
   const known = new Set(valid);
   return async (c, next) => {
     const unknown = [...new URL(c.req.url).searchParams.keys()].filter((k, i, all) => !known.has(k) && all.indexOf(k) === i);
     if (unknown.length > 0) {
       const hint = valid.length > 0 ? `valid parameters: ${valid.join(", ")}` : "this endpoint takes no query parameters";
       const errors: FieldError[] = unknown.map((k) => ({ path: k.slice(0, 100), message: `is not a query parameter of this endpoint; ${hint}` }));
-      throw new ApiError("invalid_query", `Unknown query parameter${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `'${k.slice(0, 100)}'`).join(", ")}; ${hint}.`, {
-        errors,
-        extra: { validParameters: valid },
-      });
+      const extra = { validParameters: valid };
+      const detailHint = `${hint[0]!.toUpperCase()}${hint.slice(1)}.`;
+      if (hasQuerySchema) pending.set(c.req.raw, { errors, extra, hint: detailHint });
+      else {
+        const err = invalidFields(errors, "invalid_query", detailHint);
+        Object.assign(err.extra, extra);
+        throw err;
+      }
     }
     await next();
   };
@@ -57,7 +86,7 @@ export function unknownQueryGuard(valid: string[]): MiddlewareHandler<AppEnv> {
 
 /** A route contract with the unknown-parameter guard in front of its validators. */
 export function strictQuery<R extends { path: string; request?: { query?: unknown }; middleware?: unknown }>(route: R): R {
-  const guard = unknownQueryGuard(validQueryNames(route));
+  const guard = unknownQueryGuard(validQueryNames(route), route.request?.query !== undefined);
   const existing = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];
   return { ...route, middleware: [guard, ...existing] };
 }

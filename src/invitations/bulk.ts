@@ -14,10 +14,11 @@ import { uniqueViolation } from "../db/errors";
 import { collections, events, invitations, userProvisioning, users } from "../db/schema";
 import type { EventPayloads, EventType } from "../events/catalogue";
 import type { OutboxRef } from "../events/dispatch";
-import { ApiError, type FieldError } from "../http/errors";
+import { ApiError, fieldPath, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { toUser, type User, type UserFields, type UserRow } from "../users/model";
 import { buildNewUser, readForWrite, type UserLookups } from "../users/service";
+import { withSchemaErrors } from "../users/validate";
 import { hashPassword } from "../users/password";
 import { DAY_MS, DEFAULT_INVITATION_DAYS, mailerPayload, MAX_INVITATIONS_PER_REQUEST, type InvitationRow } from "./model";
 
@@ -133,7 +134,13 @@ function statementsFor(ctx: CoreContext, created: Planned[], existing: { userId:
   return { statements, pending };
 }
 
-export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry | { invalid: FieldError[] }>, options: InviteOptions) {
+/** An entry that failed the request schema: its errors, and the valid rest for the core's own checks. */
+export interface InvalidEntry {
+  invalid: FieldError[];
+  valid?: InviteEntry;
+}
+
+export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry | InvalidEntry>, options: InviteOptions) {
   if (entries.length > MAX_INVITATIONS_PER_REQUEST) {
     throw new ApiError("validation_failed", `users: at most ${MAX_INVITATIONS_PER_REQUEST} per request; split the list`, {
       errors: [{ path: "users", message: `must hold at most ${MAX_INVITATIONS_PER_REQUEST} entries` }],
@@ -143,7 +150,7 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
   const expiresAt = now + (options.expiresInDays ?? DEFAULT_INVITATION_DAYS) * DAY_MS;
   const results: InviteResult[] = new Array(entries.length);
   const fail = (index: number, code: string, errors: FieldError[]) => {
-    results[index] = { index, status: "error", code, errors: errors.map((e) => ({ path: `users[${index}].${e.path}`, message: e.message })) };
+    results[index] = { index, status: "error", code, errors: errors.map((e) => ({ path: fieldPath(["users", index, e.path]), message: e.message })) };
   };
 
   // Each password costs a PBKDF2 hash (hundreds of ms of CPU): bound them per request.
@@ -154,7 +161,8 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
     });
   }
   const valid: Array<{ index: number; entry: InviteEntry }> = [];
-  entries.forEach((entry, index) => ("invalid" in entry ? fail(index, "validation_failed", entry.invalid) : valid.push({ index, entry })));
+  const invalid: Array<{ index: number; entry: InvalidEntry }> = [];
+  entries.forEach((entry, index) => ("invalid" in entry ? invalid.push({ index, entry }) : valid.push({ index, entry })));
 
   // One read batch for the whole request: the rules' reference data, then every organization,
   // email, externalId, userName and manager that any entry names, in chunked IN lists.
@@ -178,13 +186,17 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
   const byKey = (rows: Match[]) => new Map(rows.filter((r) => r.key !== null).map((r) => [r.key!, r]));
   const orgs = new Set(orgRows.map((r) => r.id));
   const byEmail = byKey(emailRows);
+  // An entry that failed the schema fails, with the core's findings on its valid rest added.
+  for (const { index, entry } of invalid) {
+    fail(index, "validation_failed", entry.valid ? withSchemaErrors(entry.invalid, buildNewUser(ctx, entry.valid, lookups, now).errors) : entry.invalid);
+  }
 
   const existing: Array<{ index: number; userId: string; organizationIds: string[] }> = [];
   const candidates: Array<{ index: number; entry: InviteEntry; row: UserRow }> = [];
   for (const { index, entry } of valid) {
     const organizationIds = [...new Set(entry.organizationIds ?? [])];
     const unknownOrgs = organizationIds.filter((id) => !orgs.has(id));
-    const orgErrors = unknownOrgs.map((id) => ({ path: `organizationIds[${(entry.organizationIds ?? []).indexOf(id)}]`, message: `no organization with id '${id}' exists in this tenant` }));
+    const orgErrors = unknownOrgs.map((id) => ({ path: fieldPath(["organizationIds", (entry.organizationIds ?? []).indexOf(id)]), message: `no organization with id '${id}' exists in this tenant` }));
     const match = entry.email ? byEmail.get(entry.email.trim().toLowerCase()) : undefined;
     if (match) {
       if (orgErrors.length > 0) fail(index, "invalid_organization", orgErrors);
@@ -209,7 +221,7 @@ export async function inviteUsers(ctx: CoreContext, entries: Array<InviteEntry |
     if (clash) errors.push({ path: byExternalId.has(row.externalId!) ? "externalId" : "userName", message: `already belongs to user ${clash.id}` });
     for (const [field, key] of [["email", row.emailLower!], ["externalId", row.externalId!], ["userName", row.userNameLower!]] as const) {
       const earlier = seen[field].get(key);
-      if (earlier !== undefined) errors.push({ path: field, message: `duplicates users[${earlier}] in this request` });
+      if (earlier !== undefined) errors.push({ path: field, message: `duplicates ${fieldPath(["users", earlier])} in this request` });
     }
     if (row.managerId !== null && !managers.has(row.managerId)) errors.push({ path: "managerId", message: `no user with id '${row.managerId}' exists in this tenant` });
     if (errors.length > 0) {

@@ -37,6 +37,7 @@ export const ProblemSchema = z
     detail: z.string(),
     code: z.enum(Object.keys(ERROR_CATALOGUE) as [keyof typeof ERROR_CATALOGUE, ...(keyof typeof ERROR_CATALOGUE)[]]),
     instance: z.string().optional(),
+    requestId: z.string().openapi({ description: "Equals the X-Request-Id response header; quote it when reporting a problem.", example: "4f1c2a9e-0d3b-4e57-9a61-3b2f8c7d1e05" }),
     errors: z.array(z.object({ path: z.string(), message: z.string() })),
   })
   .catchall(z.unknown())

@@ -152,7 +152,7 @@ export async function bulkHandler(c: Context<AppEnv>): Promise<Response> {
     } catch (err) {
       errors += 1;
       const apiErr = toApiError(err, c.get("requestId"));
-      results.push({ ...entry, status: String(apiErr.status), response: scimErrorBody(apiErr) });
+      results.push({ ...entry, status: String(apiErr.status), response: scimErrorBody(apiErr, c.get("requestId")) });
     }
   }
   return scimJson(c, { schemas: [BULK_RESPONSE], Operations: results });

@@ -10,18 +10,23 @@ export function scimJson(c: Context<AppEnv>, body: unknown, status = 200, header
   return c.newResponse(JSON.stringify(body), status as 200, { ...headers, "Content-Type": SCIM_MEDIA_TYPE });
 }
 
-/** RFC 7644 §3.12 Error body from a catalogue error: status as a string, scimType where one applies. */
-export function scimErrorBody(err: ApiError): Record<string, unknown> {
+/**
+ * RFC 7644 §3.12 Error body from a catalogue error: status as a string, scimType where one applies.
+ * `requestId` (the response's X-Request-Id) is an extra attribute, which SCIM clients ignore.
+ */
+export function scimErrorBody(err: ApiError, requestId?: string): Record<string, unknown> {
   return {
     schemas: [ERROR_SCHEMA],
     status: String(err.status),
     ...(err.scimType ? { scimType: err.scimType } : {}),
     detail: err.message,
+    ...(requestId ? { requestId } : {}),
   };
 }
 
 export function renderScimError(c: Context, err: ApiError): Response {
-  return c.newResponse(JSON.stringify(scimErrorBody(err)), err.status as 400, { ...err.headers, "Content-Type": SCIM_MEDIA_TYPE });
+  const requestId = (c as Context<AppEnv>).get("requestId") as string | undefined;
+  return c.newResponse(JSON.stringify(scimErrorBody(err, requestId)), err.status as 400, { ...err.headers, "Content-Type": SCIM_MEDIA_TYPE });
 }
 
 export function isScimPath(url: string): boolean {

@@ -7,7 +7,7 @@ import { isSingleLine, textProblem } from "../lib/text";
 import { and, eq } from "drizzle-orm";
 import { attributeDefinitions } from "../db/schema";
 import type { Db } from "../env";
-import { ApiError, type FieldError } from "../http/errors";
+import { ApiError, fieldPath, invalidFields, type FieldError } from "../http/errors";
 import { FIELD_ENTRIES } from "./fields";
 
 export const ATTRIBUTE_TYPES = ["string", "number", "boolean", "date", "email", "enum"] as const;
@@ -111,18 +111,18 @@ export class AttributeSet {
   checkCustomValue(def: AttributeDefinition, value: unknown): string | null {
     switch (def.type) {
       case "string":
-        if (typeof value !== "string") return "must be a string";
-        if (value.length > MAX_STRING_ATTRIBUTE_LENGTH) return `must be at most ${MAX_STRING_ATTRIBUTE_LENGTH} characters`;
+        if (typeof value !== "string") return 'must be a string, e.g. "CC-1001"';
+        if (value.length > MAX_STRING_ATTRIBUTE_LENGTH) return `must be at most ${MAX_STRING_ATTRIBUTE_LENGTH} characters (got ${value.length})`;
         // Free text: tab and line breaks allowed, the rest of the text rule applies (lib/text.ts).
         return textProblem(value);
       case "number":
-        return typeof value === "number" && Number.isFinite(value) ? null : "must be a number";
+        return typeof value === "number" && Number.isFinite(value) ? null : "must be a number (without quotes), e.g. 42";
       case "boolean":
-        return typeof value === "boolean" ? null : "must be true or false";
+        return typeof value === "boolean" ? null : "must be true or false (without quotes)";
       case "date":
-        return typeof value === "string" && isIsoDate(value) ? null : "must be a date as YYYY-MM-DD";
+        return typeof value === "string" && isIsoDate(value) ? null : "must be a date as YYYY-MM-DD, e.g. 2026-01-31";
       case "email":
-        return typeof value === "string" && isEmail(value) && isSingleLine(value) && textProblem(value) === null ? null : "must be an email address";
+        return typeof value === "string" && isEmail(value) && isSingleLine(value) && textProblem(value) === null ? null : "must be an email address, e.g. jane.doe@example.com";
       case "enum":
         return typeof value === "string" && (def.enumValues ?? []).includes(value)
           ? null
@@ -141,12 +141,12 @@ export class AttributeSet {
           : available.length > 0
             ? `is not an attribute of this tenant; available custom attributes: ${available.join(", ")}`
             : "is not an attribute of this tenant; this tenant has no custom attributes (an admin adds them with POST /v1/available-attributes)";
-        errors.push({ path: `attributes.${key}`, message: hint });
+        errors.push({ path: fieldPath(["attributes", key]), message: hint });
         continue;
       }
       if (value === null) continue;
       const problem = this.checkCustomValue(def, value);
-      if (problem) errors.push({ path: `attributes.${key}`, message: problem });
+      if (problem) errors.push({ path: fieldPath(["attributes", key]), message: problem });
     }
   }
 }
@@ -200,7 +200,5 @@ export async function getStoredDefinition(db: Db, tenantId: string, key: string)
 }
 
 export function throwIfErrors(errors: FieldError[], code: ConstructorParameters<typeof ApiError>[0] = "validation_failed"): void {
-  if (errors.length === 0) return;
-  const detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
-  throw new ApiError(code, detail, { errors });
+  if (errors.length > 0) throw invalidFields(errors, code);
 }

@@ -14,7 +14,7 @@
 import { and, eq } from "drizzle-orm";
 import { users } from "../db/schema";
 import type { CoreContext } from "../core/context";
-import { ApiError } from "../http/errors";
+import { ApiError, type FieldError } from "../http/errors";
 import { matches, type ETagCondition } from "../http/etag";
 import { uuidv7 } from "../lib/ids";
 import { insertEvent, insertEventIfPreviousChangedOneRow, type EventType } from "../events/outbox";
@@ -36,6 +36,8 @@ export interface UpdateOptions {
   memberships?: MembershipRequest;
   /** The read batch, when the adapter ran it (it must include `userId`). */
   reads?: WriteReads;
+  /** What the adapter's request schema found wrong; see CreateOptions.schemaErrors (users/write.ts). */
+  schemaErrors?: FieldError[];
 }
 
 /**
@@ -71,7 +73,7 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
     const now = ctx.clock.now();
     const applied = applyPatch(row, patch, reads.lookups, now);
     await checkNewManager(ctx, reads, applied.newManagerId, applied.errors);
-    throwIfInvalid(applied.errors);
+    throwIfInvalid(applied.errors, options.schemaErrors);
 
     const { next, changes } = applied;
     if (typeof applied.password === "string") {

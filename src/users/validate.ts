@@ -3,7 +3,7 @@
  * attributes, required attributes, role and identity-provider references, and computing what a
  * change changes. Create, update, SCIM and invitations all come through here.
  */
-import { ApiError, type FieldError } from "../http/errors";
+import { fieldPath, invalidFields, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { canonicalLocale, canonicalTimeZone } from "../lib/intl";
 import type { CoreContext } from "../core/context";
@@ -66,7 +66,7 @@ function checkBuiltIns(values: Values, touched: Set<string>, attrs: AttributeSet
     }
     if (!touched.has(field)) continue;
     if (value.length > MAX_FIELD_LENGTH[field]) {
-      errors.push({ path: field, message: `must be at most ${MAX_FIELD_LENGTH[field]} characters` });
+      errors.push({ path: field, message: `must be at most ${MAX_FIELD_LENGTH[field]} characters (got ${value.length})` });
       continue;
     }
     // The text rule (lib/text.ts), and one line unless the field spec allows more (users/fields.ts).
@@ -76,15 +76,15 @@ function checkBuiltIns(values: Values, touched: Set<string>, attrs: AttributeSet
       continue;
     }
     if (field === "email" && !isEmail(value)) {
-      errors.push({ path: field, message: "must be an email address such as jane@example.com" });
+      errors.push({ path: field, message: `must be an email address, e.g. ${fieldSpec("email").example ?? "jane.doe@example.com"}` });
     } else if (field === "timezone") {
       const tz = canonicalTimeZone(value);
       if (tz) values.timezone = tz;
-      else errors.push({ path: field, message: `'${value}' is not an IANA time zone (e.g. Europe/Copenhagen, America/New_York, UTC)` });
+      else errors.push({ path: field, message: `must be an IANA time zone, e.g. Europe/Copenhagen, America/New_York or UTC (got '${value}')` });
     } else if (field === "locale") {
       const locale = canonicalLocale(value);
       if (locale) values.locale = locale;
-      else errors.push({ path: field, message: `'${value}' is not a BCP 47 language tag (e.g. en, en-GB, pt-BR)` });
+      else errors.push({ path: field, message: `must be a BCP 47 language tag, e.g. en, en-GB or pt-BR (got '${value}')` });
     }
   }
 }
@@ -94,8 +94,9 @@ function checkRequiredCustom(attributes: Record<string, unknown>, attrs: Attribu
     if (!def.required) continue;
     const present = attributes[def.key] !== undefined && attributes[def.key] !== null;
     if (present) continue;
-    if (touchedKeys === null) errors.push({ path: `attributes.${def.key}`, message: "is required (this tenant requires it on every user)" });
-    else if (touchedKeys.has(def.key)) errors.push({ path: `attributes.${def.key}`, message: "is required and cannot be cleared" });
+    const path = fieldPath(["attributes", def.key]);
+    if (touchedKeys === null) errors.push({ path, message: "is required (this tenant requires it on every user)" });
+    else if (touchedKeys.has(def.key)) errors.push({ path, message: "is required and cannot be cleared" });
   }
 }
 
@@ -120,11 +121,20 @@ function checkReferences(input: UserFields, values: Values, touched: Set<string>
   }
 }
 
-/** 400 naming every problem at once; nothing is written. */
-export function throwIfInvalid(errors: FieldError[]): void {
-  if (errors.length === 0) return;
-  const detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
-  throw new ApiError("validation_failed", detail, { errors });
+/**
+ * Every problem of a request in one list. `schemaErrors` are what the adapter's request schema
+ * found (the fields they name were left out of the input): they come first, and a rule of the
+ * core that finds a problem on a field the schema already reported adds nothing.
+ */
+export function withSchemaErrors(schemaErrors: readonly FieldError[], errors: FieldError[]): FieldError[] {
+  const reported = new Set(schemaErrors.map((e) => e.path));
+  return [...schemaErrors, ...errors.filter((e) => !reported.has(e.path))];
+}
+
+/** 400 naming every problem at once (see withSchemaErrors); nothing is written. */
+export function throwIfInvalid(errors: FieldError[], schemaErrors: readonly FieldError[] = []): void {
+  const all = withSchemaErrors(schemaErrors, errors);
+  if (all.length > 0) throw invalidFields(all);
 }
 
 /**

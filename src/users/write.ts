@@ -31,7 +31,7 @@ export function committed(ctx: CoreContext, eventId: string): void {
 export async function checkNewManager(ctx: CoreContext, reads: WriteReads, managerId: string | null, errors: FieldError[]): Promise<void> {
   if (managerId === null) return;
   const live = reads.askedManagers.has(managerId) ? reads.liveManagers.has(managerId) : (await liveUsersQuery(ctx, [managerId]).all()).length > 0;
-  if (!live) errors.push({ path: "managerId", message: `no user with id '${managerId}' exists in this tenant` });
+  if (!live) errors.push({ path: "managerId", message: `must be the id of a user of this tenant; no user has id '${managerId}'` });
 }
 
 /**
@@ -84,6 +84,11 @@ export interface CreateOptions {
   alsoWrite?: (user: User) => BatchItem<"sqlite">[];
   /** Memberships to apply asynchronously; they travel in the event, so they commit with the user. */
   memberships?: MembershipRequest;
+  /**
+   * What the adapter's request schema found wrong (the input then holds only the valid rest): the
+   * core adds its own findings and answers one 400 with all of them, never writing.
+   */
+  schemaErrors?: FieldError[];
 }
 
 /** Creates a user: one read batch, one write batch. */
@@ -92,7 +97,7 @@ export async function createUser(ctx: CoreContext, input: UserFields, options: C
   const now = ctx.clock.now();
   const { row, errors, password } = buildNewUser(ctx, input, reads.lookups, now);
   if (row.managerId !== row.id) await checkNewManager(ctx, reads, row.managerId, errors);
-  throwIfInvalid(errors);
+  throwIfInvalid(errors, options.schemaErrors);
   // Hashed only now that the request is valid: PBKDF2 is the most expensive step of a create.
   if (password !== null) row.passwordHash = await hashPassword(password);
 

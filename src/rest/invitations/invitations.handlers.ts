@@ -8,7 +8,7 @@ import type { CoreContext } from "../../core/context";
 import { coreContextOf } from "../../core/from-request";
 import type { AppEnv } from "../../env";
 import { decodeCursor, encodeCursor } from "../../http/cursor";
-import { issuesToFieldErrors } from "../../http/validation";
+import { issuesToFieldErrors, validPart } from "../../http/validation";
 import { inviteUsers } from "../../invitations/bulk";
 import { acceptInvitation, getInvitation, invitationView, listInvitations, resendInvitation, revokeInvitation } from "../../invitations/lifecycle";
 import type * as routes from "./invitations.routes";
@@ -23,7 +23,8 @@ export const invite: RouteHandler<typeof routes.invite, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const entries = body.users.map((raw) => {
     const parsed = InviteEntrySchema.safeParse(raw);
-    return parsed.success ? parsed.data : { invalid: issuesToFieldErrors(parsed.error.issues) };
+    // A failed entry keeps its valid rest, so the core adds its findings (required attributes, ...).
+    return parsed.success ? parsed.data : { invalid: issuesToFieldErrors(parsed.error.issues), valid: validPart(InviteEntrySchema, raw, parsed.error.issues) };
   });
   const result = await inviteUsers(coreContext(c), entries, { sendEmail: body.sendEmail ?? false, expiresInDays: body.expiresInDays });
   return c.json(result, 200);

@@ -21,6 +21,7 @@ import { SETTABLE_FIELDS, etagOf, type User, type UserFields } from "../../users
 import { readForWrite, updateUser } from "../../users/service";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
 import { UserCreateSchema, UserSchema } from "../users/users.schemas";
+import { userBodyHook } from "../user-body";
 
 type ReplaceBody = z.output<typeof UserCreateSchema>;
 
@@ -83,4 +84,9 @@ userReplaceRouter.openapi(
     c.header("ETag", etagOf(user.version));
     return c.json({ ...user, provisioning }, 200);
   },
+  // A body that fails its schema still gets the core's checks: one 400 with every problem.
+  userBodyHook(UserCreateSchema, (c, valid, schemaErrors) => {
+    const { id } = c.req.valid("param" as never) as { id: string };
+    return updateUser(coreContextOf(c), id, (current) => replacement(valid as ReplaceBody, current), { schemaErrors, ifMatch: parseETagList(c.req.header("If-Match")) });
+  }),
 );

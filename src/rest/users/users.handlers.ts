@@ -23,7 +23,8 @@ import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayFro
 import { compileRestFilter, parseSort } from "../user-filter";
 import type * as routes from "./users.routes";
 import { SearchBody } from "./users.routes";
-import { UserPatchSchema } from "./users.schemas";
+import { UserCreateSchema, UserPatchSchema } from "./users.schemas";
+import { userBodyHook } from "../user-body";
 
 type ListParams = Omit<z.output<typeof SearchBody>, "active"> & { active?: boolean };
 
@@ -148,4 +149,13 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
     return c.json(await eraseUser(ctx, id, { ifMatch }), 200);
   }
   return userResponse(c, await deactivateUser(ctx, id, { ifMatch }), 200);
+};
+
+/** A create or PATCH body that fails its schema still gets the core's checks: one 400 with every problem. */
+export const hooks = {
+  create: userBodyHook(UserCreateSchema, (c, valid, schemaErrors) => createUser(coreContext(c), splitMemberships(valid).fields, { schemaErrors })),
+  update: userBodyHook(UserPatchSchema, (c, valid, schemaErrors) => {
+    const { id } = c.req.valid("param" as never) as { id: string };
+    return updateUser(coreContext(c), id, splitMemberships(valid).fields, { schemaErrors, ifMatch: parseETagList(c.req.header("If-Match")) });
+  }),
 };

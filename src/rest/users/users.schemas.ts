@@ -11,7 +11,7 @@ const docs = (f: FieldSpec) => ({ description: f.description, ...(f.example ? { 
 
 const requiredStr = (f: FieldSpec) =>
   z
-    .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
+    .string({ error: (issue) => `${issue.input === undefined ? "is required" : "must be a string"}${f.example ? `, e.g. ${f.example}` : ""}` })
     .max(f.maxLength)
     .openapi(docs(f));
 
