@@ -81,7 +81,7 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
     if (last && rows.length === limit) rememberPageEnd(ctx.tenantId, startIndex + rows.length, last.id);
   }
   const base = baseUrlOf(c);
-  const resources = limit === 0 ? [] : rows.map((row) => project(toScimUser(toUser(row, roles), base, attrs), params.projection));
+  const resources = limit === 0 ? [] : rows.map((row) => project(toScimUser(toUser(row, roles, ctx.clock.now()), base, attrs), params.projection));
   return scimJson(c, {
     schemas: [LIST_RESPONSE],
     totalResults: total,

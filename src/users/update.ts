@@ -67,7 +67,7 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
   const hashes = new Map<string, string>();
   for (let round = 1; ; round++) {
     checkPrecondition(options.ifMatch, row);
-    const patch = typeof change === "function" ? change(toUser(row, roles)) : change;
+    const patch = typeof change === "function" ? change(toUser(row, roles, ctx.clock.now())) : change;
     const now = ctx.clock.now();
     const applied = applyPatch(row, patch, reads.lookups, now);
     await checkNewManager(ctx, reads, applied.newManagerId, applied.errors);
@@ -80,7 +80,7 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
       next.passwordHash = hash;
     }
     if (Object.keys(changes).length === 0) {
-      if (!requested) return toUser(row, roles);
+      if (!requested) return toUser(row, roles, now);
       // Nothing about the user changed, but memberships were asked for: record the request.
       const eventId = uuidv7(now);
       await ctx.db.batch([
@@ -88,7 +88,7 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
         markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now }),
       ]);
       committed(ctx, eventId);
-      return toUser(row, roles);
+      return toUser(row, roles, now);
     }
 
     const type: EventType = changes.active === false ? "user.deactivated" : changes.active === true ? "user.reactivated" : "user.updated";
@@ -106,7 +106,7 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
     ]);
     if ((results[0] as D1Result).meta.changes === 1) {
       committed(ctx, eventId);
-      return toUser(next, roles);
+      return toUser(next, roles, now);
     }
     // Another writer committed first. With a pinned version that is the client's 412.
     if (pinned(options.ifMatch)) {
