@@ -8,10 +8,10 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { READ_ONLY_FIELDS } from "../src/users/fields";
 import { UserCreateSchema, UserSchema } from "../src/rest/users/users.schemas";
 import { createTenant, createUser, problem, type TestTenant } from "./helpers";
-import { CORE, createScimUser, ENTERPRISE, patch, scim, scimBody, scimError, scimUser } from "./scim/helpers";
+import { CORE, createScimUser, ENTERPRISE, patch, PROVISIONING_EXT, scim, scimBody, scimError, scimUser } from "./scim/helpers";
 import { clockedApp } from "./support/clocked";
 
-const EXT = "urn:ietf:params:scim:schemas:extension:provisioning:2.0:User";
+const EXT = PROVISIONING_EXT;
 const FOLDERS = `${EXT}:folders`;
 
 let t: TestTenant;
