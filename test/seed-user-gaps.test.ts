@@ -243,6 +243,13 @@ describe("PUT /v1/users/{id} with what GET returned", () => {
     // Memberships are not an input: the folder is kept (as when the id lists are not sent).
     const after = await settled(u.id);
     expect(after.memberships.folders.map((f: { id: string }) => f.id)).toEqual([alpha]);
+    // The same in XML: the GET's document, edited, goes back as it came.
+    const xml = await (await t.call(`/v1/users/${u.id}?format=xml`)).text();
+    expect(xml).toContain("<memberships>");
+    const edited = xml.replace("<title>After</title>", "<title>From XML</title>");
+    const xmlPut = await t.call(`/v1/users/${u.id}?format=xml`, { method: "PUT", rawBody: edited, headers: { "Content-Type": "application/xml" } });
+    expect(xmlPut.status).toBe(200);
+    expect(await xmlPut.text()).toContain("<title>From XML</title>");
   });
 
   it("an id that differs from the path is a 400 naming id; the same id is fine", async () => {
