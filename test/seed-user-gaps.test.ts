@@ -230,6 +230,26 @@ describe("an expired lock", () => {
   });
 });
 
+describe("a lock and the ETag", () => {
+  it("the failure that sets the lock bumps the version; other failures and checks do not", async () => {
+    const { clock, call } = clockedApp(Date.UTC(2026, 4, 1));
+    const res = await t.call("/v1/api-tokens", { body: { name: "sign-in", scopes: ["auth"] } });
+    const auth = ((await res.json()) as { token: string }).token;
+    const u = await createUser(t, { password: "A-Long-Enough-Secret-1" });
+    const version = async () => ((await (await call(t, `/v1/users/${u.id}`)).json()) as any).version as number;
+    const check = (password: string) => call(t, `/v1/users/${u.id}/password/verify`, { token: auth, body: { password } });
+    for (let i = 0; i < 4; i++) await check(`wrong-${i}-password`);
+    expect(await version()).toBe(u.version);
+    await check("wrong-5-password");
+    expect(await version()).toBe(u.version + 1);
+    expect((await check("A-Long-Enough-Secret-1")).status).toBe(423);
+    expect(await version()).toBe(u.version + 1);
+    clock.advance(15 * 60_000);
+    expect(await (await check("A-Long-Enough-Secret-1")).json()).toMatchObject({ valid: true });
+    expect(await version()).toBe(u.version + 1);
+  });
+});
+
 describe("PUT /v1/users/{id} with what GET returned", () => {
   it("GET, edit, PUT back succeeds: read-only members are ignored", async () => {
     const u = await createUser(t, { title: "Before", folders: [alpha] });
