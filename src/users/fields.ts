@@ -161,8 +161,8 @@ export const ACCOUNT_FIELDS = {
   passwordResetRequired: { type: "boolean", access: "readOnly", onInvitation: false, label: "Password reset required", rule: "users/validate.ts", description: "Set by resetPassword; cleared by resetPassword: false." },
   hasPassword: { type: "boolean", access: "readOnly", onInvitation: false, label: "Has password", rule: "users/validate.ts", description: "Whether a password is set (the password itself is never returned)." },
   doNotEmail: { type: "boolean", access: "readWrite", onInvitation: true, label: "Do not email", rule: "users/validate.ts", description: "Send this user no email (no activation or invitation email): invitation events carry sendEmail: false." },
-  lastActivityAt: { type: "dateTime", access: "readOnly", onInvitation: false, filterAndSort: true, label: "Last activity", rule: "users/activity.ts", description: "Last activity on the platform, recorded by POST /v1/users/{id}/activity at most once a minute. Filter and sort with `lastActivityAt`; a user never seen compares as 1970-01-01." },
-  lockedUntil: { type: "dateTime", access: "readOnly", onInvitation: false, label: "Locked until", rule: "users/password-verify.ts", description: "Password checks are refused (423) until then, after 5 failures within 15 minutes. Null when never locked." },
+  lastActivityAt: { type: "dateTime", access: "readOnly", onInvitation: false, filterAndSort: true, label: "Last activity", rule: "users/activity.ts", description: "Last activity on the platform, recorded by POST /v1/users/{id}/activity at most once a minute. A write that lands increments `version` (no event). Filter and sort with `lastActivityAt`; a user never seen compares as 1970-01-01." },
+  lockedUntil: { type: "dateTime", access: "readOnly", onInvitation: false, label: "Locked until", rule: "users/password-verify.ts", description: "Password checks are refused (423) until then, after 5 failures within 15 minutes. Null when never locked and once the lock has expired." },
 } as const satisfies Record<string, AccountFieldSpec>;
 
 export type AccountFieldName = keyof typeof ACCOUNT_FIELDS;
