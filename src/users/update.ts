@@ -95,7 +95,8 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
     const eventId = uuidv7(next.updatedAt);
     const data = requested ? { changes, version: next.version, memberships: requested } : { changes, version: next.version };
     // lastActivityAt and the failure counters are written by their own paths (activity.ts,
-    // password-verify.ts) without a version bump, so a user update never writes them back stale.
+    // password-verify.ts), so a user update never writes them back stale; when those paths change
+    // what the user shows they bump the version, and an update racing them re-applies (or 412s).
     const { tenantId: _t, id: _i, createdAt: _c, erasedAt: _e, status: _s, invitationExpiresAt: _x, lastActivityAt: _a, ...rest } = next;
     const set = "passwordChanged" in changes ? rest : (({ passwordFailures: _f, passwordFailuresSince: _fs, lockedUntil: _l, ...r }) => r)(rest);
     const results = await writeUserBatch(ctx, valuesOf(next), [
