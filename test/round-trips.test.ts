@@ -295,6 +295,23 @@ describe("writes take 2 sequential hops", () => {
     expectWrite(out);
   });
 
+  it("POST and PATCH /scim/v2/Users with folders (the service extension): the folder check rides in the read batch", async () => {
+    const FOLDERS_EXT = "urn:ietf:params:scim:schemas:extension:provisioning:2.0:User";
+    const f = await t.call("/v1/folders", { body: { name: `Round trips ${Date.now()}` } });
+    const folderId = ((await f.json()) as { id: string }).id;
+    const created = await measure(t, "POST /scim/v2/Users (folders)", "/scim/v2/Users", { scim: true, body: scimUser({ [FOLDERS_EXT]: { folders: [{ value: folderId }] } }) });
+    expectStatus(created, 201);
+    expectWrite(created);
+    const u = await createScimUser(t);
+    const out = await measure(t, "PATCH /scim/v2/Users/{id} (folders add)", `/scim/v2/Users/${u.id}`, {
+      method: "PATCH",
+      scim: true,
+      body: patch({ op: "add", path: `${FOLDERS_EXT}:folders`, value: [{ value: folderId }] }),
+    });
+    expectStatus(out, 200);
+    expectWrite(out);
+  });
+
   it('PATCH /scim/v2/Users/{id}, Entra-style {"op":"Replace","value":{"active":"False"}}', async () => {
     const u = await createScimUser(t);
     const out = await measure(t, "PATCH /scim/v2/Users/{id} (Entra active False)", `/scim/v2/Users/${u.id}`, {

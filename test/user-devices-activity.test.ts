@@ -84,7 +84,7 @@ describe("devices", () => {
 });
 
 describe("last activity", () => {
-  it("is read-only, set by POST /activity, written at most once a minute, with no event and no version bump", async () => {
+  it("is read-only, set by POST /activity, written at most once a minute, with no event; a write that lands bumps the version", async () => {
     const { clock, call } = clockedApp();
     const u = await createUser(t);
     expect(u.lastActivityAt).toBeNull();
@@ -92,17 +92,18 @@ describe("last activity", () => {
     const eventsBefore = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE subject_id = ?").bind(u.id).first<{ n: number }>();
 
     let res = await call(t, `/v1/users/${u.id}/activity`, { method: "POST" });
-    expect(await res.json()).toEqual({ lastActivityAt: "2026-01-01T00:00:00.000Z", recorded: true });
+    expect(await res.json()).toEqual({ lastActivityAt: "2026-01-01T00:00:00.000Z", version: u.version + 1, recorded: true });
     clock.advance(59_999);
     res = await call(t, `/v1/users/${u.id}/activity`, { method: "POST" });
-    expect(await res.json()).toEqual({ lastActivityAt: "2026-01-01T00:00:00.000Z", recorded: false });
+    expect(await res.json()).toEqual({ lastActivityAt: "2026-01-01T00:00:00.000Z", version: u.version + 1, recorded: false });
     clock.advance(1);
     res = await call(t, `/v1/users/${u.id}/activity`, { method: "POST" });
-    expect(await res.json()).toEqual({ lastActivityAt: "2026-01-01T00:01:00.000Z", recorded: true });
+    expect(await res.json()).toEqual({ lastActivityAt: "2026-01-01T00:01:00.000Z", version: u.version + 2, recorded: true });
 
     const user = (await (await call(t, `/v1/users/${u.id}`)).json()) as Record<string, any>;
     expect(user.lastActivityAt).toBe("2026-01-01T00:01:00.000Z");
-    expect(user.version).toBe(u.version);
+    expect(user.version).toBe(u.version + 2);
+    expect(user.updatedAt).toBe(u.updatedAt);
     const eventsAfter = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE subject_id = ?").bind(u.id).first<{ n: number }>();
     expect(eventsAfter!.n).toBe(eventsBefore!.n);
     expect((await call(t, `/v1/users/nobody/activity`, { method: "POST" })).status).toBe(404);

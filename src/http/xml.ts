@@ -6,6 +6,7 @@
  * - a string is text; a number or boolean is text with `type="number"` / `type="boolean"`;
  * - null is an empty element with `nil="true"`;
  * - an array is an element with `type="array"` holding one `<item>` per entry;
+ * - an empty object is an empty element with `type="object"` (else it would read back as "");
  * - a member whose name is not an XML name (e.g. "2fa") becomes `<entry key="2fa">`.
  *
  * Responses have the root `<response>` (errors: RFC 7807 `<problem>`); requests may use any root.
@@ -40,6 +41,8 @@ function toNode(value: unknown): unknown {
     }
   }
   if (entries.length > 0) node.entry = entries;
+  // `<attributes/>` would read back as the empty string: a GET's document could not be PUT back.
+  if (Object.keys(node).length === 0) node[`${ATTR}type`] = "object";
   return node;
 }
 
@@ -120,7 +123,7 @@ function fromNode(node: unknown, depth: number): unknown {
   }
   if (type === "array") return ((n.item as unknown[] | undefined) ?? []).map((child) => fromNode(child, depth + 1));
   const children = Object.keys(n).filter((k) => !k.startsWith(ATTR) && k !== TEXT);
-  if (children.length === 0) return text;
+  if (children.length === 0) return type === "object" ? {} : text;
   const out: Record<string, unknown> = {};
   for (const key of children) {
     if (key === "entry") {
@@ -200,7 +203,7 @@ export const XML_MAPPING_DESCRIPTION = [
   "**XML.** Every /v1 endpoint also speaks XML: ask with `?format=xml` or `Accept: application/xml` (`?format=` wins), and send",
   "bodies with `Content-Type: application/xml`. The XML is a lossless rendering of the JSON document described by each schema:",
   "an object is an element with one child per member; a string is text; numbers and booleans carry `type=\"number\"` /",
-  "`type=\"boolean\"`; null is an empty element with `nil=\"true\"`; an array is an element with `type=\"array\"` and one `<item>`",
+  "`type=\"boolean\"`; null is an empty element with `nil=\"true\"`; an empty object is an empty element with `type=\"object\"`; an array is an element with `type=\"array\"` and one `<item>`",
   "per entry; a member whose name is not an XML name becomes `<entry key=\"...\">`. Responses use the root `<response>`, errors",
   "`<problem xmlns=\"urn:ietf:rfc:7807\">` (application/problem+xml); requests may use any root element. DTDs are refused.",
   "Example: `<user><firstName>Jane</firstName><active type=\"boolean\">true</active><attributes><fte type=\"number\">0.8</fte></attributes></user>`.",

@@ -134,14 +134,14 @@ export async function bulkHandler(c: Context<AppEnv>): Promise<Response> {
       let status: number;
       // Each operation: one read batch and one write batch, as the single-resource endpoints.
       if (method === "POST") {
-        user = await scimCreateUser(ctx, await scimReads(ctx, undefined, data), data);
+        user = (await scimCreateUser(ctx, await scimReads(ctx, undefined, data), data)).user;
         if (bulkId) ids.set(bulkId, user.id);
         status = 201;
       } else if (method === "PUT") {
-        user = await scimReplaceUser(ctx, await scimReads(ctx, id, data), id!, data, ifMatch);
+        user = (await scimReplaceUser(ctx, await scimReads(ctx, id, data), id!, data, ifMatch)).user;
         status = 200;
       } else if (method === "PATCH") {
-        user = await scimPatchUser(ctx, await scimReads(ctx, id, data), base, id!, data, ifMatch);
+        user = (await scimPatchUser(ctx, await scimReads(ctx, id, data), base, id!, data, ifMatch)).user;
         status = 200;
       } else {
         await scimDeleteUser(ctx, id!, ifMatch);

@@ -10,7 +10,7 @@ import { loadAttributeSet } from "../users/attributes";
 import { BULK_MAX_OPERATIONS, BULK_MAX_PAYLOAD } from "./bulk";
 import { baseUrlOf, query, scimJson } from "./http";
 import { MAX_COUNT } from "./list-query";
-import { CORE_GROUP, CORE_USER, ENTERPRISE_USER, groupSchema, LIST_RESPONSE, TENANT_USER, userSchemas } from "./schema";
+import { CORE_GROUP, CORE_USER, ENTERPRISE_USER, groupSchema, LIST_RESPONSE, PROVISIONING_USER, TENANT_USER, userSchemas } from "./schema";
 import { coreContext } from "./user-ops";
 
 export const discoveryRoutes = new Hono<AppEnv>();
@@ -63,7 +63,7 @@ function resourceType(base: string, id: "User" | "Group", description: string, s
   };
 }
 
-const userResourceType = (base: string) => resourceType(base, "User", "User Account", CORE_USER, [ENTERPRISE_USER, TENANT_USER]);
+const userResourceType = (base: string) => resourceType(base, "User", "User Account", CORE_USER, [ENTERPRISE_USER, TENANT_USER, PROVISIONING_USER]);
 const groupResourceType = (base: string) => resourceType(base, "Group", "Group", CORE_GROUP, []);
 
 discoveryRoutes.get("/ResourceTypes", (c) => {
@@ -98,6 +98,6 @@ discoveryRoutes.get("/Schemas", async (c) => {
 discoveryRoutes.get("/Schemas/:id", async (c) => {
   const id = decodeURIComponent(c.req.param("id"));
   const doc = (await schemaDocs(c)).find((s) => s.id.toLowerCase() === id.toLowerCase());
-  if (!doc) throw new ApiError("not_found", `No schema '${id}'. This endpoint has: ${[CORE_USER, ENTERPRISE_USER, TENANT_USER, CORE_GROUP].join(", ")}.`);
+  if (!doc) throw new ApiError("not_found", `No schema '${id}'. This endpoint has: ${[CORE_USER, ENTERPRISE_USER, TENANT_USER, PROVISIONING_USER, CORE_GROUP].join(", ")}.`);
   return scimJson(c, doc);
 });

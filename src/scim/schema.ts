@@ -10,6 +10,13 @@ export const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
 export const ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /** The tenant's custom attributes. Not an IETF URN: the attributes differ per tenant. */
 export const TENANT_USER = "urn:provisioning:params:scim:schemas:extension:tenant:2.0:User";
+/**
+ * This service's own User extension (scim/user-folders.ts): the folders a user may access, and the
+ * read-only account facts the REST user shows. Apart from TENANT_USER, whose attribute names are
+ * the tenant's to choose (a custom attribute may be called `folders`). In the
+ * `urn:ietf:params:scim:schemas:extension:<name>:2.0:User` form that Entra's attribute editor expects.
+ */
+export const PROVISIONING_USER = "urn:ietf:params:scim:schemas:extension:provisioning:2.0:User";
 export const LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 export const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 export const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -153,6 +160,27 @@ export function tenantUserAttributes(attrs: AttributeSet): ScimAttribute[] {
   });
 }
 
+/** The service extension's attributes (PROVISIONING_USER); the same for every tenant. */
+export function provisioningUserAttributes(): ScimAttribute[] {
+  return [
+    attr(
+      "folders",
+      "complex",
+      "The folders the user may access (REST `folders`; GET /v1/folders lists them). Setting the list replaces the user's manually assigned folders; " +
+        "folders an audience rule grants stay while the rule matches. Applied asynchronously, as over REST. Absent on PUT keeps them; an empty list removes them.",
+      {
+        multiValued: true,
+        subAttributes: [
+          attr("value", "string", "The id of one of this tenant's folders.", { required: true, caseExact: true }),
+          attr("display", "string", "The folder's name.", { mutability: "readOnly" }),
+        ],
+      },
+    ),
+    attr("lastActivityAt", "dateTime", "Last activity on the platform (REST lastActivityAt), recorded at most once a minute.", { mutability: "readOnly" }),
+    attr("lockedUntil", "dateTime", "Password checks are refused until then (REST lockedUntil); shown only while it is in the future.", { mutability: "readOnly" }),
+  ];
+}
+
 export interface SchemaDoc {
   id: string;
   name: string;
@@ -165,6 +193,7 @@ export function userSchemas(attrs: AttributeSet): SchemaDoc[] {
     { id: CORE_USER, name: "User", description: "User Account", attributes: coreUserAttributes(attrs) },
     { id: ENTERPRISE_USER, name: "EnterpriseUser", description: "Enterprise User", attributes: enterpriseUserAttributes(attrs) },
     { id: TENANT_USER, name: "TenantUser", description: "This tenant's custom user attributes", attributes: tenantUserAttributes(attrs) },
+    { id: PROVISIONING_USER, name: "ProvisioningUser", description: "What this service keeps about a user beyond the standard schemas", attributes: provisioningUserAttributes() },
   ];
 }
 

@@ -20,15 +20,16 @@ import { pageBounds, sortOrder, type ListParams } from "./list-query";
 import { anchorFor, cachedCount, rememberCount, rememberPageEnd } from "./paging";
 import { LIST_RESPONSE } from "./schema";
 import { coreContext, scimCreateUser, scimDeleteUser, scimPatchUser, scimReads, scimReadUser, scimReplaceUser } from "./user-ops";
+import { foldersByUser, userFoldersQuery, type FolderRef } from "./user-folders";
 import { toScimUser, type Json } from "./users";
 
 export const userRoutes = new Hono<AppEnv>();
 
-function userResponse(c: Context<AppEnv>, user: User, attrs: AttributeSet, projection: Projection, status = 200): Response {
+function userResponse(c: Context<AppEnv>, { user, folders }: { user: User; folders: FolderRef[] }, attrs: AttributeSet, projection: Projection, status = 200): Response {
   const base = baseUrlOf(c);
   const headers: Record<string, string> = { ETag: etagOf(user.version) };
   if (status === 201) headers.Location = `${base}/Users/${user.id}`;
-  return scimJson(c, project(toScimUser(user, base, attrs), projection), status, headers);
+  return scimJson(c, project(toScimUser(user, base, attrs, folders), projection), status, headers);
 }
 
 
@@ -68,11 +69,14 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
   const countSource = params.filter === undefined ? sql`${users} INDEXED BY users_tenant_live_idx` : users;
   const known = hinted ? cachedCount(ctx.tenantId) : undefined;
   const rowsQuery = ctx.db.select().from(users).where(sql`rowid IN ${page}`).orderBy(...order);
-  const [rows, roles, counted, attrs] = await Promise.all([
+  // The page's folders, by the same page subquery: still one round trip.
+  const foldersQuery = userFoldersQuery(ctx, sql`(SELECT ${users.id} FROM ${users} WHERE rowid IN ${page})`);
+  const [rows, roles, counted, attrs, folderRows] = await Promise.all([
     rowsQuery.all(),
     loadRoles(ctx.db, ctx.tenantId),
     known === undefined ? ctx.db.select({ n: count() }).from(countSource).where(where).get() : Promise.resolve({ n: known }),
     definitions ?? loadAttributeSet(ctx.db, ctx.tenantId),
+    limit === 0 ? Promise.resolve([]) : foldersQuery.all(),
   ]);
   const total = counted?.n ?? 0;
   if (hinted) {
@@ -81,7 +85,9 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
     if (last && rows.length === limit) rememberPageEnd(ctx.tenantId, startIndex + rows.length, last.id);
   }
   const base = baseUrlOf(c);
-  const resources = limit === 0 ? [] : rows.map((row) => project(toScimUser(toUser(row, roles), base, attrs), params.projection));
+  const folders = foldersByUser(folderRows);
+  const now = ctx.clock.now();
+  const resources = limit === 0 ? [] : rows.map((row) => project(toScimUser(toUser(row, roles, now), base, attrs, folders.get(row.id)), params.projection));
   return scimJson(c, {
     schemas: [LIST_RESPONSE],
     totalResults: total,
@@ -105,32 +111,32 @@ userRoutes.post("/Users", async (c) => {
   const ctx = coreContext(c);
   const body = c.req.bodyCache.json ? await c.req.bodyCache.json : undefined;
   const reads = await scimReads(ctx, undefined, body);
-  const user = await scimCreateUser(ctx, reads, body);
-  return userResponse(c, user, reads.lookups.attrs, projectionOf(c), 201);
+  const written = await scimCreateUser(ctx, reads, body);
+  return userResponse(c, written, reads.lookups.attrs, projectionOf(c), 201);
 });
 
 userRoutes.get("/Users/:id", async (c) => {
   const ctx = coreContext(c);
-  const { user, attrs } = await scimReadUser(ctx, c.req.param("id"));
+  const { user, attrs, folders } = await scimReadUser(ctx, c.req.param("id"));
   const condition = parseETagList(c.req.header("If-None-Match"));
   if (condition && matches(condition, user.version)) return c.body(null, 304, { ETag: etagOf(user.version) });
-  return userResponse(c, user, attrs, projectionOf(c));
+  return userResponse(c, { user, folders }, attrs, projectionOf(c));
 });
 
 userRoutes.put("/Users/:id", async (c) => {
   const ctx = coreContext(c);
   const body = c.req.bodyCache.json ? await c.req.bodyCache.json : undefined;
   const reads = await scimReads(ctx, c.req.param("id"), body);
-  const user = await scimReplaceUser(ctx, reads, c.req.param("id"), body, parseETagList(c.req.header("If-Match")));
-  return userResponse(c, user, reads.lookups.attrs, projectionOf(c));
+  const written = await scimReplaceUser(ctx, reads, c.req.param("id"), body, parseETagList(c.req.header("If-Match")));
+  return userResponse(c, written, reads.lookups.attrs, projectionOf(c));
 });
 
 userRoutes.patch("/Users/:id", async (c) => {
   const ctx = coreContext(c);
   const body = c.req.bodyCache.json ? await c.req.bodyCache.json : undefined;
   const reads = await scimReads(ctx, c.req.param("id"), body);
-  const user = await scimPatchUser(ctx, reads, baseUrlOf(c), c.req.param("id"), body, parseETagList(c.req.header("If-Match")));
-  return userResponse(c, user, reads.lookups.attrs, projectionOf(c));
+  const written = await scimPatchUser(ctx, reads, baseUrlOf(c), c.req.param("id"), body, parseETagList(c.req.header("If-Match")));
+  return userResponse(c, written, reads.lookups.attrs, projectionOf(c));
 });
 
 userRoutes.delete("/Users/:id", async (c) => {

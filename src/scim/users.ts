@@ -5,7 +5,8 @@
 import { ApiError, type FieldError } from "../http/errors";
 import { isEmail, type AttributeSet } from "../users/attributes";
 import { etagOf, type User, type UserFields } from "../users/model";
-import { CORE_USER, coreUserAttributes, ENTERPRISE_USER, enterpriseUserAttributes, TENANT_USER, tenantUserAttributes, type ScimAttribute } from "./schema";
+import { CORE_USER, coreUserAttributes, ENTERPRISE_USER, enterpriseUserAttributes, PROVISIONING_USER, provisioningUserAttributes, TENANT_USER, tenantUserAttributes, type ScimAttribute } from "./schema";
+import type { FolderRef } from "./user-folders";
 import { byRfcOrder, SCIM_PLACEMENTS, scimErrorPath } from "./user-fields";
 
 export type Json = Record<string, unknown>;
@@ -14,8 +15,20 @@ export function userLocation(baseUrl: string, id: string): string {
   return `${baseUrl}/Users/${id}`;
 }
 
-/** The full SCIM representation of a user (before attributes/excludedAttributes). */
-export function toScimUser(user: User, baseUrl: string, attrs: AttributeSet): Json {
+/** The service extension (PROVISIONING_USER): folders, then the read-only account facts that are set. */
+function serviceExtension(user: User, folders: FolderRef[]): Json {
+  const out: Json = {};
+  if (folders.length > 0) out.folders = folders.map((f) => ({ value: f.value, display: f.display }));
+  if (user.lastActivityAt !== null) out.lastActivityAt = user.lastActivityAt;
+  if (user.lockedUntil !== null) out.lockedUntil = user.lockedUntil;
+  return out;
+}
+
+/**
+ * The full SCIM representation of a user (before attributes/excludedAttributes). `folders` are the
+ * user's current folders (scim/user-folders.ts), read with the user.
+ */
+export function toScimUser(user: User, baseUrl: string, attrs: AttributeSet, folders: FolderRef[] = []): Json {
   const containers: Record<string, Json> = { "": {}, [ENTERPRISE_USER]: {} };
   for (const p of SCIM_PLACEMENTS) {
     const value = user[p.name];
@@ -36,9 +49,11 @@ export function toScimUser(user: User, baseUrl: string, attrs: AttributeSet): Js
     const v = user.attributes[d.key];
     if (v !== undefined && v !== null) custom[d.key] = v;
   }
+  const service = serviceExtension(user, folders);
   const schemas = [CORE_USER];
   if (Object.keys(enterprise).length > 0) schemas.push(ENTERPRISE_USER);
   if (Object.keys(custom).length > 0) schemas.push(TENANT_USER);
+  if (Object.keys(service).length > 0) schemas.push(PROVISIONING_USER);
   const { externalId, ...attributes }: Json = { ...core, active: user.active };
   return {
     schemas,
@@ -47,6 +62,7 @@ export function toScimUser(user: User, baseUrl: string, attrs: AttributeSet): Js
     ...Object.fromEntries(byRfcOrder(Object.entries(attributes), ([k]) => k)),
     ...(Object.keys(enterprise).length > 0 ? { [ENTERPRISE_USER]: enterprise } : {}),
     ...(Object.keys(custom).length > 0 ? { [TENANT_USER]: custom } : {}),
+    ...(Object.keys(service).length > 0 ? { [PROVISIONING_USER]: service } : {}),
     meta: {
       resourceType: "User",
       created: user.createdAt,
@@ -133,10 +149,11 @@ export interface UserSchemaSet {
   core: ScimAttribute[];
   enterprise: ScimAttribute[];
   tenant: ScimAttribute[];
+  provisioning: ScimAttribute[];
 }
 
 export function schemaSet(attrs: AttributeSet): UserSchemaSet {
-  return { core: coreUserAttributes(attrs), enterprise: enterpriseUserAttributes(attrs), tenant: tenantUserAttributes(attrs) };
+  return { core: coreUserAttributes(attrs), enterprise: enterpriseUserAttributes(attrs), tenant: tenantUserAttributes(attrs), provisioning: provisioningUserAttributes() };
 }
 
 /**
@@ -159,6 +176,8 @@ export function canonicalUser(input: unknown, set: UserSchemaSet): Json {
       out[ENTERPRISE_USER] = canonicalObject(set.enterprise, v as Json, ENTERPRISE_USER);
     } else if (key === TENANT_USER.toLowerCase() && v && typeof v === "object") {
       out[TENANT_USER] = canonicalObject(set.tenant, v as Json, TENANT_USER);
+    } else if (key === PROVISIONING_USER.toLowerCase() && v && typeof v === "object") {
+      out[PROVISIONING_USER] = canonicalObject(set.provisioning, v as Json, PROVISIONING_USER);
     }
   }
   return out;

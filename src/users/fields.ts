@@ -161,8 +161,33 @@ export const ACCOUNT_FIELDS = {
   passwordResetRequired: { type: "boolean", access: "readOnly", onInvitation: false, label: "Password reset required", rule: "users/validate.ts", description: "Set by resetPassword; cleared by resetPassword: false." },
   hasPassword: { type: "boolean", access: "readOnly", onInvitation: false, label: "Has password", rule: "users/validate.ts", description: "Whether a password is set (the password itself is never returned)." },
   doNotEmail: { type: "boolean", access: "readWrite", onInvitation: true, label: "Do not email", rule: "users/validate.ts", description: "Send this user no email (no activation or invitation email): invitation events carry sendEmail: false." },
-  lastActivityAt: { type: "dateTime", access: "readOnly", onInvitation: false, filterAndSort: true, label: "Last activity", rule: "users/activity.ts", description: "Last activity on the platform, recorded by POST /v1/users/{id}/activity at most once a minute. Filter and sort with `lastActivityAt`; a user never seen compares as 1970-01-01." },
-  lockedUntil: { type: "dateTime", access: "readOnly", onInvitation: false, label: "Locked until", rule: "users/password-verify.ts", description: "Password checks are refused (423) until then, after 5 failures within 15 minutes. Null when never locked." },
+  lastActivityAt: { type: "dateTime", access: "readOnly", onInvitation: false, filterAndSort: true, label: "Last activity", rule: "users/activity.ts", description: "Last activity on the platform, recorded by POST /v1/users/{id}/activity at most once a minute. A write that lands increments `version` (no event). Filter and sort with `lastActivityAt`; a user never seen compares as 1970-01-01." },
+  lockedUntil: { type: "dateTime", access: "readOnly", onInvitation: false, label: "Locked until", rule: "users/password-verify.ts", description: "Password checks are refused (423) until then, after 5 failures within 15 minutes. Null when never locked and once the lock has expired." },
 } as const satisfies Record<string, AccountFieldSpec>;
 
 export type AccountFieldName = keyof typeof ACCOUNT_FIELDS;
+
+/**
+ * Members of the user's REST representation that the service alone sets: no request names them
+ * as a change. With the read-only ACCOUNT_FIELDS they make READ_ONLY_FIELDS, which a full replace
+ * (`PUT /v1/users/{id}`) accepts and ignores so that a client can GET a user, edit it and PUT it
+ * back; `id` is the exception that is checked (it must name the user in the path).
+ */
+export const SERVER_FIELDS = {
+  id: "The user's id; in a PUT body it must equal the id in the path.",
+  status: "Derived from `active` and the invitation lifecycle.",
+  version: "Increments on every change.",
+  createdAt: "Set on create.",
+  updatedAt: "Set on every change a client makes.",
+  provisioning: "State of the asynchronous side effects of the latest change.",
+  memberships: "Current memberships (GET /v1/users/{id}); change them with the id lists (groups, folders, ...).",
+} as const;
+
+type ReadOnlyAccountField = { [K in AccountFieldName]: (typeof ACCOUNT_FIELDS)[K]["access"] extends "readOnly" ? K : never }[AccountFieldName];
+export type ReadOnlyField = keyof typeof SERVER_FIELDS | ReadOnlyAccountField;
+
+/** Every read-only member of the REST user: SERVER_FIELDS, then the read-only account fields. */
+export const READ_ONLY_FIELDS = [
+  ...Object.keys(SERVER_FIELDS),
+  ...(Object.entries(ACCOUNT_FIELDS) as [AccountFieldName, AccountFieldSpec][]).filter(([, f]) => f.access === "readOnly").map(([name]) => name),
+] as ReadOnlyField[];

@@ -78,7 +78,13 @@ function shown(row: UserRow, f: FieldSpec): string | null {
 
 const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function toUser(row: UserRow, roles: RoleDirectory): User {
+/**
+ * The public user as of `now` (the request's clock, ctx.clock): a lock that has expired is not
+ * shown (the row keeps it until the next password check resets the counters), and an invitation
+ * past its expiry shows as `invitation_expired`. Callers outside a request (rule evaluation in the
+ * consumer) may leave `now` to the wall clock; neither value feeds a rule.
+ */
+export function toUser(row: UserRow, roles: RoleDirectory, now = Date.now()): User {
   const fields: Record<string, string | null> = {};
   for (const [name, f] of FIELD_ENTRIES) {
     // The referenced entity's name goes right before its id (`role`, `roleId`).
@@ -89,13 +95,13 @@ export function toUser(row: UserRow, roles: RoleDirectory): User {
     id: row.id,
     ...fields,
     active: row.active,
-    status: statusOf(row),
+    status: statusOf(row, now),
     attributes: parseAttributes(row.attributes),
     hasPassword: row.passwordHash !== null,
     passwordResetRequired: row.passwordResetRequired,
     doNotEmail: row.doNotEmail,
     lastActivityAt: isoOrNull(row.lastActivityAt),
-    lockedUntil: isoOrNull(row.lockedUntil),
+    lockedUntil: row.lockedUntil !== null && row.lockedUntil > now ? isoOrNull(row.lockedUntil) : null,
     version: row.version,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),

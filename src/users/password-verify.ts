@@ -34,6 +34,12 @@ function auditEvent(ctx: CoreContext, userId: string, outcome: Outcome, now: num
   );
 }
 
+/**
+ * Counts a failure; the one that reaches MAX_FAILURES sets the lock and bumps the version, since
+ * `lockedUntil` then appears on the user (its ETag must change). Other failures and clearing the
+ * counters change nothing the user shows (a lock is shown only while in force, and a valid check
+ * cannot happen during one), so they keep the version.
+ */
 function recordFailure(ctx: CoreContext, userId: string, now: number) {
   const inWindow = sql`coalesce(password_failures_since, 0) > ${now - FAILURE_WINDOW_MS}`;
   const count = sql`CASE WHEN ${inWindow} THEN password_failures + 1 ELSE 1 END`;
@@ -41,7 +47,8 @@ function recordFailure(ctx: CoreContext, userId: string, now: number) {
     ctx.db,
     sql`UPDATE users SET password_failures = ${count},
            password_failures_since = CASE WHEN ${inWindow} THEN password_failures_since ELSE ${now} END,
-           locked_until = CASE WHEN ${count} >= ${MAX_FAILURES} THEN ${now + LOCK_MS} ELSE locked_until END
+           locked_until = CASE WHEN ${count} >= ${MAX_FAILURES} THEN ${now + LOCK_MS} ELSE locked_until END,
+           version = CASE WHEN ${count} >= ${MAX_FAILURES} THEN version + 1 ELSE version END
         WHERE tenant_id = ${ctx.tenantId} AND id = ${userId}`,
   );
 }

@@ -120,7 +120,7 @@ export async function listUsers(ctx: CoreContext, query: UserListQuery): Promise
       ctx.db.select({ n: count() }).from(users).where(and(...conditions)).get(),
       rolesRead,
     ]);
-    return { data: rows.map((r) => toUser(r, roles)), nextCursor: null, totalCount: total?.n ?? 0 };
+    return { data: rows.map((r) => toUser(r, roles, ctx.clock.now())), nextCursor: null, totalCount: total?.n ?? 0 };
   }
 
   if (query.cursor) {
@@ -145,5 +145,5 @@ export async function listUsers(ctx: CoreContext, query: UserListQuery): Promise
   const page = hasMore ? rows.slice(0, query.limit) : rows;
   const last = page[page.length - 1];
   const nextCursor = hasMore && last ? encodeCursor({ o: ordering, k: byId ? [last.row.id] : [last.sortKey, last.row.id] }) : null;
-  return { data: page.map((r) => toUser(r.row, roles)), nextCursor };
+  return { data: page.map((r) => toUser(r.row, roles, ctx.clock.now())), nextCursor };
 }

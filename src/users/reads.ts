@@ -97,7 +97,7 @@ export async function readUserWith<const Q extends BatchItem<"sqlite">[]>(
 ): Promise<[User, ...{ [K in keyof Q]: Awaited<Q[K]> }]> {
   const [rows, roleRows, ...rest] = await ctx.db.batch([userRowQuery(ctx, id), rolesQuery(ctx.db, ctx.tenantId), ...extra] as unknown as Batch);
   const row = liveRow((rows as UserRow[])[0], id);
-  return [toUser(row, new RoleDirectory(roleRows as RoleRef[])), ...rest] as [User, ...{ [K in keyof Q]: Awaited<Q[K]> }];
+  return [toUser(row, new RoleDirectory(roleRows as RoleRef[]), ctx.clock.now()), ...rest] as [User, ...{ [K in keyof Q]: Awaited<Q[K]> }];
 }
 
 export async function getUser(ctx: CoreContext, id: string): Promise<User> {

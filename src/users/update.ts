@@ -69,7 +69,7 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
   const hashes = new Map<string, string>();
   for (let round = 1; ; round++) {
     checkPrecondition(options.ifMatch, row);
-    const patch = typeof change === "function" ? change(toUser(row, roles)) : change;
+    const patch = typeof change === "function" ? change(toUser(row, roles, ctx.clock.now())) : change;
     const now = ctx.clock.now();
     const applied = applyPatch(row, patch, reads.lookups, now);
     await checkNewManager(ctx, reads, applied.newManagerId, applied.errors);
@@ -82,7 +82,7 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
       next.passwordHash = hash;
     }
     if (Object.keys(changes).length === 0) {
-      if (!requested) return toUser(row, roles);
+      if (!requested) return toUser(row, roles, now);
       // Nothing about the user changed, but memberships were asked for: record the request.
       const eventId = uuidv7(now);
       await ctx.db.batch([
@@ -90,14 +90,15 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
         markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now }),
       ]);
       committed(ctx, eventId);
-      return toUser(row, roles);
+      return toUser(row, roles, now);
     }
 
     const type: EventType = changes.active === false ? "user.deactivated" : changes.active === true ? "user.reactivated" : "user.updated";
     const eventId = uuidv7(next.updatedAt);
     const data = requested ? { changes, version: next.version, memberships: requested } : { changes, version: next.version };
     // lastActivityAt and the failure counters are written by their own paths (activity.ts,
-    // password-verify.ts) without a version bump, so a user update never writes them back stale.
+    // password-verify.ts), so a user update never writes them back stale; when those paths change
+    // what the user shows they bump the version, and an update racing them re-applies (or 412s).
     const { tenantId: _t, id: _i, createdAt: _c, erasedAt: _e, status: _s, invitationExpiresAt: _x, lastActivityAt: _a, ...rest } = next;
     const set = "passwordChanged" in changes ? rest : (({ passwordFailures: _f, passwordFailuresSince: _fs, lockedUntil: _l, ...r }) => r)(rest);
     const results = await writeUserBatch(ctx, valuesOf(next), [
@@ -108,7 +109,7 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
     ]);
     if ((results[0] as D1Result).meta.changes === 1) {
       committed(ctx, eventId);
-      return toUser(next, roles);
+      return toUser(next, roles, now);
     }
     // Another writer committed first. With a pinned version that is the client's 412.
     if (pinned(options.ifMatch)) {

@@ -101,7 +101,7 @@ export async function createUser(ctx: CoreContext, input: UserFields, options: C
   // Hashed only now that the request is valid: PBKDF2 is the most expensive step of a create.
   if (password !== null) row.passwordHash = await hashPassword(password);
 
-  const user = toUser(row, reads.lookups.roles);
+  const user = toUser(row, reads.lookups.roles, now);
   const eventId = uuidv7(now);
   const requested = requestedMemberships(options.memberships);
   await writeUserBatch(ctx, valuesOf(row), [

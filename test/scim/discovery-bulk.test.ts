@@ -1,7 +1,7 @@
 /** Discovery accuracy (what /Schemas says is what /Users does) and Bulk. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTenant, type TestTenant } from "../helpers";
-import { CORE, ENTERPRISE, GROUP, LIST, TENANT_EXT, createScimUser, scim, scimBody, scimError, scimUser } from "./helpers";
+import { CORE, ENTERPRISE, GROUP, LIST, TENANT_EXT, PROVISIONING_EXT, createScimUser, scim, scimBody, scimError, scimUser } from "./helpers";
 
 const BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 const CHARACTERISTICS = ["name", "type", "multiValued", "description", "required", "caseExact", "mutability", "returned", "uniqueness"];
@@ -31,14 +31,14 @@ describe("discovery", () => {
   it("ResourceTypes names the User endpoint and its extensions", async () => {
     const list = await scimBody(await scim(t, "/ResourceTypes"));
     expect(list.schemas).toEqual([LIST]);
-    expect(list.Resources[0]).toMatchObject({ id: "User", endpoint: "/Users", schema: CORE, schemaExtensions: [{ schema: ENTERPRISE, required: false }, { schema: TENANT_EXT, required: false }] });
+    expect(list.Resources[0]).toMatchObject({ id: "User", endpoint: "/Users", schema: CORE, schemaExtensions: [{ schema: ENTERPRISE, required: false }, { schema: TENANT_EXT, required: false }, { schema: PROVISIONING_EXT, required: false }] });
     expect((await scimBody(await scim(t, "/ResourceTypes/User"))).id).toBe("User");
     await scimError(await scim(t, "/ResourceTypes/Widget"), 404);
   });
 
   it("Schemas lists core, enterprise and the tenant's attributes with every characteristic", async () => {
     const list = await scimBody(await scim(t, "/Schemas"));
-    expect(list.Resources.map((s: any) => s.id)).toEqual([CORE, ENTERPRISE, TENANT_EXT, GROUP]);
+    expect(list.Resources.map((s: any) => s.id)).toEqual([CORE, ENTERPRISE, TENANT_EXT, PROVISIONING_EXT, GROUP]);
     const walk = (attrs: any[]) => {
       for (const a of attrs) {
         for (const k of CHARACTERISTICS) expect(a[k], `${a.name}.${k}`).not.toBeUndefined();

@@ -5,6 +5,7 @@ import { call, type CallOptions, type TestTenant } from "../helpers";
 export const CORE = "urn:ietf:params:scim:schemas:core:2.0:User";
 export const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 export const TENANT_EXT = "urn:provisioning:params:scim:schemas:extension:tenant:2.0:User";
+export const PROVISIONING_EXT = "urn:ietf:params:scim:schemas:extension:provisioning:2.0:User";
 export const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
 export const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 export const LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse";

@@ -22,10 +22,11 @@ userActivityRouter.openapi(
     summary: "Record a user's activity",
     description:
       "Sets `lastActivityAt` to now. Calls are coalesced: the user is written at most once a minute (`recorded: false` otherwise). " +
-      "No event is emitted and the user's version does not change. Find inactive users with `filter=lastActivityAt lt \"<date>\"`.",
+      "A write that lands increments the user's `version` (so its ETag changes with `lastActivityAt`), without an event and without changing `updatedAt`; " +
+      "a coalesced call changes nothing. Find inactive users with `filter=lastActivityAt lt \"<date>\"`.",
     request: { params: z.object({ id: z.string().max(64) }) },
     responses: {
-      200: jsonContent(z.object({ lastActivityAt: z.string(), recorded: z.boolean() }).openapi("ActivityResult"), "The user's last activity."),
+      200: jsonContent(z.object({ lastActivityAt: z.string(), version: z.number().int().openapi({ description: "The user's version after this call; its ETag is W/\"<version>\"." }), recorded: z.boolean() }).openapi("ActivityResult"), "The user's last activity."),
       ...errorResponses,
       410: problemResponse("The user was erased."),
     },

@@ -4,7 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { KINDS, MAX_IDS_PER_KIND } from "../../memberships/kinds";
-import { FIELD_ENTRIES, USER_FIELDS, type FieldName, type FieldSpec, type NonNullField } from "../../users/fields";
+import { FIELD_ENTRIES, READ_ONLY_FIELDS, USER_FIELDS, type FieldName, type FieldSpec, type NonNullField, type ReadOnlyField } from "../../users/fields";
 import { accountInputFields, accountResponseFields } from "../user-account-schemas";
 
 const docs = (f: FieldSpec) => ({ description: f.description, ...(f.example ? { example: f.example } : {}) });
@@ -118,3 +118,19 @@ export const UserPatchSchema = z
     ...membershipFields,
   })
   .openapi("UserPatch", { description: "JSON merge patch: absent fields are kept, null clears an optional field." });
+
+/**
+ * `PUT /v1/users/{id}`: UserCreate plus the representation's read-only members
+ * (users/fields.ts READ_ONLY_FIELDS), accepted and ignored so that a GET's body can be edited and
+ * PUT back; `id`, when sent, must equal the path's (checked by the handler).
+ */
+export const UserReplaceSchema = UserCreateSchema.extend(
+  Object.fromEntries(
+    READ_ONLY_FIELDS.map((name) => [
+      name,
+      name === "id"
+        ? z.string({ error: "must be a string" }).max(64).optional().openapi({ readOnly: true, description: "Optional; when sent it must equal the id in the path." })
+        : z.unknown().optional().openapi({ readOnly: true, description: "Read-only: ignored when sent (a GET's body can be PUT back)." }),
+    ]),
+  ) as { id: z.ZodOptional<z.ZodString> } & { [K in Exclude<ReadOnlyField, "id">]: z.ZodOptional<z.ZodUnknown> },
+).openapi("UserReplace", { description: "A full user: UserCreate's fields; the read-only members of User may be sent back and are ignored (except id, which must match)." });
