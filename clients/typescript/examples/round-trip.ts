@@ -3,7 +3,7 @@
  * Type-checked by `npm run typecheck` and executed by the end-to-end run (test/e2e/client.e2e.mjs),
  * so the README's example cannot silently stop compiling or working.
  */
-import type { ProvisioningClient, Schema } from "../src/index.js";
+import type { ProvisioningClient, Schema } from "../src/index.ts";
 
 export interface RoundTrip {
   created: Schema<"User">;

@@ -4,9 +4,9 @@
  * `fetch` does: browsers, Workers, Deno, Node >= 18.
  */
 import createFetchClient, { type Client } from "openapi-fetch";
-import type { components, paths } from "./schema.js";
+import type { components, paths } from "./schema.ts";
 
-export type { components, operations, paths } from "./schema.js";
+export type { components, operations, paths } from "./schema.ts";
 /** A schema by name, e.g. `Schema<"User">`. */
 export type Schema<Name extends keyof components["schemas"]> = components["schemas"][Name];
 export type ProvisioningClient = Client<paths>;

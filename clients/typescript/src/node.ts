@@ -7,9 +7,9 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { createClient as createFetchClient, type ClientOptions, type ProvisioningClient } from "./index.js";
+import { createClient as createFetchClient, type ClientOptions, type ProvisioningClient } from "./index.ts";
 
-export * from "./index.js";
+export * from "./index.ts";
 
 export interface NodeClientOptions extends ClientOptions {
   /** The tenant's host (with port if not the default), e.g. `acme.localhost:8787`, sent as Host to baseUrl's address. */
