@@ -51,7 +51,7 @@ export default defineConfig(async () => {
       testTimeout: 60_000,
       // Many passing tests provoke errors on purpose, and the Worker logs them: show a test's
       // console output only when it fails.
-      silent: "passed-only",
+      silent: "passed-only" as const,
       hookTimeout: 120_000,
     },
   };

@@ -51,7 +51,9 @@ try {
   const launching = launchBrowser();
   launching.catch(() => {});
   try {
-    server = await withTimeout(startDevServer({ readyTimeoutMs: START_TIMEOUT_MS - 10_000 }), START_TIMEOUT_MS, "dev server start");
+    const start = () => withTimeout(startDevServer({ readyTimeoutMs: START_TIMEOUT_MS - 10_000 }), START_TIMEOUT_MS, "dev server start");
+    // The free port can be taken by someone else between finding it and wrangler binding it.
+    server = await start().catch((err) => (/Address already in use/.test(err.message) ? start() : Promise.reject(err)));
     browser = await launching;
   } catch (err) {
     await (await launching.catch(() => null))?.close().catch(() => {});
