@@ -21,7 +21,6 @@ const CONFIGURATION = {
   agent: { disabled: true },
   mcp: { disabled: true },
   showDeveloperTools: "never",
-  hideClientButton: false,
   documentDownloadType: "json",
 };
 
