@@ -2,6 +2,9 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+// wrangler's config reader would print "Using secrets defined in .dev.vars" for every worker pool.
+process.env.WRANGLER_LOG ??= "warn";
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "drizzle"));
   return {
@@ -46,6 +49,9 @@ export default defineConfig(async () => {
       setupFiles: ["./test/apply-migrations.ts"],
       // Generous: CI machines are shared, and seeding hooks create hundreds of users.
       testTimeout: 60_000,
+      // Many passing tests provoke errors on purpose, and the Worker logs them: show a test's
+      // console output only when it fails.
+      silent: "passed-only" as const,
       hookTimeout: 120_000,
     },
   };

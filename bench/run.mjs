@@ -61,7 +61,17 @@ const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench${ar
 const outDir = path.resolve(root, args.out ?? (mode === "smoke" ? "bench/.tmp/results" : "bench/results"));
 const tmp = path.join(root, "bench", ".tmp");
 const deadline = Date.now() + cfg.budgetMin * 60_000;
-const log = (msg) => console.log(`[bench ${((performance.now() / 1000) | 0).toString().padStart(4)}s] ${msg}`);
+// A smoke run is one stage of `npm test`: it announces itself in one line and keeps its progress
+// log in memory, printed only when it fails.
+const smokeLog = [];
+const log = (msg) => {
+  const line = `[bench ${((performance.now() / 1000) | 0).toString().padStart(4)}s] ${msg}`;
+  if (mode === "smoke") smokeLog.push(line);
+  else console.log(line);
+};
+// wrangler's config reader would otherwise print its "Using secrets defined in .dev.vars" lines.
+if (mode === "smoke") process.env.WRANGLER_LOG ??= "warn";
+if (mode === "smoke") console.log("bench smoke: the benchmark harness end to end on a tiny tenant (proves it works; its numbers mean nothing). Real runs: npm run bench -- --quick");
 
 // Everything we start is ours to stop, on every exit path.
 const started = [];
@@ -386,7 +396,10 @@ async function main() {
   writeFileSync(path.join(outDir, `${mode}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(path.join(outDir, `${mode}.md`), `${toMarkdown(result)}\n`);
   writeFileSync(path.join(outDir, `${mode}-ratios.svg`), `${toSvg(result)}\n`);
-  console.log(`\n${toMarkdown(result)}`);
+  if (mode === "smoke") {
+    const requests = scenarios.reduce((n, row) => n + row.result.totalRequests, 0);
+    smokeSummary = `${scenarios.length} scenarios, ${fmt(requests)} requests, ${distance.length} distance runs; report in ${path.relative(root, outDir)}/smoke.md`;
+  } else console.log(`\n${toMarkdown(result)}`);
   log(`results written to ${path.relative(root, outDir)}/${mode}.{md,json} and ${mode}-ratios.svg`);
 
   // A smoke run is a test: every scenario must have answered, and only with 2xx.
@@ -405,6 +418,7 @@ async function main() {
 }
 
 let failures = [];
+let smokeSummary = "";
 try {
   failures = await main();
 } catch (err) {
@@ -417,7 +431,9 @@ try {
   rmSync(path.join(tmp, `state-${mode}`), { recursive: true, force: true });
 }
 if (failures.length) {
+  if (smokeLog.length) console.error(smokeLog.join("\n"));
   console.error(`bench: FAILED\n  ${failures.join("\n  ")}`);
   process.exit(1);
 }
+if (mode === "smoke") console.log(`bench smoke: passed in ${(performance.now() / 1000).toFixed(0)} s: ${smokeSummary}`);
 process.exit(0);

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { prepareDocsAssets } from "./docs-assets.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
@@ -30,7 +31,10 @@ if (!/^WEBHOOK_ALLOW_LOCAL_URLS=/m.test(vars)) {
 }
 const platformToken = /^PLATFORM_ADMIN_TOKEN=(.*)$/m.exec(vars)[1].trim();
 
-// 2. Local D1 migrations (idempotent) on EVERY database: the platform database (DB, also the
+// 2. The /docs UI's script, copied from node_modules into the static assets (git-ignored).
+prepareDocsAssets();
+
+// 3. Local D1 migrations (idempotent) on EVERY database: the platform database (DB, also the
 // first shard) and each further shard named in wrangler.toml's SHARDS. With --persist-to (e.g. the
 // browser tests' throwaway state) the migrations go to the same place.
 const persistArg = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
@@ -43,7 +47,7 @@ for (const binding of bindings) {
   if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 }
 
-// 3. How to reach it.
+// 4. How to reach it.
 const portArg = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
 const port = portArg === -1 ? "8787" : args[portArg].includes("=") ? args[portArg].split("=")[1] : args[portArg + 1];
 const base = `http://localhost:${port}`;
@@ -63,7 +67,7 @@ console.log(`
       -d '{"slug":"eu-co","name":"EU Co","dataRegion":"eu"}'
 `);
 
-// 4. wrangler dev, with every extra argument passed through.
+// 5. wrangler dev, with every extra argument passed through.
 const child = spawn(wrangler, ["dev", ...args], { cwd: root, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

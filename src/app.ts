@@ -3,13 +3,13 @@
  * request id -> tenancy -> (limits) -> auth -> body guard -> adapter -> users core.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import { requestId } from "hono/request-id";
 import { actorOfRequest, bindActor } from "./audit/actor";
 import { authenticate } from "./auth/middleware";
 import { requestFanout } from "./webhooks/fanout";
 import { createDb } from "./db/client";
+import { apiReference } from "./docs/reference";
 import type { Clock } from "./core/context";
 import { gatedD1, type RequestGates } from "./core/request-db";
 import type { Limiter } from "./limits/limiter";
@@ -142,7 +142,8 @@ export function createApp(services: AppServices = {}) {
     );
     return c.json({ ...openApiDocument, servers: [{ url: new URL(c.req.url).origin }] });
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "User provisioning API" }));
+  // The reference UI: its script is a static asset of this Worker (src/docs/reference.ts), no CDN.
+  app.get("/docs", apiReference);
 
   app.notFound((c: Context<AppEnv>) => {
     const path = new URL(c.req.url).pathname;

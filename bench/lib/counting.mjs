@@ -17,7 +17,8 @@ export function writeCountingConfig(dir, source = "wrangler.toml") {
   const rel = (p) => path.relative(dirAbs, path.resolve(root, p)).split(path.sep).join("/");
   let text = readFileSync(path.resolve(root, source), "utf8");
   text = text.replace(/^main\s*=\s*"[^"]*"/m, `main = "${rel("bench/counting/entry.mjs")}"`);
-  text = text.replace(/^(\s*migrations_dir\s*=\s*)"([^"]*)"/gm, (_m, k, p) => `${k}"${rel(p)}"`);
+  // migrations_dir of each database and [assets] directory (the /docs UI).
+  text = text.replace(/^(\s*(?:migrations_dir|directory)\s*=\s*)"([^"]*)"/gm, (_m, k, p) => `${k}"${rel(p)}"`);
   const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m;
   if (flags.test(text)) {
     text = text.replace(flags, (m, list) => (list.includes("nodejs_als") || list.includes("nodejs_compat") ? m : `compatibility_flags = [${list.trim() ? `${list.trim()}, ` : ""}"nodejs_als"]`));

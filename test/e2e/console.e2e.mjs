@@ -1,49 +1,19 @@
-// End-to-end: the admin console in Chromium against `npm run dev` (its own port and throwaway
-// state). Flows: sign in by link, create a token and read its secret once, define a required
-// attribute and see a user creation fail for lack of it, find a user by filter, deactivate and
-// reactivate them, connect an identity provider, sign out and be refused; axe-core on every page
+// End-to-end: the admin console in Chromium (run by test/e2e/run.mjs against its dev server).
+// Flows: sign in by link, create a token and read its secret once, define a required attribute and
+// see a user creation fail for lack of it, find a user by filter, deactivate and reactivate them, connect an identity provider, sign out and be refused; axe-core on every page
 // (no serious or critical violation); no horizontal scrolling at 375 px; no CSP violation.
 import assert from "node:assert/strict";
-import { launchBrowser, seriousViolations } from "./browser.mjs";
-import { httpRequest, startDevServer } from "./dev-server.mjs";
+import { seriousViolations } from "./browser.mjs";
+import { httpRequest } from "./dev-server.mjs";
 
-const STEP_TIMEOUT_MS = 60_000;
-const started = Date.now();
-const timings = [];
-let server;
-let browser;
-let launching;
-
-async function step(name, fn, timeoutMs = STEP_TIMEOUT_MS) {
-  const t0 = Date.now();
-  let timer;
-  try {
-    await Promise.race([fn(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`step timed out after ${timeoutMs} ms`)), timeoutMs)))]);
-  } catch (err) {
-    err.message = `${name}: ${err.message}`;
-    throw err;
-  } finally {
-    clearTimeout(timer);
+export async function consoleSuite({ server, browser, step }) {
+  const checked = new Set();
+  async function axe(page, label) {
+    const problems = await seriousViolations(page);
+    assert.deepEqual(problems, [], `axe on ${label} (${page.url()})`);
+    checked.add(new URL(page.url()).pathname.replace(/[0-9a-f-]{36}/, ":id"));
   }
-  timings.push([name, Date.now() - t0]);
-  console.log(`  ✓ ${name} (${Date.now() - t0} ms)`);
-}
 
-const checked = new Set();
-async function axe(page, label) {
-  const problems = await seriousViolations(page);
-  assert.deepEqual(problems, [], `axe on ${label} (${page.url()})`);
-  checked.add(new URL(page.url()).pathname.replace(/[0-9a-f-]{36}/, ":id"));
-}
-
-async function main() {
-  // Chromium starts while the dev server does: on a busy machine both take a while.
-  launching = launchBrowser();
-  launching.catch(() => {});
-  await step("start the dev server (and Chromium)", async () => {
-    server = await startDevServer({ readyTimeoutMs: 150_000 });
-    browser = await launching;
-  }, 160_000);
   const slug = `e2e${Date.now().toString(36)}`;
   const origin = `http://${slug}.localhost:${server.port}`;
   let link;
@@ -189,18 +159,9 @@ async function main() {
     assert.equal(replay.status, 303, "the old cookie is refused");
   });
 
-  assert.deepEqual(cspViolations, [], "no Content Security Policy violations");
-  console.log(`  axe-core: no serious or critical violations on ${checked.size} pages: ${[...checked].sort().join(", ")}`);
-}
-
-try {
-  await main();
-  console.log(`console e2e passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-} catch (err) {
-  console.error(`console e2e FAILED: ${err.stack ?? err}`);
-  if (server) console.error(`--- dev server output (tail) ---\n${server.output().slice(-3000)}`);
-  process.exitCode = 1;
-} finally {
-  await (browser ?? (await launching?.catch(() => null)))?.close().catch(() => {});
-  await server?.stop();
+  await step("no CSP violation; axe-core clean on every page", async () => {
+    assert.deepEqual(cspViolations, [], "no Content Security Policy violations");
+    await context.close();
+    return `${checked.size} pages: ${[...checked].sort().join(", ")}`;
+  });
 }

@@ -117,5 +117,5 @@ export async function startDevServer({ readyTimeoutMs = 120_000, log = false } =
     });
     return { status: res.status, json: res.body ? JSON.parse(res.body) : null };
   };
-  return { port, stop, platform, output: () => output };
+  return { port, platformToken, stop, platform, output: () => output };
 }
