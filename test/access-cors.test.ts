@@ -145,7 +145,7 @@ describe("actual responses", () => {
   });
 
   it("SCIM, /openapi.json and a 404 route get them; a disallowed origin does not", async () => {
-    for (const url of [`https://${t.host}/scim/v2/Users`, `https://${t.host}/openapi.json`, `https://${t.host}/v1/nothing-here`]) {
+    for (const url of [`https://${t.host}/scim/v2/Users`, `https://${t.host}/scim/v2`, `https://${t.host}/openapi.json`, `https://${t.host}/docs`, `https://${t.host}/v1/nothing-here`]) {
       const res = await send(url, { headers: { Origin: APP, Authorization: `Bearer ${t.token}` } });
       expect(res.headers.get("Access-Control-Allow-Origin"), url).toBe(APP);
       const denied = await send(url, { headers: { Origin: "https://app.example.com.evil.net", Authorization: `Bearer ${t.token}` } });
