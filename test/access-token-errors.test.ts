@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { diagnoseToken, generateToken, TOKEN_LENGTH } from "../src/auth/tokens";
 import { manualClock } from "../src/core/context";
+import { request as consoleRequest } from "./console/helpers";
 import { call, createTenant, PLATFORM_TOKEN, platform, problem, type TestTenant } from "./helpers";
 
 let t: TestTenant;
@@ -100,6 +101,16 @@ describe("the format, judged before any lookup", () => {
     expect((await problem(tenantToken)).detail).toMatch(/tenant API token; the platform API needs the platform admin token/);
     const wrong = await platform("/platform/tenants", { token: "not-the-secret" });
     expect((await problem(wrong)).detail).toBe("This is not the platform admin token.");
+  });
+});
+
+describe("the console's token sign-in", () => {
+  it("names the same cause: a mistyped token is told its checksum failed", async () => {
+    const res = await consoleRequest(t.host, "/console/sign-in", { form: { token: mistype(t.token, 25) } });
+    expect(res.status).toBe(401);
+    const page = await res.text();
+    expect(page).toContain("a character was mistyped or lost");
+    expect(page).not.toContain(t.token.slice(5, 20));
   });
 });
 

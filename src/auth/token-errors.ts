@@ -47,14 +47,15 @@ export function parseAuthorization(header: string | undefined): BearerParse {
 
 const FORM = `API tokens are ${TOKEN_PREFIX} followed by ${TOKEN_LENGTH - TOKEN_PREFIX.length} letters and digits`;
 
-interface Told {
+export interface Told {
   code: ErrorCode;
   /** The challenge's error_description: fixed ASCII, no quotes or backslashes. */
   short: string;
   detail: string;
 }
 
-function tell(f: AuthFailure): Told {
+/** The code, the challenge phrase and the detail for `f`; the console's token sign-in uses them too. */
+export function tell(f: AuthFailure): Told {
   switch (f.reason) {
     case "missing_header":
       return { code: "missing_token", short: "", detail: "Send an API token as 'Authorization: Bearer <token>'." };
