@@ -15,6 +15,7 @@ import { gatedD1, type RequestGates } from "./core/request-db";
 import type { Limiter } from "./limits/limiter";
 import type { AppEnv } from "./env";
 import { jsonBody, jsonOrXmlBody } from "./http/body";
+import { cors } from "./http/cors";
 import { allowedMethodsOf, methodGuard } from "./http/methods";
 import { urlText } from "./http/query";
 import { ApiError } from "./http/errors";
@@ -28,6 +29,7 @@ import { consoleRouter } from "./console/router";
 import { platformRouter } from "./platform/tenants";
 import { shardsRouter } from "./shards/routes";
 import { apiTokensRouter } from "./rest/api-tokens";
+import { meRouter } from "./rest/me";
 import { attributesRouter } from "./rest/attributes";
 import { identityProvidersRouter } from "./rest/identity-providers";
 import { invitationsRouter } from "./rest/invitations";
@@ -77,6 +79,9 @@ export function createApp(services: AppServices = {}) {
     if (tenant && c.req.method !== "GET" && c.req.method !== "HEAD" && c.res.status < 300) c.executionCtx.waitUntil(requestFanout(c.env, [tenant.id]));
   });
 
+  // CORS (http/cors.ts) wraps everything else on these paths, so errors get its headers too, and
+  // answers preflights before tenancy, limits and auth. Not /platform nor /console.
+  for (const path of ["/v1/*", "/scim/v2/*", "/openapi.json", "/docs"]) app.use(path, cors);
   // The URL's text (http/query.ts) is judged before anything uses it.
   app.use("*", urlText);
   // Rate limits: after the tenant is known, before authentication and any DB work. The platform
@@ -101,6 +106,7 @@ export function createApp(services: AppServices = {}) {
   app.route("/", userActivityRouter);
   app.route("/", userDevicesRouter);
   app.route("/", apiTokensRouter);
+  app.route("/", meRouter);
   app.route("/", attributesRouter);
   app.route("/", rolesRouter);
   app.route("/", identityProvidersRouter);

@@ -18,6 +18,8 @@ export interface Env {
   DEFAULT_DATA_REGION?: string;
   BASE_DOMAIN: string;
   TENANT_CACHE_SECONDS?: string;
+  /** Comma-separated exact origins (https://app.example.com) browsers may call /v1, /scim/v2 and the documents from; unset: no CORS (src/http/cors.ts). */
+  CORS_ALLOWED_ORIGINS?: string;
   /** Secret guarding /platform. Without it the platform API refuses every request. */
   PLATFORM_ADMIN_TOKEN?: string;
   /** Outbox events (see src/events/). */

@@ -12,24 +12,22 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
 import { verifyPendingAuth } from "../core/request-db";
+import { secretsEqual } from "../lib/crypto";
 import { tokenDb } from "../shards/request";
-import { hashToken, isWellFormedToken, type AuthenticatedToken, type Scope } from "./tokens";
+import { authError, parseAuthorization, type AuthFailure } from "./token-errors";
+import { diagnoseToken, hashToken, type AuthenticatedToken, type Scope } from "./tokens";
 
 /** last_used_at is written at most this often per token, so reads stay reads. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-const TOKEN_LOOKUP_SQL = "SELECT id, tenant_id, name, scopes, disabled_at, expires_at, last_used_at FROM api_tokens WHERE token_hash = ?";
+/** The whole row but the hash: GET /v1/me answers from it without a query of its own. */
+const TOKEN_LOOKUP_SQL =
+  "SELECT id, tenant_id, name, scopes, display_prefix, created_at, disabled_at, expires_at, last_used_at FROM api_tokens WHERE token_hash = ?";
 
-function challenge(error: string, description: string): Record<string, string> {
-  return {
-    "WWW-Authenticate": `Bearer realm="api", error="${error}", error_description="${description}"`,
-  };
-}
+/** Paths any valid token of the tenant may call, whatever its scopes (SCIM-only tokens too). */
+const ANY_TOKEN_PATHS = new Set(["/v1/me"]);
 
-function unauthorized(code: ConstructorParameters<typeof ApiError>[0], detail: string): ApiError {
-  return new ApiError(code, detail, { headers: challenge("invalid_token", detail) });
-}
-
+/** The platform's own check (platform/admin.ts): undefined without a header, "" when it is not one bearer value. */
 export function readBearer(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
@@ -47,6 +45,8 @@ interface TokenRow {
   tenant_id: string;
   name: string;
   scopes: string;
+  display_prefix: string;
+  created_at: number;
   disabled_at: number | null;
   expires_at: number | null;
   last_used_at: number | null;
@@ -55,25 +55,31 @@ interface TokenRow {
 /** The checks a token row must pass for this request, in the order their errors take precedence. */
 function verifyToken(c: Context<AppEnv>, row: TokenRow | null, demands: ScopeDemand[]): AuthenticatedToken {
   const tenant = c.get("tenant");
-  if (!row) throw unauthorized("unknown_token", "This API token does not exist.");
-  if (row.tenant_id !== tenant.id) {
-    throw unauthorized("wrong_tenant_token", "This API token belongs to another tenant; use it on that tenant's host.");
-  }
-  if (row.disabled_at !== null) throw unauthorized("disabled_token", "This API token has been disabled by an admin.");
+  if (!row) throw authError({ reason: "unknown" });
+  if (row.tenant_id !== tenant.id) throw authError({ reason: "other_tenant" });
+  if (row.disabled_at !== null) throw authError({ reason: "disabled" });
   const now = (c.get("clock") ?? Date).now();
-  if (row.expires_at !== null && row.expires_at <= now) {
-    throw unauthorized("expired_token", `This API token expired at ${new Date(row.expires_at).toISOString()}.`);
-  }
-  const token: AuthenticatedToken = { id: row.id, tenantId: row.tenant_id, name: row.name, scopes: JSON.parse(row.scopes) as Scope[] };
+  if (row.expires_at !== null && row.expires_at <= now) throw authError({ reason: "expired", at: row.expires_at });
+  const touch = row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS;
+  const token: AuthenticatedToken = {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    scopes: JSON.parse(row.scopes) as Scope[],
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastUsedAt: touch ? now : row.last_used_at,
+    prefix: row.display_prefix,
+  };
   // The mirror of the SCIM endpoint's check: an identity provider's token belongs on /scim/v2.
-  if (c.req.path.startsWith("/v1/") && token.scopes.every((s) => s === "scim")) {
+  if (c.req.path.startsWith("/v1/") && !ANY_TOKEN_PATHS.has(c.req.path) && token.scopes.every((s) => s === "scim")) {
     throw new ApiError("insufficient_scope", "This is a SCIM-only token: it works on /scim/v2 only. Use a token with the users:read or users:write scope for /v1.", {
       extra: { requiredScope: "users:read" },
       headers: { "WWW-Authenticate": 'Bearer realm="api", error="insufficient_scope", scope="users:read users:write"' },
     });
   }
   for (const demand of demands) if (!demand.anyOf.some((s) => token.scopes.includes(s))) throw demand.error();
-  if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
+  if (touch) {
     // Off the critical path, on the raw binding: bookkeeping, not part of the request's work.
     const touch = tokenDb(c).prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").bind(now, row.id).run();
     c.executionCtx.waitUntil(touch.catch((err) => console.error("last_used_at update failed", String(err))));
@@ -81,19 +87,25 @@ function verifyToken(c: Context<AppEnv>, row: TokenRow | null, demands: ScopeDem
   return token;
 }
 
+/**
+ * What is wrong with a bearer value that is not a well-formed token. The platform admin token is
+ * recognised first (compared in constant time, like every secret) because it fails the token
+ * checks for a reason they cannot name.
+ */
+async function refusedBearer(c: Context<AppEnv>, bearer: string): Promise<AuthFailure | null> {
+  const problem = diagnoseToken(bearer);
+  if (!problem) return null;
+  const platformSecret = c.env.PLATFORM_ADMIN_TOKEN;
+  if (platformSecret && (await secretsEqual(bearer, platformSecret))) return { reason: "platform_token" };
+  return problem;
+}
+
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const bearer = readBearer(c.req.header("Authorization"));
-  if (bearer === undefined) {
-    throw new ApiError("missing_token", "Send an API token as 'Authorization: Bearer <token>'.", {
-      headers: { "WWW-Authenticate": 'Bearer realm="api"' },
-    });
-  }
-  if (bearer === "" || !isWellFormedToken(bearer)) {
-    throw unauthorized(
-      "malformed_token",
-      "The Authorization header is not 'Bearer <token>' with a token of the form prov_<42 characters>.",
-    );
-  }
+  const parsed = parseAuthorization(c.req.header("Authorization"));
+  if (parsed.kind === "failure") throw authError(parsed.failure);
+  const bearer = parsed.value;
+  const refused = await refusedBearer(c, bearer);
+  if (refused) throw authError(refused);
   const hash = await hashToken(bearer);
   const demands: ScopeDemand[] = [];
   c.set("scopeDemands", demands);

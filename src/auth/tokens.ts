@@ -22,6 +22,12 @@ export interface AuthenticatedToken {
   tenantId: string;
   name: string;
   scopes: Scope[];
+  /** The rest of the row, read in the same lookup, for GET /v1/me (epoch ms). */
+  createdAt: number;
+  expiresAt: number | null;
+  /** As it stands after this request (auth updates it at most once a minute). */
+  lastUsedAt: number | null;
+  prefix: string;
 }
 
 export function generateToken(): string {
@@ -29,11 +35,31 @@ export function generateToken(): string {
   return `${TOKEN_PREFIX}${random}${toBase62(crc32(random), CHECKSUM_LENGTH)}`;
 }
 
+/**
+ * Why a bearer value is not a usable token, most basic cause first, so the caller is told the one
+ * thing to fix. The checksum is judged last: it is the only cause a shape check cannot see.
+ */
+export type TokenProblem =
+  | { reason: "wrong_prefix" }
+  | { reason: "wrong_length"; length: number }
+  | { reason: "invalid_characters"; position: number }
+  | { reason: "checksum_mismatch" };
+
+export const TOKEN_LENGTH = TOKEN_PREFIX.length + RANDOM_LENGTH + CHECKSUM_LENGTH;
+
+export function diagnoseToken(token: string): TokenProblem | null {
+  if (!token.startsWith(TOKEN_PREFIX)) return { reason: "wrong_prefix" };
+  // Positions are 1-based over the whole token, as a person counts them when comparing by eye.
+  const bad = /[^0-9A-Za-z]/.exec(token.slice(TOKEN_PREFIX.length));
+  if (bad) return { reason: "invalid_characters", position: TOKEN_PREFIX.length + bad.index + 1 };
+  if (token.length !== TOKEN_LENGTH) return { reason: "wrong_length", length: token.length };
+  const match = TOKEN_RE.exec(token)!;
+  return toBase62(crc32(match[1]!), CHECKSUM_LENGTH) === match[2] ? null : { reason: "checksum_mismatch" };
+}
+
 /** True when the string has the token shape and a valid checksum. */
 export function isWellFormedToken(token: string): boolean {
-  const match = TOKEN_RE.exec(token);
-  if (!match) return false;
-  return toBase62(crc32(match[1]!), CHECKSUM_LENGTH) === match[2];
+  return diagnoseToken(token) === null;
 }
 
 export function hashToken(token: string): Promise<string> {

@@ -13,7 +13,8 @@
 import { and, eq, gt, inArray, isNull, lt } from "drizzle-orm";
 import type { Clock, Db } from "../core/context";
 import { apiTokens, consoleLinks, consoleSessions } from "../db/schema";
-import { hashToken, isWellFormedToken, type Scope } from "../auth/tokens";
+import { diagnoseToken, hashToken, type Scope } from "../auth/tokens";
+import { tell } from "../auth/token-errors";
 import { ApiError } from "../http/errors";
 import { sha256Hex } from "../lib/crypto";
 
@@ -92,8 +93,11 @@ function tokenRefusal(row: { tenantId: string; disabledAt: number | null; expire
 
 export async function signInWithToken(db: Db, tenantId: string, token: string, clock: Clock) {
   const value = token.trim();
-  if (!isWellFormedToken(value)) {
-    throw new ApiError("malformed_token", "That is not an API token: tokens look like prov_ followed by 42 letters and digits.", { errors: [{ path: "token", message: "is not of the form prov_<42 characters>" }] });
+  // The same diagnosis as the API's (auth/token-errors.ts): a mistyped token is told so.
+  const problem = diagnoseToken(value);
+  if (problem) {
+    const told = tell(problem);
+    throw new ApiError(told.code, told.detail, { errors: [{ path: "token", message: told.short }], extra: { reason: problem.reason } });
   }
   const row = await db.select().from(apiTokens).where(eq(apiTokens.tokenHash, await hashToken(value))).get();
   const now = clock.now();

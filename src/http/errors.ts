@@ -73,6 +73,7 @@ export const ERROR_CATALOGUE = {
   disabled_token: { status: 401, title: "API token disabled" },
   expired_token: { status: 401, title: "API token expired" },
   wrong_tenant_token: { status: 401, title: "API token belongs to another tenant" },
+  platform_token: { status: 401, title: "The platform admin token is not a tenant API token" },
   insufficient_scope: { status: 403, title: "The token lacks a required scope" },
   platform_disabled: { status: 403, title: "The platform API is disabled" },
   tenant_suspended: { status: 403, title: "Tenant suspended" },

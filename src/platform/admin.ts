@@ -5,6 +5,7 @@
  */
 import { createMiddleware } from "hono/factory";
 import { readBearer } from "../auth/middleware";
+import { isWellFormedToken } from "../auth/tokens";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
 import { secretsEqual } from "../lib/crypto";
@@ -19,7 +20,11 @@ export const requirePlatformAdmin = createMiddleware<AppEnv>(async (c, next) => 
     throw new ApiError("missing_token", "Send the platform admin token as 'Authorization: Bearer <PLATFORM_ADMIN_TOKEN>'.", { headers: { "WWW-Authenticate": 'Bearer realm="platform"' } });
   }
   if (!(await secretsEqual(bearer, secret))) {
-    throw new ApiError("unknown_token", "This is not the platform admin token.", { headers: { "WWW-Authenticate": 'Bearer realm="platform", error="invalid_token"' } });
+    // The mirror of the tenant hosts' check (auth/middleware.ts): name the usual mix-up.
+    const detail = isWellFormedToken(bearer)
+      ? "This is a tenant API token; the platform API needs the platform admin token (PLATFORM_ADMIN_TOKEN). Use tenant tokens on the tenant's host."
+      : "This is not the platform admin token.";
+    throw new ApiError("unknown_token", detail, { headers: { "WWW-Authenticate": 'Bearer realm="platform", error="invalid_token"' } });
   }
   await next();
 });

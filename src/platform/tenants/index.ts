@@ -9,4 +9,4 @@ import * as routes from "./tenants.routes";
 
 export const platformRouter = createRouter();
 platformRouter.use("/platform/*", requirePlatformAdmin);
-registerRoutes(platformRouter, routes, handlers, ["create", "list", "get", "update", "addDomain", "removeDomain"]);
+registerRoutes(platformRouter, routes, handlers, ["create", "list", "get", "update", "addDomain", "removeDomain", "issueAdminToken"]);

@@ -15,7 +15,10 @@ import { decodeCursor, encodeCursor } from "../../http/cursor";
 import { ApiError } from "../../http/errors";
 import { uuidv7 } from "../../lib/ids";
 import { effectiveLimits, readLimitConfig } from "../../limits/config";
-import { newTokenRow } from "../../auth/api-token-service";
+import { createApiToken, newTokenRow } from "../../auth/api-token-service";
+import { systemClock } from "../../core/context";
+import { tenantShardDbs } from "../../shards/directory";
+import { shardOf } from "../../shards/config";
 import { forgetCachedHosts } from "../../tenancy/resolve";
 import { placeTenant } from "../../shards/placement";
 import { createOnShard, forgetTenant, tenantShardView } from "../../shards/tenant-view";
@@ -179,4 +182,24 @@ export const removeDomain: RouteHandler<typeof routes.removeDomain, AppEnv> = as
   if (deleted.length === 0) throw new ApiError("not_found", `The hostname '${hostname}' is not mapped to tenant '${row.slug}'.`);
   forgetCachedHosts();
   return c.body(null, 204);
+};
+
+/** Recovery: a new admin token for a tenant that lost its own, written and audited on the tenant's shard. */
+export const issueAdminToken: RouteHandler<typeof routes.issueAdminToken, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const db = c.get("db");
+  const row = await findTenant(db, c.req.valid("param").slug);
+  // Through the move fence: a token written to a shard the tenant is leaving would be lost.
+  const shard = await tenantShardDbs(c.env, row.id, shardOf(c.env, row).name);
+  const ctx = { db: bindActor(shard.db, actorOf(db)), tenantId: row.id, clock: c.get("clock") ?? systemClock };
+  const created = await createApiToken(ctx, {
+    name: body.name ?? "Recovery admin token",
+    scopes: FIRST_TOKEN_SCOPES,
+    expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
+  });
+  // The token lives on the tenant's host: <slug>.<apex host, port included>.
+  const apex = new URL(c.req.url);
+  c.header("Location", `${apex.protocol}//${row.slug}.${apex.host}/v1/api-tokens/${created.apiToken.id}`);
+  c.header("Cache-Control", "no-store");
+  return c.json({ tenant: { id: row.id, slug: row.slug, name: row.name }, ...created }, 201);
 };

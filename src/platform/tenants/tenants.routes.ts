@@ -6,6 +6,8 @@ import { intQuery } from "../../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_PER_SECOND } from "../../limits/config";
 import { bodyErrorResponses, jsonBodyOf, jsonContent, problemResponse } from "../../rest/openapi";
+import { CreatedTokenSchema, TokenCreateSchema } from "../../rest/api-tokens/api-tokens.routes";
+import { FIRST_TOKEN_SCOPES } from "../../auth/tokens";
 import { HOSTNAME_RE, SLUG_RE } from "../../tenancy/resolve";
 import { placementFields, retentionField, tenantShardFields } from "../../shards/tenant-view";
 
@@ -164,4 +166,26 @@ export const removeDomain = createRoute({
   summary: "Unmap a custom domain",
   request: { params: DomainParam },
   responses: { 204: { description: "Unmapped." }, ...platformErrors },
+});
+
+/** The name and expiry rules of POST /v1/api-tokens; the scopes are fixed (a first token's). */
+const AdminTokenIssueSchema = TokenCreateSchema.pick({ name: true, expiresAt: true }).partial().openapi("AdminTokenIssue");
+
+export const issueAdminToken = createRoute({
+  method: "post",
+  path: "/platform/tenants/{slug}/admin-tokens",
+  tags,
+  security,
+  summary: "Issue a new admin token for a tenant (recovery)",
+  description:
+    `For a tenant whose admin tokens were lost: a new token with the scopes of a tenant's first token (${FIRST_TOKEN_SCOPES.join(", ")}). ` +
+    "Existing tokens keep working; disable them with DELETE /v1/api-tokens/{id} using the new one. The body is optional " +
+    '(`name` defaults to "Recovery admin token"; no `expiresAt`: the token never expires). `token` is shown only in this response; ' +
+    "the issue is recorded in the tenant's audit trail as api_token.created by the platform. `Location` is the token on the tenant's host.",
+  request: { params: SlugParam, body: { ...jsonBodyOf(AdminTokenIssueSchema), required: false } },
+  responses: {
+    201: jsonContent(CreatedTokenSchema.extend({ tenant: z.object({ id: z.string(), slug: z.string(), name: z.string() }) }), "Issued; `token` is the secret."),
+    ...platformErrors,
+    ...bodyErrorResponses,
+  },
 });

@@ -20,11 +20,11 @@ export const ApiTokenSchema = z
   })
   .openapi("ApiToken");
 
-const CreatedTokenSchema = z
+export const CreatedTokenSchema = z
   .object({ token: z.string().openapi({ description: "The secret. Shown only in this response; store it now." }), apiToken: ApiTokenSchema })
   .openapi("CreatedApiToken");
 
-const TokenCreateSchema = z
+export const TokenCreateSchema = z
   .strictObject({
     name: z.string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") }).trim().min(1, "must not be empty").max(100),
     scopes: z
