@@ -8,7 +8,7 @@ import { and, asc, eq } from "drizzle-orm";
 import type { CoreContext } from "../core/context";
 import { apiTokens } from "../db/schema";
 import type { Db } from "../env";
-import { ApiError, type FieldError } from "../http/errors";
+import { ApiError, fieldPath, type FieldError } from "../http/errors";
 import { uuidv7 } from "../lib/ids";
 import { displayPrefix, generateToken, hashToken, SCOPES, type Scope } from "./tokens";
 
@@ -75,7 +75,7 @@ function checkTokenInput(input: ApiTokenInput, now: number): FieldError[] {
   else if (name.length > 100) errors.push({ path: "name", message: "must be at most 100 characters" });
   if (input.scopes.length === 0) errors.push({ path: "scopes", message: "must list at least one scope" });
   input.scopes.forEach((s, i) => {
-    if (!(SCOPES as readonly string[]).includes(s)) errors.push({ path: `scopes.${i}`, message: `must be one of: ${SCOPES.join(", ")}` });
+    if (!(SCOPES as readonly string[]).includes(s)) errors.push({ path: fieldPath(["scopes", i]), message: `must be one of: ${SCOPES.join(", ")}` });
   });
   if (input.expiresAt != null && input.expiresAt <= now) errors.push({ path: "expiresAt", message: "must be in the future" });
   return errors;
