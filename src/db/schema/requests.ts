@@ -19,6 +19,8 @@ export const idempotencyKeys = sqliteTable(
     status: integer("status").notNull(),
     body: text("body").notNull(),
     location: text("location"),
+    /** The response headers to replay (JSON object), minus X-Request-Id and rate-limit headers; null on older rows. */
+    headers: text("headers"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
