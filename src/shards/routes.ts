@@ -10,6 +10,7 @@ import { findShard, shardList, shardOf } from "./config";
 import { initialProgress } from "./move";
 import { shardStats } from "./placement";
 import { MoveSchema, moveView } from "./tenant-view";
+import { pageOf, WHOLE_LIST, wholeList } from "../http/paging";
 
 const tags = ["Platform"];
 const security = [{ platformAdmin: [] }];
@@ -43,9 +44,13 @@ shardsRouter.openapi(
     tags,
     security,
     summary: "List shards with their region, tenants, users and size",
-    responses: { 200: jsonContent(z.object({ data: z.array(ShardSchema) }), "Every configured shard."), ...errors },
+    description: WHOLE_LIST + "the shards are the deployment's configured databases.",
+    responses: { 200: jsonContent(pageOf(ShardSchema), "Every configured shard."), ...errors },
   }),
-  async (c) => c.json({ data: await shardStats(c.get("db"), c.env) }, 200),
+  async (c) => {
+    const data = await shardStats(c.get("db"), c.env);
+    return c.json({ data, pagination: wholeList(data.length) }, 200);
+  },
 );
 
 shardsRouter.openapi(

@@ -2,6 +2,7 @@
  * Route contracts for /platform/tenants: paths, methods, request and response schemas, summaries.
  * They make the OpenAPI document; the handlers that answer them are in ./tenants.handlers.ts.
  */
+import { pageOf } from "../../http/paging";
 import { intQuery } from "../../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_PER_SECOND } from "../../limits/config";
@@ -112,7 +113,7 @@ export const list = createRoute({
   summary: "List tenants",
   request: { query: z.object({ limit: intQuery(1, 1000).optional(), cursor: z.string().max(512).optional() }) },
   responses: {
-    200: jsonContent(z.object({ data: z.array(TenantSchema), pagination: z.object({ limit: z.number(), nextCursor: z.string().nullable() }) }), "A page of tenants by slug."),
+    200: jsonContent(pageOf(TenantSchema), "A page of tenants by slug."),
     ...platformErrors,
   },
 });

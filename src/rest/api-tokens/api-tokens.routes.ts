@@ -5,6 +5,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { SCOPES } from "../../auth/tokens";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent } from "../openapi";
+import { pageOf } from "../../http/paging";
+import { intQuery } from "../../http/query";
 
 export const ApiTokenSchema = z
   .object({
@@ -58,7 +60,14 @@ export const list = createRoute({
   tags,
   security,
   summary: "List API tokens (never the secrets)",
-  responses: { 200: jsonContent(z.object({ data: z.array(ApiTokenSchema) }), "All tokens of the tenant, oldest first."), ...errorResponses },
+  description: "Oldest first, cursor paged (disabled tokens are kept, so the list only grows).",
+  request: {
+    query: z.object({
+      limit: intQuery(1, 1000).optional().openapi({ description: "Page size, 1-1000 (default 100)." }),
+      cursor: z.string().max(512).optional().openapi({ description: "`pagination.nextCursor` of the previous page." }),
+    }),
+  },
+  responses: { 200: jsonContent(pageOf(ApiTokenSchema), "A page of the tenant's tokens, oldest first."), ...errorResponses },
 });
 
 export const get = createRoute({

@@ -3,6 +3,7 @@
  * /v1/organizations): one set of paths, methods and schemas, made once per kind. The handlers
  * that answer them are in ./collections.handlers.ts.
  */
+import { PaginationSchema } from "../../http/paging";
 import { intQuery } from "../../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { COLLECTION_KINDS, type KindInfo } from "../../memberships/kinds";
@@ -66,7 +67,7 @@ const Page = z.object({
   cursor: z.string().max(512).optional(),
 });
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: "id", in: "path" } }) });
-const pagination = z.object({ limit: z.number().int(), nextCursor: z.string().nullable() });
+const pagination = PaginationSchema;
 
 /** The contracts for one kind, in registration order. */
 export function collectionRoutes(k: KindInfo) {

@@ -4,6 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
+import { pageOf, WHOLE_LIST } from "../../http/paging";
 
 export const IdentityProviderSchema = z
   .object({ id: z.string(), name: z.string(), prefix: z.string(), enabled: z.boolean(), userCount: z.number().int().optional(), createdAt: z.string(), updatedAt: z.string() })
@@ -28,7 +29,8 @@ export const list = createRoute({
   tags,
   security,
   summary: "List identity providers",
-  responses: { 200: jsonContent(z.object({ data: z.array(IdentityProviderSchema) }), "By name."), ...errorResponses },
+  description: WHOLE_LIST + "a tenant's identity providers are a short, admin-made list.",
+  responses: { 200: jsonContent(pageOf(IdentityProviderSchema), "By name."), ...errorResponses },
 });
 
 export const create = createRoute({

@@ -2,6 +2,7 @@
  * Route contracts for /v1/invitations: paths, methods, request and response schemas, summaries.
  * They make the OpenAPI document; the handlers that answer them are in ./invitations.handlers.ts.
  */
+import { pageOf } from "../../http/paging";
 import { intQuery } from "../../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_INVITATIONS_PER_REQUEST } from "../../invitations/model";
@@ -95,7 +96,7 @@ export const list = createRoute({
     }),
   },
   responses: {
-    200: jsonContent(z.object({ data: z.array(InvitationSchema), pagination: z.object({ limit: z.number(), nextCursor: z.string().nullable() }) }), "Oldest first."),
+    200: jsonContent(pageOf(InvitationSchema), "Oldest first."),
     ...errorResponses,
   },
 });

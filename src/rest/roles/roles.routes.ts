@@ -4,6 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
+import { pageOf, WHOLE_LIST } from "../../http/paging";
 
 const permission = z.string().regex(/^[A-Za-z][A-Za-z0-9:._-]{0,99}$/, "must be a permission name such as users:read (letters, digits, : . _ -)");
 
@@ -41,7 +42,8 @@ export const list = createRoute({
   tags,
   security,
   summary: "List roles",
-  responses: { 200: jsonContent(z.object({ data: z.array(RoleSchema) }), "Roles by descending weight, then name."), ...errorResponses },
+  description: WHOLE_LIST + "a tenant's roles are a short, admin-made list.",
+  responses: { 200: jsonContent(pageOf(RoleSchema), "Roles by descending weight, then name."), ...errorResponses },
 });
 
 export const create = createRoute({

@@ -10,6 +10,7 @@ import { coreContextOf } from "../../core/from-request";
 import type { AppEnv } from "../../env";
 import type { OutboxRef } from "../../events/dispatch";
 import { parsedJsonBody } from "../../http/body";
+import { pagination } from "../../http/paging";
 import { matches, parseETagList } from "../../http/etag";
 import { validateWith } from "../../http/validation";
 import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../../memberships/collections";
@@ -48,7 +49,7 @@ function userResponse<S extends 200 | 201 = 200>(c: Context<AppEnv>, user: User 
   return c.json(user, (status ?? 200) as S);
 }
 
-async function runList(c: Context<AppEnv>, q: ListParams, maxFilterLength: number) {
+async function runList(c: Context<AppEnv>, q: ListParams, maxFilterLength: number, link: boolean) {
   const ctx = coreContext(c);
   const limit = q.pageSize ?? q.limit ?? 100;
   const where = q.filter === undefined ? undefined : await compileWithDefinitionsIfNeeded(ctx, (attrs) => compileRestFilter(q.filter!, attrs, maxFilterLength));
@@ -64,14 +65,13 @@ async function runList(c: Context<AppEnv>, q: ListParams, maxFilterLength: numbe
     cursor: q.cursor,
     page: q.page ?? (q.pageSize !== undefined ? 1 : undefined),
   });
-  return {
-    data: page.data,
-    pagination: {
-      limit,
-      nextCursor: page.nextCursor,
-      ...(page.totalCount !== undefined ? { page: q.page ?? 1, totalCount: page.totalCount } : {}),
-    },
-  };
+  if (page.totalCount !== undefined) {
+    // Offset paging: the next page is `page + 1`, there is no cursor.
+    const pageNo = q.page ?? 1;
+    const hasMore = pageNo * limit < page.totalCount;
+    return { data: page.data, pagination: { ...pagination(c, { limit, hasMore, nextCursor: null, link, nextParam: ["page", String(pageNo + 1)] }), page: pageNo, totalCount: page.totalCount } };
+  }
+  return { data: page.data, pagination: pagination(c, { limit, hasMore: page.nextCursor !== null, nextCursor: page.nextCursor, link }) };
 }
 
 export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
@@ -110,9 +110,9 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   return userResponse(c, { ...user, provisioning: PENDING }, 201);
 };
 
-export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => c.json(await runList(c, c.req.valid("query"), 1000), 200);
+export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => c.json(await runList(c, c.req.valid("query"), 1000, true), 200);
 
-export const search: RouteHandler<typeof routes.search, AppEnv> = async (c) => c.json(await runList(c, c.req.valid("json"), 4000), 200);
+export const search: RouteHandler<typeof routes.search, AppEnv> = async (c) => c.json(await runList(c, c.req.valid("json"), 4000, false), 200);
 
 export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
   const ctx = coreContext(c);

@@ -1,4 +1,6 @@
 /** Route contracts for `/v1/webhooks` (handlers in webhooks.handlers.ts). Admin scope throughout. */
+import { pageOf } from "../../http/paging";
+import { MAX_ENDPOINTS_PER_TENANT } from "../../webhooks/fanout";
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
 import { RETRY_DELAYS_SECONDS } from "../../webhooks/schedule";
@@ -86,7 +88,8 @@ export const listEndpointsRoute = createRoute({
   tags,
   security,
   summary: "List webhook endpoints",
-  responses: { 200: jsonContent(z.object({ data: z.array(EndpointSchema) }), "Every endpoint (at most 20)."), ...errorResponses },
+  description: `Every endpoint, in one page: a tenant has at most ${MAX_ENDPOINTS_PER_TENANT}, so \`pagination\` is always \`hasMore: false, nextCursor: null\`.`,
+  responses: { 200: jsonContent(pageOf(EndpointSchema), "Every endpoint."), ...errorResponses },
 });
 
 export const getEndpointRoute = createRoute({
@@ -153,7 +156,7 @@ export const listDeliveriesRoute = createRoute({
   },
   responses: {
     200: jsonContent(
-      z.object({ data: z.array(DeliverySchema), pagination: z.object({ limit: z.number().int(), nextCursor: z.string().nullable(), hasMore: z.boolean() }) }),
+      pageOf(DeliverySchema),
       "A page of deliveries.",
     ),
     ...errorResponses,
