@@ -30,6 +30,25 @@ export const idempotencyKeys = sqliteTable(
 );
 
 /**
+ * Stored first responses for `Idempotency-Key` retries of the platform API (apex host), which acts
+ * for no tenant (tenant creation has none yet), so the key alone is the key. Same columns and
+ * lifetime as idempotency_keys; secrets (a new tenant's first token, console links) are never stored.
+ */
+export const platformIdempotencyKeys = sqliteTable(
+  "platform_idempotency_keys",
+  {
+    key: text("key").primaryKey(),
+    requestHash: text("request_hash").notNull(),
+    status: integer("status").notNull(),
+    body: text("body").notNull(),
+    location: text("location"),
+    headers: text("headers"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("platform_idempotency_keys_created_idx").on(t.createdAt)],
+);
+
+/**
  * The registry of automatic IP blocks, so that the platform API can list them. The per-IP rate
  * limiter (a Durable Object) is the source of truth for enforcement; it writes a row here when a
  * block starts. Platform-wide, so no tenant_id. Expired rows are filtered on read and purged by
