@@ -9,6 +9,7 @@ import { MAX_PER_SECOND } from "../../limits/config";
 import { bodyErrorResponses, jsonBodyOf, jsonContent, problemResponse } from "../../rest/openapi";
 import { HOSTNAME_RE, SLUG_RE } from "../../tenancy/resolve";
 import { placementFields, retentionField, tenantShardFields } from "../../shards/tenant-view";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../../rest/idempotency";
 
 const DomainSchema = z.object({ hostname: z.string(), createdAt: z.string() }).openapi("TenantDomain");
 
@@ -96,8 +97,10 @@ export const create = createRoute({
   security,
   summary: "Create a tenant (and its first admin token)",
   description: "The tenant is reachable at <slug>.<BASE_DOMAIN> at once. `token` is shown only in this response.",
-  request: { body: jsonBodyOf(TenantCreateSchema) },
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(TenantCreateSchema) },
+  middleware: [idempotent({ secret: "the tenant's first API token" })],
   responses: {
+    ...idempotencyResponses,
     201: jsonContent(z.object({ tenant: TenantSchema, token: z.string() }), "Created."),
     ...platformErrors,
     409: problemResponse("The slug is taken."),
@@ -148,8 +151,10 @@ export const addDomain = createRoute({
   security,
   summary: "Map a custom domain to a tenant",
   description: "Point the hostname at the Worker (Cloudflare for SaaS custom hostname) as described in the README.",
-  request: { params: SlugParam, body: jsonBodyOf(DomainCreateSchema) },
+  request: { headers: IdempotencyKeyHeader, params: SlugParam, body: jsonBodyOf(DomainCreateSchema) },
+  middleware: [idempotent()],
   responses: {
+    ...idempotencyResponses,
     201: jsonContent(TenantSchema, "The tenant with its domains."),
     ...platformErrors,
     409: problemResponse("The hostname is already mapped, or is under the base domain."),

@@ -7,6 +7,7 @@ import { SCOPES } from "../../auth/tokens";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent } from "../openapi";
 import { pageOf } from "../../http/paging";
 import { intQuery } from "../../http/query";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 
 export const ApiTokenSchema = z
   .object({
@@ -50,8 +51,9 @@ export const create = createRoute({
   security,
   summary: "Create an API token",
   description: `Scopes: ${SCOPES.join(", ")}. Tokens never expire unless \`expiresAt\` is set. The secret is shown once.`,
-  request: { body: jsonBodyOf(TokenCreateSchema) },
-  responses: { 201: jsonContent(CreatedTokenSchema, "Created; `token` is the secret."), ...errorResponses, ...bodyErrorResponses },
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(TokenCreateSchema) },
+  middleware: [idempotent({ secret: "the API token's secret" })],
+  responses: { ...idempotencyResponses, 201: jsonContent(CreatedTokenSchema, "Created; `token` is the secret."), ...errorResponses, ...bodyErrorResponses },
 });
 
 export const list = createRoute({

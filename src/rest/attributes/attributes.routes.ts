@@ -7,6 +7,7 @@ import { ATTRIBUTE_TYPES, BUILT_IN_ATTRIBUTES, CUSTOM_KEY_RE } from "../../users
 import { YIELDING_BUILT_INS } from "../../users/fields";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
 import { pageOf, WHOLE_LIST } from "../../http/paging";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 
 export const AttributeSchema = z
   .object({
@@ -84,9 +85,9 @@ export const create = createRoute({
   security,
   summary: "Define a custom attribute",
   description: "To make a built-in attribute required, PATCH /v1/available-attributes/{key} instead.",
-  request: { body: jsonBodyOf(AttributeCreateSchema) },
-  responses: {
-    201: jsonContent(AttributeSchema, "Created."),
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(AttributeCreateSchema) },
+  middleware: [idempotent()],
+  responses: { ...idempotencyResponses,     201: jsonContent(AttributeSchema, "Created."),
     ...errorResponses,
     409: problemResponse("The key is taken (or is a built-in attribute)."),
     ...bodyErrorResponses,

@@ -5,6 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
 import { pageOf, WHOLE_LIST } from "../../http/paging";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 
 const permission = z.string().regex(/^[A-Za-z][A-Za-z0-9:._-]{0,99}$/, "must be a permission name such as users:read (letters, digits, : . _ -)");
 
@@ -52,8 +53,9 @@ export const create = createRoute({
   tags,
   security,
   summary: "Create a role",
-  request: { body: jsonBodyOf(RoleCreateSchema) },
-  responses: { 201: jsonContent(RoleSchema, "Created."), ...errorResponses, 409: problemResponse("The name is taken."), ...bodyErrorResponses },
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(RoleCreateSchema) },
+  middleware: [idempotent()],
+  responses: { ...idempotencyResponses, 201: jsonContent(RoleSchema, "Created."), ...errorResponses, 409: problemResponse("The name is taken."), ...bodyErrorResponses },
 });
 
 export const get = createRoute({

@@ -5,6 +5,7 @@ import { coreContextOf } from "../../core/from-request";
 import { deleteDevice, listDevices, markDeviceSeen, MAX_DEVICES_PER_USER, registerDevice } from "../../users/devices";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
 import { pageOf, WHOLE_LIST, wholeList } from "../../http/paging";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 
 const tags = ["User devices"];
 const security = [{ bearerAuth: [] }];
@@ -75,8 +76,10 @@ userDevicesRouter.openapi(
     security,
     summary: "Register a device (or refresh a known one)",
     description: `A user may have at most ${MAX_DEVICES_PER_USER} devices (409 beyond that). With a known \`id\` the device's details are replaced and it is marked seen (200).`,
-    request: { params: UserParam, body: jsonBodyOf(DeviceInput) },
+    request: { headers: IdempotencyKeyHeader, params: UserParam, body: jsonBodyOf(DeviceInput) },
+    middleware: [idempotent()],
     responses: {
+      ...idempotencyResponses,
       201: jsonContent(DeviceSchema, "Registered. `Location` points at the device."),
       200: jsonContent(DeviceSchema, "Refreshed."),
       ...errorResponses,

@@ -20,7 +20,7 @@ import { compileWithDefinitionsIfNeeded } from "../../users/filter-attributes";
 import { etagOf, type User } from "../../users/model";
 import { listUsers } from "../../users/queries";
 import { createUser, deactivateUser, eraseUser, readForWrite, readUserWith, updateUser } from "../../users/service";
-import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayFrom, replayQuery, replayResponse } from "../idempotency";
+import { respondInBatch } from "../idempotency";
 import { compileRestFilter, parseSort } from "../user-filter";
 import type * as routes from "./users.routes";
 import { SearchBody } from "./users.routes";
@@ -77,35 +77,16 @@ async function runList(c: Context<AppEnv>, q: ListParams, maxFilterLength: numbe
 export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const input = c.req.valid("json");
   const ctx = coreContext(c);
-  const rawKey = c.req.header("Idempotency-Key");
-  const key = rawKey === undefined ? undefined : checkIdempotencyKey(rawKey);
-  const hash = key ? await fingerprint("POST", "/v1/users", input) : "";
   const { fields, memberships } = splitMemberships(input);
-  // One read batch: the token, the rules' reference data, the manager, and the key's record.
-  const reads = await readForWrite(ctx, { managerIds: [fields.managerId], extra: key ? [replayQuery(ctx.db, ctx.tenantId, key)] : [] });
-  if (key) {
-    const stored = replayFrom(reads.extra[0] as Parameters<typeof replayFrom>[0], hash, ctx.clock.now());
-    // A replay is the stored bytes of an earlier typed response, so the typed-response check is moot.
-    if (stored) return replayResponse(stored) as never;
-  }
-  let user: User;
-  try {
-    user = await createUser(ctx, fields, {
-      reads,
-      memberships,
-      alsoWrite: key
-        ? (u) => recordResponse(ctx.db, ctx.tenantId, key, hash, { status: 201, body: JSON.stringify({ ...u, provisioning: PENDING }), location: `/v1/users/${u.id}` }, ctx.clock.now())
-        : undefined,
-    });
-  } catch (err) {
-    // A concurrent request with the same key may have won the race (our insert then fails on the
-    // key, or on the email it just took): if it stored a response, that is the answer.
-    if (key) {
-      const stored = await findReplay(ctx.db, ctx.tenantId, key, hash, ctx.clock.now());
-      if (stored) return replayResponse(stored) as never;
-    }
-    throw err;
-  }
+  // Idempotency-Key is handled around this handler (../idempotency.ts, in the route contract); the
+  // response is known before the write, so its record goes into the user's own write batch.
+  const user = await createUser(ctx, fields, {
+    memberships,
+    alsoWrite: (u) => {
+      respondInBatch(c, 201, { ...u, provisioning: PENDING }, { Location: `/v1/users/${u.id}`, ETag: etagOf(u.version) });
+      return [];
+    },
+  });
   c.header("Location", `/v1/users/${user.id}`);
   return userResponse(c, { ...user, provisioning: PENDING }, 201);
 };

@@ -7,6 +7,7 @@ import { intQuery } from "../../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { SORT_FIELDS } from "../../users/queries";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 import { UserCreateSchema, UserPatchSchema, UserSchema } from "./users.schemas";
 
 const UserListSchema = z
@@ -71,14 +72,15 @@ export const create = createRoute({
     "Required: firstName, lastName, email, externalId, and every attribute the tenant marks required. " +
     "Send `Idempotency-Key` to make retries safe: the same key and body replay the first response.",
   request: {
-    headers: z.object({ "idempotency-key": z.string().optional() }),
+    headers: IdempotencyKeyHeader,
     body: jsonBodyOf(UserCreateSchema),
   },
+  middleware: [idempotent()],
   responses: {
+    ...idempotencyResponses,
     201: jsonContent(UserSchema, "Created. `Location` points at the user."),
     ...errorResponses,
     409: problemResponse("email or externalId already belongs to another user (see `existingUserId`)."),
-    422: problemResponse("Idempotency-Key reused with a different body."),
     ...bodyErrorResponses,
   },
 });
