@@ -65,7 +65,8 @@ export interface IdempotencyGate {
   /** The statements that take the key, appended to the first write batch. */
   take(): D1PreparedStatement[];
   looked?: boolean;
-  /** Set once a write batch carrying the key committed. */
+  /** Set when a write batch carrying the key was sent, and once one committed. */
+  tried?: boolean;
   taken?: boolean;
 }
 
@@ -158,6 +159,7 @@ export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
   async function writeWithKey(statements: Inner[]): Promise<D1Result[]> {
     const gate = keyGate();
     if (!gate || gate.taken) return guardedWrite(statements);
+    gate.tried = true;
     const results = await guardedWrite([...statements, ...gate.take().map(unwrap)]);
     gate.taken = true;
     return results.slice(0, statements.length);

@@ -201,18 +201,12 @@ export function idempotent(options: { secret?: string } = {}) {
     const now = (c.get("clock") ?? Date).now();
     const gates = c.get("gates");
     let answered: StoredResponse | undefined;
-    let refused = false;
     const state: KeyState = {
       gate: {
         client: store.db.$client,
         lookup: store.lookup(key),
         check(row) {
-          try {
-            answered = judge(row, hash, now);
-          } catch (err) {
-            refused = true;
-            throw err;
-          }
+          answered = judge(row, hash, now);
           if (answered) throw new KeyAnswered(answered);
         },
         take: () => store.take(key, hash, now, state.inBatch ?? null),
@@ -232,7 +226,7 @@ export function idempotent(options: { secret?: string } = {}) {
     }
     if (c.error || c.res.status >= 300) {
       if (state.gate.taken) background([store.release(key, hash)]);
-      else if (c.error && !refused) {
+      else if (c.error && state.gate.tried) {
         // The write may have failed because a concurrent request with the same key took it first:
         // if that request stored its response, it is the answer (one more round trip, errors only).
         const stored = judge(await store.lookup(key).first(), hash, now);
