@@ -15,7 +15,7 @@ import { matches, parseETagList } from "../../http/etag";
 import { validateWith } from "../../http/validation";
 import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../../memberships/collections";
 import { KINDS, type KindInfo, type MembershipRequest } from "../../memberships/kinds";
-import { provisioningQuery, toProvisioning, type Provisioning } from "../../memberships/provisioning";
+import { provisioningAfterWrite, provisioningQuery, toProvisioning, type Provisioning } from "../../memberships/provisioning";
 import { compileWithDefinitionsIfNeeded } from "../../users/filter-attributes";
 import { etagOf, type User } from "../../users/model";
 import { listUsers } from "../../users/queries";
@@ -114,13 +114,15 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   const { fields, memberships } = splitMemberships(validateWith(UserPatchSchema, await parsedJsonBody(c)));
   const reads = await readForWrite(ctx, { userId: id, managerIds: [fields.managerId], extra: [provisioningQuery(ctx, id)] });
   const user = await updateUser(ctx, id, fields, { ifMatch: parseETagList(c.req.header("If-Match")), memberships, reads });
-  // A change that asked for memberships is pending; otherwise report the standing status.
-  const provisioning = memberships && committed.length > 0 ? PENDING : toProvisioning((reads.extra[0] as Parameters<typeof toProvisioning>[0][])[0]);
-  return userResponse(c, { ...user, provisioning }, 200);
+  return userResponse(c, { ...user, provisioning: provisioningAfterWrite(committed.map((e) => e.id), standingOf(reads), ctx.clock.now()) }, 200);
 };
 
+/** The provisioning row read with the write's reads (always the first extra query here). */
+const standingOf = (reads: { extra: unknown[] }) => (reads.extra[0] as Parameters<typeof toProvisioning>[0][])[0];
+
 export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
-  const ctx = coreContext(c);
+  const committed: OutboxRef[] = [];
+  const ctx = coreContext(c, committed);
   const { id } = c.req.valid("param");
   const { erase } = c.req.valid("query");
   const ifMatch = parseETagList(c.req.header("If-Match"));
@@ -128,5 +130,7 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
     demandOneScope(c, "admin", "Erasing a user needs a token with the 'admin' scope.");
     return c.json(await eraseUser(ctx, id, { ifMatch }), 200);
   }
-  return userResponse(c, await deactivateUser(ctx, id, { ifMatch }), 200);
+  const reads = await readForWrite(ctx, { userId: id, extra: [provisioningQuery(ctx, id)] });
+  const user = await deactivateUser(ctx, id, { ifMatch, reads });
+  return userResponse(c, { ...user, provisioning: provisioningAfterWrite(committed.map((e) => e.id), standingOf(reads), ctx.clock.now()) }, 200);
 };
