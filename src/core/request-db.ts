@@ -88,7 +88,16 @@ export async function verifyPendingAuth(gates: RequestGates): Promise<void> {
   if (gates.verification) return gates.verification;
   const auth = gates.auth;
   if (!auth) return;
-  return track(gates, auth, auth.statement.first<Record<string, unknown>>());
+  const key = gates.idempotency;
+  if (!key || key.looked) return track(gates, auth, auth.statement.first<Record<string, unknown>>());
+  // A token check of its own (e.g. a blind write settling its actor): the key's lookup runs next
+  // to it, the same hop, and is judged once the token passed. Later calls join both.
+  key.looked = true;
+  const found = unwrap(key.lookup).first<Record<string, unknown>>();
+  const both = Promise.all([track(gates, auth, auth.statement.first<Record<string, unknown>>()), found]).then(([, row]) => key.check(row));
+  gates.verification = both;
+  both.catch(() => {});
+  return both;
 }
 
 /** Records `lookup` as the request's token check; resolves when the row was verified. */

@@ -218,8 +218,13 @@ export function idempotent(options: { secret?: string } = {}) {
     // From here on, the request's statements are ordinary ones again.
     gates.idempotency = undefined;
     STATE.delete(gates);
+    // Started once the response is out (a macrotask later), so it is never on the critical path.
     const background = (statements: D1PreparedStatement[]) =>
-      c.executionCtx.waitUntil(store.db.$client.batch(statements).catch((err) => console.warn("idempotency: could not store a response", String(err))));
+      c.executionCtx.waitUntil(
+        new Promise((resolve) => setTimeout(resolve, 0))
+          .then(() => store.db.$client.batch(statements))
+          .catch((err) => console.warn("idempotency: could not store a response", String(err))),
+      );
     if (answered) {
       c.res = replay(answered, options.secret);
       return;
