@@ -45,7 +45,8 @@ consoleLinksRouter.openapi(
     summary: "Issue a one-time sign-in link to a tenant's admin console",
     description:
       "The URL opens the console on the tenant's host; it works once, within 15 minutes. The session it starts acts as a tenant admin for at most 12 hours. " +
-      "Only a hash of the link's secret is stored.",
+      "Only a hash of the link's secret is stored." +
+      " With `Idempotency-Key`, the link is never stored: a retry with the same key answers 409 `secret_not_replayed` (links are single-use and short-lived: issue another with a new key).",
     request: { headers: IdempotencyKeyHeader, params: SlugParam },
     middleware: [idempotent({ secret: "the sign-in link" })],
     responses: {

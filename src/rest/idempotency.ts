@@ -254,6 +254,11 @@ export async function purgeExpiredIdempotencyKeys(db: Db): Promise<void> {
   ]);
 }
 
+/** Said in the description of every route whose response carries a freshly issued secret. */
+export const SECRET_REPLAY_NOTE =
+  " With `Idempotency-Key`, the secret is never stored: a retry with the same key and body creates nothing and answers " +
+  "409 `secret_not_replayed` with `Location` of what the first request created (remove it and create anew if the first response was lost).";
+
 /** The 422 every creating route documents (409 idempotency_key_in_use shares the route's 409). */
 export const idempotencyResponses = {
   422: problemResponse("idempotency_key_reused: this Idempotency-Key was used with another body or endpoint."),

@@ -9,7 +9,7 @@ import { MAX_PER_SECOND } from "../../limits/config";
 import { bodyErrorResponses, jsonBodyOf, jsonContent, problemResponse } from "../../rest/openapi";
 import { HOSTNAME_RE, SLUG_RE } from "../../tenancy/resolve";
 import { placementFields, retentionField, tenantShardFields } from "../../shards/tenant-view";
-import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../../rest/idempotency";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent, SECRET_REPLAY_NOTE } from "../../rest/idempotency";
 
 const DomainSchema = z.object({ hostname: z.string(), createdAt: z.string() }).openapi("TenantDomain");
 
@@ -96,7 +96,7 @@ export const create = createRoute({
   tags,
   security,
   summary: "Create a tenant (and its first admin token)",
-  description: "The tenant is reachable at <slug>.<BASE_DOMAIN> at once. `token` is shown only in this response.",
+  description: "The tenant is reachable at <slug>.<BASE_DOMAIN> at once. `token` is shown only in this response." + SECRET_REPLAY_NOTE,
   request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(TenantCreateSchema) },
   middleware: [idempotent({ secret: "the tenant's first API token" })],
   responses: {

@@ -7,7 +7,7 @@ import { SCOPES } from "../../auth/tokens";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent } from "../openapi";
 import { pageOf } from "../../http/paging";
 import { intQuery } from "../../http/query";
-import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent, SECRET_REPLAY_NOTE } from "../idempotency";
 
 export const ApiTokenSchema = z
   .object({
@@ -50,7 +50,7 @@ export const create = createRoute({
   tags,
   security,
   summary: "Create an API token",
-  description: `Scopes: ${SCOPES.join(", ")}. Tokens never expire unless \`expiresAt\` is set. The secret is shown once.`,
+  description: `Scopes: ${SCOPES.join(", ")}. Tokens never expire unless \`expiresAt\` is set. The secret is shown once.` + SECRET_REPLAY_NOTE,
   request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(TokenCreateSchema) },
   middleware: [idempotent({ secret: "the API token's secret" })],
   responses: { ...idempotencyResponses, 201: jsonContent(CreatedTokenSchema, "Created; `token` is the secret."), ...errorResponses, ...bodyErrorResponses },

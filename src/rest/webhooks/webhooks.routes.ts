@@ -4,7 +4,7 @@ import { MAX_ENDPOINTS_PER_TENANT } from "../../webhooks/fanout";
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
 import { RETRY_DELAYS_SECONDS } from "../../webhooks/schedule";
-import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent, SECRET_REPLAY_NOTE } from "../idempotency";
 
 const tags = ["Webhooks"];
 const security = [{ bearerAuth: [] }];
@@ -78,7 +78,8 @@ export const createEndpointRoute = createRoute({
   summary: "Register a webhook endpoint",
   description:
     "Events the endpoint subscribes to are POSTed to it, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). " +
-    `A non-2xx answer or no answer within 10 s is retried after about ${schedule} seconds (±10%); 410 disables the endpoint.`,
+    `A non-2xx answer or no answer within 10 s is retried after about ${schedule} seconds (±10%); 410 disables the endpoint.` +
+    SECRET_REPLAY_NOTE,
   request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(CreateSchema) },
   middleware: [idempotent({ secret: "the endpoint's signing secret" })],
   responses: { ...idempotencyResponses, 201: jsonContent(WithSecret, "The endpoint and its signing secret."), ...errorResponses, ...bodyErrorResponses, ...conflict },
