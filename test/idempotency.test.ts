@@ -179,6 +179,33 @@ describe("Idempotency-Key errors", () => {
     expect(good.status).toBe(201);
   });
 
+  it("concurrent requests with one key create one thing; the other answers from the record or is told to retry", async () => {
+    const before = await count("/v1/roles");
+    const key = crypto.randomUUID();
+    const body = { name: `Race ${uniqueSlug()}` };
+    const answers = await Promise.all([tenantCall("/v1/roles", { body, key }), tenantCall("/v1/roles", { body, key })]);
+    const statuses = answers.map((r) => r.status).sort();
+    expect([[201, 201], [201, 409]]).toContainEqual(statuses);
+    for (const r of answers.filter((a) => a.status === 409)) {
+      expect((await problem(r)).code).toBe("idempotency_key_in_use");
+      expect(r.headers.get("Retry-After")).toBe("1");
+    }
+    expect(await count("/v1/roles")).toBe(before + 1);
+    const later = await tenantCall("/v1/roles", { body, key });
+    expect(later.status).toBe(201);
+    expect(later.headers.get("Idempotent-Replayed")).toBe("true");
+  });
+
+  it("a replay in XML carries the same document", async () => {
+    const key = crypto.randomUUID();
+    const body = { name: `Xml ${uniqueSlug()}` };
+    const first = await tenantCall("/v1/roles?format=xml", { body, key });
+    expect(first.status).toBe(201);
+    const again = await tenantCall("/v1/roles?format=xml", { body, key });
+    expect(again.headers.get("Content-Type")).toMatch(/^application\/xml/);
+    expect(await again.text()).toBe(await first.text());
+  });
+
   it("a key of one tenant means nothing to another", async () => {
     const other = await createTenant();
     const key = crypto.randomUUID();
