@@ -207,7 +207,9 @@ describe("memberships requested on user writes", () => {
     const res = await t.call(`/v1/users/${u.id}`, { method: "PATCH", body: { groups: [g2.id] } });
     expect(res.status).toBe(200);
     const patched = (await res.json()) as any;
-    expect(patched.provisioning).toEqual({ status: "pending" });
+    // The status of the event this PATCH wrote (user.memberships_requested), not of the creation.
+    expect(patched.provisioning).toMatchObject({ status: "pending", completedAt: null, errors: [] });
+    expect(patched.provisioning.eventId).not.toBe(u.provisioning?.eventId);
     expect(patched.version).toBe(1); // Only memberships were asked for: the user row is unchanged.
     const done = await settled(t, u.id);
     expect(ids(done.memberships.groups)).toEqual([g2.id]);

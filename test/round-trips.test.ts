@@ -233,6 +233,18 @@ describe("writes take 2 sequential hops", () => {
     expectWrite(out);
   });
 
+  it("POST /v1/groups with an Idempotency-Key (the key's claim rides in the write batch)", async () => {
+    const out = await measure(t, "POST /v1/groups (Idempotency-Key)", "/v1/groups", { body: { name: `RT ${crypto.randomUUID()}` }, headers: { "Idempotency-Key": crypto.randomUUID() } });
+    expectStatus(out, 201);
+    expectWrite(out);
+  });
+
+  it("POST /v1/roles with an Idempotency-Key (a blind write: the key's lookup rides with the token check)", async () => {
+    const out = await measure(t, "POST /v1/roles (Idempotency-Key)", "/v1/roles", { body: { name: `RT ${crypto.randomUUID()}` }, headers: { "Idempotency-Key": crypto.randomUUID() } });
+    expectStatus(out, 201);
+    expectWrite(out);
+  });
+
   it("PATCH /v1/users/{id} without If-Match", async () => {
     const u = await createUser(t);
     const out = await measure(t, "PATCH /v1/users/{id}", `/v1/users/${u.id}`, { method: "PATCH", body: { department: "Research", managerId: manager.id } });

@@ -4,7 +4,7 @@
  * creation, and never stored (only their SHA-256).
  */
 import { adminEvent, settleActor } from "../audit/admin-events";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, gt } from "drizzle-orm";
 import type { CoreContext } from "../core/context";
 import { apiTokens } from "../db/schema";
 import type { Db } from "../env";
@@ -92,9 +92,15 @@ export async function createApiToken(ctx: CoreContext, input: ApiTokenInput) {
 }
 
 export async function listApiTokens(ctx: CoreContext): Promise<ApiTokenView[]> {
-  const rows = await ctx.db.select().from(apiTokens).where(eq(apiTokens.tenantId, ctx.tenantId)).orderBy(asc(apiTokens.id)).limit(1000).all();
+  return (await listApiTokenPage(ctx, { limit: 1000 })).rows;
+}
+
+/** A page of the tenant's tokens in creation order (ids are UUIDv7), after the token `after`. */
+export async function listApiTokenPage(ctx: CoreContext, q: { limit: number; after?: string }): Promise<{ rows: ApiTokenView[]; hasMore: boolean }> {
+  const where = and(eq(apiTokens.tenantId, ctx.tenantId), q.after === undefined ? undefined : gt(apiTokens.id, q.after));
+  const rows = await ctx.db.select().from(apiTokens).where(where).orderBy(asc(apiTokens.id)).limit(q.limit + 1).all();
   const now = ctx.clock.now();
-  return rows.map((r) => toApiToken(r, now));
+  return { rows: rows.slice(0, q.limit).map((r) => toApiToken(r, now)), hasMore: rows.length > q.limit };
 }
 
 async function findToken(db: Db, tenantId: string, id: string) {

@@ -46,6 +46,28 @@ export interface RequestGates {
    * that has not seen the change serves the data. Same number of sequential round trips.
    */
   authApart?: boolean;
+  /** Idempotency-Key (src/rest/idempotency.ts): see IdempotencyGate. */
+  idempotency?: IdempotencyGate;
+}
+
+/**
+ * An Idempotency-Key riding on the request's own round trips, so that a write with a key still
+ * costs 2 hops: the key's lookup goes with the first call (prepended to a read batch, or next to
+ * the token check before a blind write), and the statements that take the key go last in the
+ * first write batch, so the key is taken in the same transaction as the write it describes.
+ */
+export interface IdempotencyGate {
+  /** The binding the statements were prepared on (a request may hold the platform DB and a shard). */
+  client: D1Database;
+  lookup: D1PreparedStatement;
+  /** Judges the stored record, after the token check passed; throws to answer without the handler. */
+  check(row: Record<string, unknown> | null): void;
+  /** The statements that take the key, appended to the first write batch. */
+  take(): D1PreparedStatement[];
+  looked?: boolean;
+  /** Set when a write batch carrying the key was sent, and once one committed. */
+  tried?: boolean;
+  taken?: boolean;
 }
 
 const WRITE_WORDS = /\b(insert|update|delete|replace|create|drop|alter)\b/i;
@@ -66,7 +88,16 @@ export async function verifyPendingAuth(gates: RequestGates): Promise<void> {
   if (gates.verification) return gates.verification;
   const auth = gates.auth;
   if (!auth) return;
-  return track(gates, auth, auth.statement.first<Record<string, unknown>>());
+  const key = gates.idempotency;
+  if (!key || key.looked) return track(gates, auth, auth.statement.first<Record<string, unknown>>());
+  // A token check of its own (e.g. a blind write settling its actor): the key's lookup runs next
+  // to it, the same hop, and is judged once the token passed. Later calls join both.
+  key.looked = true;
+  const found = unwrap(key.lookup).first<Record<string, unknown>>();
+  const both = Promise.all([track(gates, auth, auth.statement.first<Record<string, unknown>>()), found]).then(([, row]) => key.check(row));
+  gates.verification = both;
+  both.catch(() => {});
+  return both;
 }
 
 /** Records `lookup` as the request's token check; resolves when the row was verified. */
@@ -108,12 +139,47 @@ function sqlOf(stmt: Inner): string {
 }
 
 export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
-  /** Runs statements as one batch, carrying the pending token lookup when they all read. */
+  /** This binding's Idempotency-Key gate, while it still has a lookup or a take to do. */
+  function keyGate(): IdempotencyGate | undefined {
+    const gate = gates.idempotency;
+    return gate && gate.client === gated ? gate : undefined;
+  }
+
+  const firstRow = (result: D1Result | undefined) => ((result?.results ?? [])[0] as Record<string, unknown> | undefined) ?? null;
+
+  /** Runs statements as one batch; the key's lookup rides on the request's first call. */
   async function batch(statements: Inner[]): Promise<D1Result[]> {
+    const gate = keyGate();
+    if (gate && !gate.looked) {
+      gate.looked = true;
+      const lookup = unwrap(gate.lookup);
+      if (statements.every((s) => isReadOnlySql(sqlOf(s)))) {
+        const [found, ...results] = await plainBatch([lookup, ...statements]);
+        gate.check(firstRow(found));
+        return results;
+      }
+      // A blind write: the lookup goes first, in the read batch that carries the token check.
+      gate.check(firstRow((await plainBatch([lookup]))[0]));
+    }
+    return plainBatch(statements);
+  }
+
+  /** Appends the key's statements to the first write batch; drops their results. */
+  async function writeWithKey(statements: Inner[]): Promise<D1Result[]> {
+    const gate = keyGate();
+    if (!gate || gate.taken) return guardedWrite(statements);
+    gate.tried = true;
+    const results = await guardedWrite([...statements, ...gate.take().map(unwrap)]);
+    gate.taken = true;
+    return results.slice(0, statements.length);
+  }
+
+  /** Runs statements as one batch, carrying the pending token lookup when they all read. */
+  async function plainBatch(statements: Inner[]): Promise<D1Result[]> {
     if (gates.authOutcome) throw gates.authOutcome;
     if (!statements.every((s) => isReadOnlySql(sqlOf(s)))) {
       await beforeWrite(gates);
-      return guardedWrite(statements);
+      return writeWithKey(statements);
     }
     const auth = gates.auth;
     if (!auth || gates.verification || gates.authApart) {
@@ -154,11 +220,18 @@ export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
       run: (async () => (await batch([stmt]))[0]) as D1PreparedStatement["run"],
       raw: (async (options?: { columnNames?: boolean }) => {
         if (gates.authOutcome) throw gates.authOutcome;
+        const gate = keyGate();
         if (!isReadOnlySql(sqlOf(stmt))) {
+          if (gate && !gate.looked) {
+            // The key is judged before anything is written, next to the token check (one hop).
+            gate.looked = true;
+            const [found] = await Promise.all([d1.batch([unwrap(gate.lookup)]), beforeWrite(gates)]);
+            gate.check(firstRow(found[0]));
+          }
           await beforeWrite(gates);
-          if (gates.writeGuard) {
-            // Guarded writes must travel in one batch with the guard; batches return objects.
-            const [result] = await guardedWrite([stmt]);
+          if (gates.writeGuard || (gate && !gate.taken)) {
+            // Guarded writes (and a key to take) must travel in one batch; batches return objects.
+            const [result] = await writeWithKey([stmt]);
             const rows = (result!.results ?? []) as Record<string, unknown>[];
             const columns = rows[0] ? Object.keys(rows[0]) : [];
             const values = rows.map((r) => columns.map((k) => r[k]));
@@ -168,6 +241,12 @@ export function gatedD1(d1: D1Database, gates: RequestGates): D1Database {
         }
         // D1 batches return objects, which lose columns of equal names in array mode: send the
         // token lookup concurrently instead (the same round trip in time, one more call).
+        if (gate && !gate.looked) {
+          gate.looked = true;
+          const [, rows, found] = await Promise.all([verifyPendingAuth(gates), stmt.raw(options as { columnNames: true }), d1.batch([unwrap(gate.lookup)])]);
+          gate.check(firstRow(found[0]));
+          return rows;
+        }
         const [, rows] = await Promise.all([verifyPendingAuth(gates), stmt.raw(options as { columnNames: true })]);
         return rows;
       }) as D1PreparedStatement["raw"],

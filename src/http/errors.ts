@@ -55,6 +55,7 @@ export const ERROR_CATALOGUE = {
   validation_failed: { status: 400, title: "The request is not valid", scimType: "invalidValue" },
   invalid_query: { status: 400, title: "A query parameter is not valid", scimType: "invalidValue" },
   invalid_cursor: { status: 400, title: "The cursor is not valid", scimType: "invalidValue" },
+  invalid_header: { status: 400, title: "A request header is not valid", scimType: "invalidValue" },
   unknown_attribute: { status: 400, title: "Unknown attribute", scimType: "invalidValue" },
   required_attribute: { status: 400, title: "A required attribute is missing", scimType: "invalidValue" },
   invalid_manager: { status: 400, title: "The manager is not a user of this tenant", scimType: "invalidValue" },
@@ -95,6 +96,7 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   idempotency_key_reused: { status: 422, title: "Idempotency-Key reused with a different request" },
   idempotency_key_in_use: { status: 409, title: "A request with this Idempotency-Key is in progress" },
+  secret_not_replayed: { status: 409, title: "The first response held a secret, which is not stored for replay" },
   rate_limited: { status: 429, title: "Too many requests" },
   // 5xx
   internal: { status: 500, title: "Internal server error" },

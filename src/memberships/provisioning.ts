@@ -43,6 +43,18 @@ export function provisioningQuery(ctx: CoreContext, userId: string) {
   return ctx.db.select().from(userProvisioning).where(and(eq(userProvisioning.tenantId, ctx.tenantId), eq(userProvisioning.userId, userId)));
 }
 
+/**
+ * What a write (PATCH, PUT, DELETE) answers: the status of the event it just committed (pending,
+ * marked in the same batch; the consumer finishes it), or, when it committed none because nothing
+ * changed, the standing status of the user's latest event. Never an older event's status when the
+ * write made a new one.
+ */
+export function provisioningAfterWrite(committedEventIds: string[], standing: typeof userProvisioning.$inferSelect | undefined, now: number): Provisioning | null {
+  const eventId = committedEventIds[committedEventIds.length - 1];
+  if (eventId === undefined) return toProvisioning(standing);
+  return { status: "pending", eventId, requestedAt: new Date(now).toISOString(), completedAt: null, errors: [] };
+}
+
 export function toProvisioning(row: typeof userProvisioning.$inferSelect | undefined): Provisioning | null {
   if (!row) return null;
   return {

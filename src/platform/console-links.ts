@@ -13,6 +13,7 @@ import { ApiError } from "../http/errors";
 import { createRouter, jsonContent, problemResponse } from "../rest/openapi";
 import { requirePlatformAdmin } from "./admin";
 import { tenantShardDbFor } from "../shards/directory";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../rest/idempotency";
 
 const SlugParam = z.object({ slug: z.string().max(63) });
 const errors = {
@@ -44,9 +45,12 @@ consoleLinksRouter.openapi(
     summary: "Issue a one-time sign-in link to a tenant's admin console",
     description:
       "The URL opens the console on the tenant's host; it works once, within 15 minutes. The session it starts acts as a tenant admin for at most 12 hours. " +
-      "Only a hash of the link's secret is stored.",
-    request: { params: SlugParam },
+      "Only a hash of the link's secret is stored." +
+      " With `Idempotency-Key`, the link is never stored: a retry with the same key answers 409 `secret_not_replayed` (links are single-use and short-lived: issue another with a new key).",
+    request: { headers: IdempotencyKeyHeader, params: SlugParam },
+    middleware: [idempotent({ secret: "the sign-in link" })],
     responses: {
+      ...idempotencyResponses,
       201: jsonContent(z.object({ url: z.string(), expiresAt: z.string() }).openapi("ConsoleLink"), "The sign-in URL; hand it to the tenant's admin over a private channel."),
       ...errors,
     },

@@ -10,6 +10,8 @@ import { findShard, shardList, shardOf } from "./config";
 import { initialProgress } from "./move";
 import { shardStats } from "./placement";
 import { MoveSchema, moveView } from "./tenant-view";
+import { pageOf, WHOLE_LIST, wholeList } from "../http/paging";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../rest/idempotency";
 
 const tags = ["Platform"];
 const security = [{ platformAdmin: [] }];
@@ -43,9 +45,13 @@ shardsRouter.openapi(
     tags,
     security,
     summary: "List shards with their region, tenants, users and size",
-    responses: { 200: jsonContent(z.object({ data: z.array(ShardSchema) }), "Every configured shard."), ...errors },
+    description: WHOLE_LIST + "the shards are the deployment's configured databases.",
+    responses: { 200: jsonContent(pageOf(ShardSchema), "Every configured shard."), ...errors },
   }),
-  async (c) => c.json({ data: await shardStats(c.get("db"), c.env) }, 200),
+  async (c) => {
+    const data = await shardStats(c.get("db"), c.env);
+    return c.json({ data, pagination: wholeList(data.length) }, 200);
+  },
 );
 
 shardsRouter.openapi(
@@ -58,8 +64,10 @@ shardsRouter.openapi(
     description:
       "Answers 202 at once; GET /platform/tenants/{slug} shows `move` with its progress. Reads keep working throughout; writes get 503 with " +
       "Retry-After only while the final verification and the cut-over run. A failed move leaves the tenant whole on its source shard.",
-    request: { params: z.object({ slug: z.string().max(63) }), body: jsonBodyOf(z.strictObject({ shard: z.string().max(63) }).openapi("TenantMoveRequest")) },
+    request: { headers: IdempotencyKeyHeader, params: z.object({ slug: z.string().max(63) }), body: jsonBodyOf(z.strictObject({ shard: z.string().max(63) }).openapi("TenantMoveRequest")) },
+    middleware: [idempotent()],
     responses: {
+      ...idempotencyResponses,
       202: jsonContent(MoveSchema, "The move started."),
       ...errors,
       409: problemResponse("The tenant is already on that shard, or a move is in progress."),

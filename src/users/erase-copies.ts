@@ -8,8 +8,9 @@
  * - events about someone or something else whose payload names the user (another user's
  *   manager change, a collection event): each of the person's values, as the JSON string it is
  *   in the payload, becomes `null`; the rest of the payload (someone else's data) stays;
- * - stored Idempotency-Key responses of the request that created the user: status 410 with no
- *   body, which the REST adapter replays as `user_erased` (rest/idempotency.ts), so a retry of
+ * - stored Idempotency-Key responses that describe the user (their creation, `Location:
+ *   /v1/users/{id}`, and their devices, `/v1/users/{id}/devices/...`): status 410 with no body and
+ *   no headers (other stored responses, bulk invitations and membership changes, hold only ids), which the REST adapter replays as `user_erased` (rest/idempotency.ts), so a retry of
  *   the original request neither returns the data nor creates the person again;
  * - invitations: the email is emptied and a pending one is revoked;
  * - the provisioning status: its error list (ids and reasons) is dropped.
@@ -18,7 +19,7 @@
  * The two payload scans read the tenant's events (no index on payload text): erasure is rare and
  * this is the price of "no copy survives".
  */
-import { and, eq, ne, sql, type SQL } from "drizzle-orm";
+import { and, eq, ne, or, sql, type SQL } from "drizzle-orm";
 import { events, idempotencyKeys, invitations, userProvisioning } from "../db/schema";
 import type { Db } from "../env";
 import { parseAttributes, SETTABLE_FIELDS, type UserRow } from "./model";
@@ -62,8 +63,13 @@ export function erasePersonalCopies(db: Db, tenantId: string, row: UserRow, now:
       .where(and(eq(events.tenantId, tenantId), ne(events.subjectId, id), sql`instr(${events.data}, ${id}) > 0`)),
     db
       .update(idempotencyKeys)
-      .set({ status: ERASED_RESPONSE_STATUS, body: "" })
-      .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.location, `/v1/users/${id}`))),
+      .set({ status: ERASED_RESPONSE_STATUS, body: "", headers: null })
+      .where(
+        and(
+          eq(idempotencyKeys.tenantId, tenantId),
+          or(eq(idempotencyKeys.location, `/v1/users/${id}`), sql`instr(${idempotencyKeys.location}, ${`/v1/users/${id}/`}) = 1`),
+        ),
+      ),
     db
       .update(invitations)
       .set({

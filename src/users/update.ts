@@ -104,7 +104,9 @@ export async function updateUser(ctx: CoreContext, id: string, change: UserChang
     const results = await writeUserBatch(ctx, valuesOf(next), [
       ctx.db.update(users).set(set).where(and(eq(users.tenantId, ctx.tenantId), eq(users.id, id), eq(users.version, row.version))),
       insertEventIfPreviousChangedOneRow(ctx.db, { id: eventId, tenantId: ctx.tenantId, type, subjectId: id, data, createdAt: next.updatedAt }),
-      ...(requested ? [markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now: next.updatedAt, ifPreviousChanged: true })] : []),
+      // Every user event has side effects the consumer applies (memberships, audience rules), so the
+      // provisioning status follows this event: the write answers it, the consumer finishes it.
+      markPending(ctx.db, { tenantId: ctx.tenantId, userId: id, eventId, now: next.updatedAt, ifPreviousChanged: true }),
       rowAfterWrite(ctx, id),
     ]);
     if ((results[0] as D1Result).meta.changes === 1) {

@@ -19,12 +19,33 @@ export const idempotencyKeys = sqliteTable(
     status: integer("status").notNull(),
     body: text("body").notNull(),
     location: text("location"),
+    /** The response headers to replay (JSON object), minus X-Request-Id and rate-limit headers; null on older rows. */
+    headers: text("headers"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.key] }),
     index("idempotency_keys_created_idx").on(t.createdAt),
   ],
+);
+
+/**
+ * Stored first responses for `Idempotency-Key` retries of the platform API (apex host), which acts
+ * for no tenant (tenant creation has none yet), so the key alone is the key. Same columns and
+ * lifetime as idempotency_keys; secrets (a new tenant's first token, console links) are never stored.
+ */
+export const platformIdempotencyKeys = sqliteTable(
+  "platform_idempotency_keys",
+  {
+    key: text("key").primaryKey(),
+    requestHash: text("request_hash").notNull(),
+    status: integer("status").notNull(),
+    body: text("body").notNull(),
+    location: text("location"),
+    headers: text("headers"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("platform_idempotency_keys_created_idx").on(t.createdAt)],
 );
 
 /**

@@ -2,6 +2,7 @@
  * Handlers for /platform/blocks, one per route contract in ./blocks.routes.ts and typed by it
  * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
  */
+import { pagination } from "../../http/paging";
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env";
 import { decodeCursor, encodeCursor } from "../../http/cursor";
@@ -27,7 +28,7 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
     retryAfterSeconds: Math.max(1, Math.ceil((r.blockedUntil - now) / 1000)),
     rejections: r.rejections,
   }));
-  return c.json({ data, pagination: { limit, nextCursor } }, 200);
+  return c.json({ data, pagination: pagination(c, { limit, hasMore: nextCursor !== null, nextCursor }) }, 200);
 };
 
 export const lift: RouteHandler<typeof routes.lift, AppEnv> = async (c) => {

@@ -2,6 +2,7 @@
  * Route contracts for /platform/blocks: paths, methods, request and response schemas, summaries.
  * They make the OpenAPI document; the handlers that answer them are in ./blocks.handlers.ts.
  */
+import { pageOf } from "../../http/paging";
 import { intQuery } from "../../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { UNKNOWN_IP } from "../../limits/middleware";
@@ -36,7 +37,7 @@ export const list = createRoute({
   description: "IPs that kept sending requests after being rate limited and are refused until `blockedUntil`.",
   request: { query: z.object({ limit: intQuery(1, 1000).optional(), cursor: z.string().max(512).optional() }) },
   responses: {
-    200: jsonContent(z.object({ data: z.array(BlockSchema), pagination: z.object({ limit: z.number(), nextCursor: z.string().nullable() }) }), "Active blocks by IP."),
+    200: jsonContent(pageOf(BlockSchema), "Active blocks by IP."),
     ...errors,
   },
 });

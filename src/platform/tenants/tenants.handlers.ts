@@ -2,6 +2,7 @@
  * Handlers for /platform/tenants, one per route contract in ./tenants.routes.ts and typed by it
  * (RouteHandler<typeof route, AppEnv>): they translate shapes; the rules live in the core.
  */
+import { pagination } from "../../http/paging";
 import { adminEvent } from "../../audit/admin-events";
 import { tenantShardDbFor } from "../../shards/directory";
 import { actorOf, bindActor } from "../../audit/actor";
@@ -104,7 +105,7 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   const rows = await db.select().from(tenants).where(after ? gt(tenants.slug, after) : undefined).orderBy(asc(tenants.slug)).limit(limit + 1).all();
   const page = rows.slice(0, limit);
   const nextCursor = rows.length > limit ? encodeCursor({ o: "slug", k: [page[page.length - 1]!.slug] }) : null;
-  return c.json({ data: await Promise.all(page.map((r) => tenantView(db, r, c.env))), pagination: { limit, nextCursor } }, 200);
+  return c.json({ data: await Promise.all(page.map((r) => tenantView(db, r, c.env))), pagination: pagination(c, { limit, hasMore: nextCursor !== null, nextCursor }) }, 200);
 };
 
 export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {

@@ -2,6 +2,7 @@
  * Route contracts for /platform/tenants: paths, methods, request and response schemas, summaries.
  * They make the OpenAPI document; the handlers that answer them are in ./tenants.handlers.ts.
  */
+import { pageOf } from "../../http/paging";
 import { intQuery } from "../../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_PER_SECOND } from "../../limits/config";
@@ -10,6 +11,7 @@ import { CreatedTokenSchema, TokenCreateSchema } from "../../rest/api-tokens/api
 import { FIRST_TOKEN_SCOPES } from "../../auth/tokens";
 import { HOSTNAME_RE, SLUG_RE } from "../../tenancy/resolve";
 import { placementFields, retentionField, tenantShardFields } from "../../shards/tenant-view";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent, SECRET_REPLAY_NOTE } from "../../rest/idempotency";
 
 const DomainSchema = z.object({ hostname: z.string(), createdAt: z.string() }).openapi("TenantDomain");
 
@@ -96,9 +98,11 @@ export const create = createRoute({
   tags,
   security,
   summary: "Create a tenant (and its first admin token)",
-  description: "The tenant is reachable at <slug>.<BASE_DOMAIN> at once. `token` is shown only in this response.",
-  request: { body: jsonBodyOf(TenantCreateSchema) },
+  description: "The tenant is reachable at <slug>.<BASE_DOMAIN> at once. `token` is shown only in this response." + SECRET_REPLAY_NOTE,
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(TenantCreateSchema) },
+  middleware: [idempotent({ secret: "the tenant's first API token" })],
   responses: {
+    ...idempotencyResponses,
     201: jsonContent(z.object({ tenant: TenantSchema, token: z.string() }), "Created."),
     ...platformErrors,
     409: problemResponse("The slug is taken."),
@@ -114,7 +118,7 @@ export const list = createRoute({
   summary: "List tenants",
   request: { query: z.object({ limit: intQuery(1, 1000).optional(), cursor: z.string().max(512).optional() }) },
   responses: {
-    200: jsonContent(z.object({ data: z.array(TenantSchema), pagination: z.object({ limit: z.number(), nextCursor: z.string().nullable() }) }), "A page of tenants by slug."),
+    200: jsonContent(pageOf(TenantSchema), "A page of tenants by slug."),
     ...platformErrors,
   },
 });
@@ -149,8 +153,10 @@ export const addDomain = createRoute({
   security,
   summary: "Map a custom domain to a tenant",
   description: "Point the hostname at the Worker (Cloudflare for SaaS custom hostname) as described in the README.",
-  request: { params: SlugParam, body: jsonBodyOf(DomainCreateSchema) },
+  request: { headers: IdempotencyKeyHeader, params: SlugParam, body: jsonBodyOf(DomainCreateSchema) },
+  middleware: [idempotent()],
   responses: {
+    ...idempotencyResponses,
     201: jsonContent(TenantSchema, "The tenant with its domains."),
     ...platformErrors,
     409: problemResponse("The hostname is already mapped, or is under the base domain."),

@@ -4,7 +4,9 @@
  * (auth/api-token-service.ts), shared with the admin console.
  */
 import type { RouteHandler } from "@hono/zod-openapi";
-import { createApiToken, disableApiToken, getApiToken, listApiTokens } from "../../auth/api-token-service";
+import { createApiToken, disableApiToken, getApiToken, listApiTokenPage } from "../../auth/api-token-service";
+import { decodeCursor, encodeCursor } from "../../http/cursor";
+import { pagination } from "../../http/paging";
 import { coreContextOf } from "../../core/from-request";
 import type { AppEnv } from "../../env";
 import type * as routes from "./api-tokens.routes";
@@ -17,7 +19,14 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   return c.json(created, 201);
 };
 
-export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => c.json({ data: await listApiTokens(coreContextOf(c)) }, 200);
+export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
+  const q = c.req.valid("query");
+  const limit = q.limit ?? 100;
+  const after = q.cursor ? String(decodeCursor(q.cursor, "api-tokens", 1)[0]) : undefined;
+  const { rows, hasMore } = await listApiTokenPage(coreContextOf(c), { limit, after });
+  const last = rows[rows.length - 1];
+  return c.json({ data: rows, pagination: pagination(c, { limit, hasMore, nextCursor: hasMore && last ? encodeCursor({ o: "api-tokens", k: [last.id] }) : null }) }, 200);
+};
 
 export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => c.json(await getApiToken(coreContextOf(c), c.req.valid("param").id), 200);
 

@@ -5,6 +5,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { SCOPES } from "../../auth/tokens";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent } from "../openapi";
+import { pageOf } from "../../http/paging";
+import { intQuery } from "../../http/query";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent, SECRET_REPLAY_NOTE } from "../idempotency";
 
 export const ApiTokenSchema = z
   .object({
@@ -47,9 +50,10 @@ export const create = createRoute({
   tags,
   security,
   summary: "Create an API token",
-  description: `Scopes: ${SCOPES.join(", ")}. Tokens never expire unless \`expiresAt\` is set. The secret is shown once.`,
-  request: { body: jsonBodyOf(TokenCreateSchema) },
-  responses: { 201: jsonContent(CreatedTokenSchema, "Created; `token` is the secret."), ...errorResponses, ...bodyErrorResponses },
+  description: `Scopes: ${SCOPES.join(", ")}. Tokens never expire unless \`expiresAt\` is set. The secret is shown once.` + SECRET_REPLAY_NOTE,
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(TokenCreateSchema) },
+  middleware: [idempotent({ secret: "the API token's secret" })],
+  responses: { ...idempotencyResponses, 201: jsonContent(CreatedTokenSchema, "Created; `token` is the secret."), ...errorResponses, ...bodyErrorResponses },
 });
 
 export const list = createRoute({
@@ -58,7 +62,14 @@ export const list = createRoute({
   tags,
   security,
   summary: "List API tokens (never the secrets)",
-  responses: { 200: jsonContent(z.object({ data: z.array(ApiTokenSchema) }), "All tokens of the tenant, oldest first."), ...errorResponses },
+  description: "Oldest first, cursor paged (disabled tokens are kept, so the list only grows).",
+  request: {
+    query: z.object({
+      limit: intQuery(1, 1000).optional().openapi({ description: "Page size, 1-1000 (default 100)." }),
+      cursor: z.string().max(512).optional().openapi({ description: "`pagination.nextCursor` of the previous page." }),
+    }),
+  },
+  responses: { 200: jsonContent(pageOf(ApiTokenSchema), "A page of the tenant's tokens, oldest first."), ...errorResponses },
 });
 
 export const get = createRoute({

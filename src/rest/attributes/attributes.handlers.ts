@@ -13,8 +13,12 @@ import { BUILT_IN_KEYS, getStoredDefinition } from "../../users/attributes";
 import type * as routes from "./attributes.routes";
 import { coreContextOf } from "../../core/from-request";
 import { changeAttribute, defineAttribute, listAttributes } from "../../users/attribute-admin";
+import { wholeList } from "../../http/paging";
 
-export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => c.json({ data: await listAttributes(coreContextOf(c)) }, 200);
+export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
+  const data = await listAttributes(coreContextOf(c));
+  return c.json({ data, pagination: wholeList(data.length) }, 200);
+};
 
 export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const created = await defineAttribute(coreContextOf(c), c.req.valid("json"));

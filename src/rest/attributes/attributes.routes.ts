@@ -6,6 +6,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ATTRIBUTE_TYPES, BUILT_IN_ATTRIBUTES, CUSTOM_KEY_RE } from "../../users/attributes";
 import { YIELDING_BUILT_INS } from "../../users/fields";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
+import { pageOf, WHOLE_LIST } from "../../http/paging";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 
 export const AttributeSchema = z
   .object({
@@ -71,8 +73,9 @@ export const list = createRoute({
   description:
     "Every built-in attribute (each can be made required) and the tenant's custom attributes. A custom attribute may share its key with a " +
     `built-in added after it (${YIELDING_BUILT_INS.join(", ")}): that built-in is then listed last, so the ` +
-    "first entry of a key is the one PATCH /v1/available-attributes/{key} changes; `?builtIn=true` addresses the built-in.",
-  responses: { 200: jsonContent(z.object({ data: z.array(AttributeSchema) }), "Built-ins first, then custom attributes by key, then built-ins that share a key with a custom one."), ...errorResponses },
+    "first entry of a key is the one PATCH /v1/available-attributes/{key} changes; `?builtIn=true` addresses the built-in. " +
+    WHOLE_LIST + "the built-ins are fixed and custom attributes are a short, admin-made list.",
+  responses: { 200: jsonContent(pageOf(AttributeSchema), "Built-ins first, then custom attributes by key, then built-ins that share a key with a custom one."), ...errorResponses },
 });
 
 export const create = createRoute({
@@ -82,9 +85,9 @@ export const create = createRoute({
   security,
   summary: "Define a custom attribute",
   description: "To make a built-in attribute required, PATCH /v1/available-attributes/{key} instead.",
-  request: { body: jsonBodyOf(AttributeCreateSchema) },
-  responses: {
-    201: jsonContent(AttributeSchema, "Created."),
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(AttributeCreateSchema) },
+  middleware: [idempotent()],
+  responses: { ...idempotencyResponses,     201: jsonContent(AttributeSchema, "Created."),
     ...errorResponses,
     409: problemResponse("The key is taken (or is a built-in attribute)."),
     ...bodyErrorResponses,

@@ -15,6 +15,7 @@ import { toFeedEvent } from "../../events/feed-shape";
 import { EVENT_TYPES } from "../../events/catalogue";
 import { decodeCursor, encodeCursor } from "../../http/cursor";
 import { ApiError } from "../../http/errors";
+import { FeedPagination, pageOf, pagination } from "../../http/paging";
 import { createRouter, errorResponses, jsonContent } from "../openapi";
 
 const Query = z.object({
@@ -45,7 +46,7 @@ auditLogRouter.openapi(
     description: "Every event of the tenant with its actor (kind, token, request id, truncated client IP), oldest first.",
     request: { query: Query },
     responses: {
-      200: jsonContent(z.object({ data: z.array(Entry), pagination: z.object({ limit: z.number().int(), nextCursor: z.string(), hasMore: z.boolean() }) }), "A page."),
+      200: jsonContent(pageOf(Entry, FeedPagination), "A page. `nextCursor` is set on the last page too, to poll from; `Link: rel=\"next\"` only when `hasMore`."),
       ...errorResponses,
     },
   }),
@@ -70,6 +71,6 @@ auditLogRouter.openapi(
     const rows = await c.get("db").select().from(events).where(and(...conditions)).orderBy(asc(events.seq)).limit(limit + 1).all();
     const page = rows.slice(0, limit);
     const lastSeq = page.length > 0 ? page[page.length - 1]!.seq : afterSeq;
-    return c.json({ data: page.map(toFeedEvent), pagination: { limit, nextCursor: encodeCursor({ o: "audit", k: [lastSeq] }), hasMore: rows.length > limit } }, 200);
+    return c.json({ data: page.map(toFeedEvent), pagination: pagination(c, { limit, hasMore: rows.length > limit, nextCursor: encodeCursor({ o: "audit", k: [lastSeq] }), cursorParam: "after" }) }, 200);
   },
 );

@@ -5,6 +5,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { coreContextOf } from "../../core/from-request";
 import type { AppEnv } from "../../env";
+import { pagination } from "../../http/paging";
 import { createCollection, deleteCollection, getCollectionRow, listCollections, toCollection, updateCollection } from "../../memberships/collections";
 import type { KindInfo } from "../../memberships/kinds";
 import { addMembers, listMembers, removeMembers } from "../../memberships/members";
@@ -22,7 +23,7 @@ export function collectionHandlers(k: KindInfo): Handlers {
       const q = c.req.valid("query");
       const limit = q.limit ?? 100;
       const page = await listCollections(coreContext(c), k.kind, { limit, cursor: q.cursor });
-      return c.json({ data: page.data, pagination: { limit, nextCursor: page.nextCursor } }, 200);
+      return c.json({ data: page.data, pagination: pagination(c, { limit, hasMore: page.nextCursor !== null, nextCursor: page.nextCursor }) }, 200);
     },
     create: async (c) => {
       const created = await createCollection(coreContext(c), k.kind, c.req.valid("json"));
@@ -39,7 +40,7 @@ export function collectionHandlers(k: KindInfo): Handlers {
       const q = c.req.valid("query");
       const limit = q.limit ?? 100;
       const page = await listMembers(coreContext(c), k.kind, c.req.valid("param").id, { limit, cursor: q.cursor });
-      return c.json({ data: page.data, pagination: { limit, nextCursor: page.nextCursor } }, 200);
+      return c.json({ data: page.data, pagination: pagination(c, { limit, hasMore: page.nextCursor !== null, nextCursor: page.nextCursor }) }, 200);
     },
     addMembers: async (c) => c.json(await addMembers(coreContext(c), k.kind, c.req.valid("param").id, c.req.valid("json").userIds), 200),
     removeMembers: async (c) => c.json(await removeMembers(coreContext(c), k.kind, c.req.valid("param").id, c.req.valid("json").userIds), 200),

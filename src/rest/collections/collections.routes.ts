@@ -3,12 +3,14 @@
  * /v1/organizations): one set of paths, methods and schemas, made once per kind. The handlers
  * that answer them are in ./collections.handlers.ts.
  */
+import { PaginationSchema } from "../../http/paging";
 import { intQuery } from "../../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { COLLECTION_KINDS, type KindInfo } from "../../memberships/kinds";
 import { MAX_MEMBERS_PER_REQUEST } from "../../memberships/members";
 import { MAX_RULE_LENGTH } from "../../memberships/rules";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 
 const security = [{ bearerAuth: [] }];
 
@@ -66,7 +68,7 @@ const Page = z.object({
   cursor: z.string().max(512).optional(),
 });
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: "id", in: "path" } }) });
-const pagination = z.object({ limit: z.number().int(), nextCursor: z.string().nullable() });
+const pagination = PaginationSchema;
 
 /** The contracts for one kind, in registration order. */
 export function collectionRoutes(k: KindInfo) {
@@ -82,8 +84,9 @@ export function collectionRoutes(k: KindInfo) {
       security,
       summary: `Create a ${k.label}`,
       description: "With a `rule`, matching users (existing ones in the background, new and changed ones as they change) are enrolled.",
-      request: { body: jsonBodyOf(CollectionCreateSchema) },
-      responses: { 201: jsonContent(CollectionSchema, "Created."), ...errorResponses, 409: problemResponse("name or externalId is taken."), ...bodyErrorResponses },
+      request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(CollectionCreateSchema) },
+  middleware: [idempotent()],
+      responses: { ...idempotencyResponses, 201: jsonContent(CollectionSchema, "Created."), ...errorResponses, 409: problemResponse("name or externalId is taken."), ...bodyErrorResponses },
     }),
     get: createRoute({ method: "get", path: `${base}/{id}`, tags, security, summary: `Get a ${k.label}`, request: { params: IdParam }, responses: { 200: jsonContent(CollectionSchema, title), ...errorResponses } }),
     update: createRoute({
@@ -121,9 +124,9 @@ export function collectionRoutes(k: KindInfo) {
       tags,
       security,
       summary: `Add users to a ${k.label}`,
-      request: { params: IdParam, body: jsonBodyOf(MembersBody) },
-      responses: {
-        200: jsonContent(z.object({ added: z.array(z.string()), alreadyMembers: z.array(z.string()) }), "Applied."),
+      request: { headers: IdempotencyKeyHeader, params: IdParam, body: jsonBodyOf(MembersBody) },
+  middleware: [idempotent()],
+      responses: { ...idempotencyResponses,         200: jsonContent(z.object({ added: z.array(z.string()), alreadyMembers: z.array(z.string()) }), "Applied."),
         ...errorResponses,
         ...bodyErrorResponses,
       },

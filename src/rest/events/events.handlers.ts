@@ -13,6 +13,7 @@ import { toFeedEvent } from "../../events/feed-shape";
 import { defaultShard } from "../../shards/config";
 import { checkHorizon, decodeFeedCursor, encodeFeedCursor, horizonQuery } from "../../shards/feed";
 import { ApiError } from "../../http/errors";
+import { pagination } from "../../http/paging";
 import type * as routes from "./events.routes";
 import { coreContextOf } from "../../core/from-request";
 import { resetEventForReplay } from "../../events/replay";
@@ -62,7 +63,7 @@ export const feed: RouteHandler<typeof routes.feed, AppEnv> = async (c) => {
   checkHorizon(afterSeq, horizon);
   const page = rows.slice(0, limit);
   const lastSeq = page.length > 0 ? page[page.length - 1]!.seq : afterSeq;
-  return c.json({ data: page.map(toEvent), pagination: { limit, nextCursor: encodeFeedCursor(lastSeq, shardName), hasMore: rows.length > limit } }, 200);
+  return c.json({ data: page.map(toEvent), pagination: pagination(c, { limit, hasMore: rows.length > limit, nextCursor: encodeFeedCursor(lastSeq, shardName), cursorParam: "after" }) }, 200);
 };
 
 export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {

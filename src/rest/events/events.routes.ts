@@ -2,6 +2,7 @@
  * Route contracts for /v1/events: paths, methods, request and response schemas, summaries.
  * They make the OpenAPI document; the handlers that answer them are in ./events.handlers.ts.
  */
+import { FeedPagination, pageOf } from "../../http/paging";
 import { intQuery } from "../../http/query";
 import { ActorSchema } from "../../audit/schemas";
 import { createRoute, z } from "@hono/zod-openapi";
@@ -60,8 +61,8 @@ export const feed = createRoute({
   request: { query: FeedQuery },
   responses: {
     200: jsonContent(
-      z.object({ data: z.array(EventSchema), pagination: z.object({ limit: z.number().int(), nextCursor: z.string(), hasMore: z.boolean() }) }).openapi("EventFeed"),
-      "A page of events.",
+      pageOf(EventSchema, FeedPagination).openapi("EventFeed"),
+      "A page of events. `Link: <...>; rel=\"next\"` is sent when `hasMore` is true.",
     ),
     ...errorResponses,
     410: problemResponse("cursor_expired: the cursor is older than the tenant's retention window, or from before the tenant moved to another shard. Resynchronise with GET /v1/users?updatedSince=..., then read the feed without `after`."),

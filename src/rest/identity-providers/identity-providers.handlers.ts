@@ -13,6 +13,7 @@ import { insertEventsForUsers } from "../../events/outbox";
 import { ApiError } from "../../http/errors";
 import { uuidv7 } from "../../lib/ids";
 import type * as routes from "./identity-providers.routes";
+import { wholeList } from "../../http/paging";
 
 type Row = typeof identityProviders.$inferSelect;
 const view = (r: Row, userCount?: number) => ({
@@ -45,7 +46,7 @@ function taken(err: unknown): ApiError | null {
 
 export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   const rows = await c.get("db").select().from(identityProviders).where(eq(identityProviders.tenantId, c.get("tenant").id)).orderBy(asc(identityProviders.name)).all();
-  return c.json({ data: rows.map((r) => view(r)) }, 200);
+  return c.json({ data: rows.map((r) => view(r)), pagination: wholeList(rows.length) }, 200);
 };
 
 export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {

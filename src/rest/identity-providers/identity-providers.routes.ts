@@ -4,6 +4,8 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
+import { pageOf, WHOLE_LIST } from "../../http/paging";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 
 export const IdentityProviderSchema = z
   .object({ id: z.string(), name: z.string(), prefix: z.string(), enabled: z.boolean(), userCount: z.number().int().optional(), createdAt: z.string(), updatedAt: z.string() })
@@ -28,7 +30,8 @@ export const list = createRoute({
   tags,
   security,
   summary: "List identity providers",
-  responses: { 200: jsonContent(z.object({ data: z.array(IdentityProviderSchema) }), "By name."), ...errorResponses },
+  description: WHOLE_LIST + "a tenant's identity providers are a short, admin-made list.",
+  responses: { 200: jsonContent(pageOf(IdentityProviderSchema), "By name."), ...errorResponses },
 });
 
 export const create = createRoute({
@@ -37,8 +40,9 @@ export const create = createRoute({
   tags,
   security,
   summary: "Add an identity provider",
-  request: { body: jsonBodyOf(CreateSchema) },
-  responses: { 201: jsonContent(IdentityProviderSchema, "Created."), ...errorResponses, 409: problemResponse("Name or prefix taken."), ...bodyErrorResponses },
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(CreateSchema) },
+  middleware: [idempotent()],
+  responses: { ...idempotencyResponses, 201: jsonContent(IdentityProviderSchema, "Created."), ...errorResponses, 409: problemResponse("Name or prefix taken."), ...bodyErrorResponses },
 });
 
 export const get = createRoute({

@@ -8,6 +8,7 @@ import type { CoreContext } from "../../core/context";
 import { coreContextOf } from "../../core/from-request";
 import type { AppEnv } from "../../env";
 import { decodeCursor, encodeCursor } from "../../http/cursor";
+import { pagination } from "../../http/paging";
 import { issuesToFieldErrors, validPart } from "../../http/validation";
 import { inviteUsers } from "../../invitations/bulk";
 import { acceptInvitation, getInvitation, invitationView, listInvitations, resendInvitation, revokeInvitation } from "../../invitations/lifecycle";
@@ -37,7 +38,7 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   const after = q.cursor ? String(decodeCursor(q.cursor, ordering, 1)[0]) : undefined;
   const { rows, hasMore } = await listInvitations(coreContext(c), { status: q.status, after, limit });
   const last = rows[rows.length - 1];
-  return c.json({ data: rows.map((r) => invitationView(r)), pagination: { limit, nextCursor: hasMore && last ? encodeCursor({ o: ordering, k: [last.id] }) : null } }, 200);
+  return c.json({ data: rows.map((r) => invitationView(r)), pagination: pagination(c, { limit, hasMore, nextCursor: hasMore && last ? encodeCursor({ o: ordering, k: [last.id] }) : null }) }, 200);
 };
 
 export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => c.json(invitationView(await getInvitation(coreContext(c), c.req.valid("param").id)), 200);

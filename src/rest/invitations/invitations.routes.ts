@@ -2,11 +2,13 @@
  * Route contracts for /v1/invitations: paths, methods, request and response schemas, summaries.
  * They make the OpenAPI document; the handlers that answer them are in ./invitations.handlers.ts.
  */
+import { pageOf } from "../../http/paging";
 import { intQuery } from "../../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_INVITATIONS_PER_REQUEST } from "../../invitations/model";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
 import { UserCreateSchema } from "../users/users.schemas";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 
 /** One entry of the bulk request, validated on its own so that each entry fails alone. */
 export const InviteEntrySchema = UserCreateSchema.extend({
@@ -77,8 +79,9 @@ export const invite = createRoute({
     "per-entry results: `created` (new user with status `invited`), `existing` (a user with that email exists: the " +
     "organizations are added), or `error` with the reasons. A failed entry writes nothing. Emails are not sent here: " +
     "an `invitation.created` event in GET /v1/events carries what a mailer needs.",
-  request: { body: jsonBodyOf(InviteBodySchema) },
-  responses: { 200: jsonContent(BulkResponseSchema, "Per-entry results, in request order."), ...errorResponses, ...bodyErrorResponses },
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(InviteBodySchema) },
+  middleware: [idempotent()],
+  responses: { ...idempotencyResponses, 200: jsonContent(BulkResponseSchema, "Per-entry results, in request order."), ...errorResponses, ...bodyErrorResponses },
 });
 
 export const list = createRoute({
@@ -95,7 +98,7 @@ export const list = createRoute({
     }),
   },
   responses: {
-    200: jsonContent(z.object({ data: z.array(InvitationSchema), pagination: z.object({ limit: z.number(), nextCursor: z.string().nullable() }) }), "Oldest first."),
+    200: jsonContent(pageOf(InvitationSchema), "Oldest first."),
     ...errorResponses,
   },
 });

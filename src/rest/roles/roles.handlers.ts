@@ -13,6 +13,7 @@ import { insertEventsForUsers } from "../../events/outbox";
 import { ApiError } from "../../http/errors";
 import { uuidv7 } from "../../lib/ids";
 import type * as routes from "./roles.routes";
+import { wholeList } from "../../http/paging";
 
 type RoleRow = typeof roles.$inferSelect;
 const view = (r: RoleRow, userCount?: number) => ({
@@ -43,7 +44,7 @@ function nameTaken(err: unknown, value: string): ApiError | null {
 
 export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   const rows = await c.get("db").select().from(roles).where(eq(roles.tenantId, c.get("tenant").id)).orderBy(sql`${roles.weight} DESC`, asc(roles.name)).all();
-  return c.json({ data: rows.map((r) => view(r)) }, 200);
+  return c.json({ data: rows.map((r) => view(r)), pagination: wholeList(rows.length) }, 200);
 };
 
 export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {

@@ -4,6 +4,8 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
+import { pageOf, WHOLE_LIST } from "../../http/paging";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 
 const permission = z.string().regex(/^[A-Za-z][A-Za-z0-9:._-]{0,99}$/, "must be a permission name such as users:read (letters, digits, : . _ -)");
 
@@ -41,7 +43,8 @@ export const list = createRoute({
   tags,
   security,
   summary: "List roles",
-  responses: { 200: jsonContent(z.object({ data: z.array(RoleSchema) }), "Roles by descending weight, then name."), ...errorResponses },
+  description: WHOLE_LIST + "a tenant's roles are a short, admin-made list.",
+  responses: { 200: jsonContent(pageOf(RoleSchema), "Roles by descending weight, then name."), ...errorResponses },
 });
 
 export const create = createRoute({
@@ -50,8 +53,9 @@ export const create = createRoute({
   tags,
   security,
   summary: "Create a role",
-  request: { body: jsonBodyOf(RoleCreateSchema) },
-  responses: { 201: jsonContent(RoleSchema, "Created."), ...errorResponses, 409: problemResponse("The name is taken."), ...bodyErrorResponses },
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(RoleCreateSchema) },
+  middleware: [idempotent()],
+  responses: { ...idempotencyResponses, 201: jsonContent(RoleSchema, "Created."), ...errorResponses, 409: problemResponse("The name is taken."), ...bodyErrorResponses },
 });
 
 export const get = createRoute({

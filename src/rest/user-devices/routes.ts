@@ -4,6 +4,8 @@ import { demandScope, insufficientScope } from "../../auth/middleware";
 import { coreContextOf } from "../../core/from-request";
 import { deleteDevice, listDevices, markDeviceSeen, MAX_DEVICES_PER_USER, registerDevice } from "../../users/devices";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
+import { pageOf, WHOLE_LIST, wholeList } from "../../http/paging";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 
 const tags = ["User devices"];
 const security = [{ bearerAuth: [] }];
@@ -56,11 +58,14 @@ userDevicesRouter.openapi(
     tags,
     security,
     summary: "List a user's devices",
-    description: `Most recently seen first; at most ${MAX_DEVICES_PER_USER}.`,
+    description: `Most recently seen first. ${WHOLE_LIST}a user has at most ${MAX_DEVICES_PER_USER} devices.`,
     request: { params: UserParam },
-    responses: { 200: jsonContent(z.object({ data: z.array(DeviceSchema) }), "The devices."), ...errorResponses, ...gone },
+    responses: { 200: jsonContent(pageOf(DeviceSchema), "The devices."), ...errorResponses, ...gone },
   }),
-  async (c) => c.json({ data: await listDevices(coreContextOf(c), c.req.valid("param").id) }, 200),
+  async (c) => {
+    const data = await listDevices(coreContextOf(c), c.req.valid("param").id);
+    return c.json({ data, pagination: wholeList(data.length) }, 200);
+  },
 );
 
 userDevicesRouter.openapi(
@@ -71,8 +76,10 @@ userDevicesRouter.openapi(
     security,
     summary: "Register a device (or refresh a known one)",
     description: `A user may have at most ${MAX_DEVICES_PER_USER} devices (409 beyond that). With a known \`id\` the device's details are replaced and it is marked seen (200).`,
-    request: { params: UserParam, body: jsonBodyOf(DeviceInput) },
+    request: { headers: IdempotencyKeyHeader, params: UserParam, body: jsonBodyOf(DeviceInput) },
+    middleware: [idempotent()],
     responses: {
+      ...idempotencyResponses,
       201: jsonContent(DeviceSchema, "Registered. `Location` points at the device."),
       200: jsonContent(DeviceSchema, "Refreshed."),
       ...errorResponses,

@@ -20,7 +20,7 @@ import type { OutboxRef } from "../../events/dispatch";
 import { ApiError } from "../../http/errors";
 import { parseETagList } from "../../http/etag";
 import { KINDS, type MembershipRequest } from "../../memberships/kinds";
-import { provisioningQuery, toProvisioning } from "../../memberships/provisioning";
+import { provisioningAfterWrite, provisioningQuery, toProvisioning } from "../../memberships/provisioning";
 import { SETTABLE_FIELDS, etagOf, type User, type UserFields } from "../../users/model";
 import { readForWrite, updateUser } from "../../users/service";
 import { bodyErrorResponses, createRouter, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
@@ -89,7 +89,7 @@ userReplaceRouter.openapi(
     const memberships = membershipsOf(body);
     const reads = await readForWrite(ctx, { userId: id, managerIds: [body.managerId], extra: [provisioningQuery(ctx, id)] });
     const user = await updateUser(ctx, id, (current) => replacement(body, current), { ifMatch: parseETagList(c.req.header("If-Match")), memberships, reads });
-    const provisioning = memberships && committed.length > 0 ? { status: "pending" as const } : toProvisioning((reads.extra[0] as Parameters<typeof toProvisioning>[0][])[0]);
+    const provisioning = provisioningAfterWrite(committed.map((e) => e.id), (reads.extra[0] as Parameters<typeof toProvisioning>[0][])[0], ctx.clock.now());
     c.header("ETag", etagOf(user.version));
     return c.json({ ...user, provisioning }, 200);
   },

@@ -10,16 +10,17 @@ import { coreContextOf } from "../../core/from-request";
 import type { AppEnv } from "../../env";
 import type { OutboxRef } from "../../events/dispatch";
 import { parsedJsonBody } from "../../http/body";
+import { pagination } from "../../http/paging";
 import { matches, parseETagList } from "../../http/etag";
 import { validateWith } from "../../http/validation";
 import { toUserMemberships, userMembershipsQuery, type UserMemberships } from "../../memberships/collections";
 import { KINDS, type KindInfo, type MembershipRequest } from "../../memberships/kinds";
-import { provisioningQuery, toProvisioning, type Provisioning } from "../../memberships/provisioning";
+import { provisioningAfterWrite, provisioningQuery, toProvisioning, type Provisioning } from "../../memberships/provisioning";
 import { compileWithDefinitionsIfNeeded } from "../../users/filter-attributes";
 import { etagOf, type User } from "../../users/model";
 import { listUsers } from "../../users/queries";
 import { createUser, deactivateUser, eraseUser, readForWrite, readUserWith, updateUser } from "../../users/service";
-import { checkIdempotencyKey, findReplay, fingerprint, recordResponse, replayFrom, replayQuery, replayResponse } from "../idempotency";
+import { respondInBatch } from "../idempotency";
 import { compileRestFilter, parseSort } from "../user-filter";
 import type * as routes from "./users.routes";
 import { SearchBody } from "./users.routes";
@@ -49,7 +50,7 @@ function userResponse<S extends 200 | 201 = 200>(c: Context<AppEnv>, user: User 
   return c.json(user, (status ?? 200) as S);
 }
 
-async function runList(c: Context<AppEnv>, q: ListParams, maxFilterLength: number) {
+async function runList(c: Context<AppEnv>, q: ListParams, maxFilterLength: number, link: boolean) {
   const ctx = coreContext(c);
   const limit = q.pageSize ?? q.limit ?? 100;
   const where = q.filter === undefined ? undefined : await compileWithDefinitionsIfNeeded(ctx, (attrs) => compileRestFilter(q.filter!, attrs, maxFilterLength));
@@ -65,55 +66,35 @@ async function runList(c: Context<AppEnv>, q: ListParams, maxFilterLength: numbe
     cursor: q.cursor,
     page: q.page ?? (q.pageSize !== undefined ? 1 : undefined),
   });
-  return {
-    data: page.data,
-    pagination: {
-      limit,
-      nextCursor: page.nextCursor,
-      ...(page.totalCount !== undefined ? { page: q.page ?? 1, totalCount: page.totalCount } : {}),
-    },
-  };
+  if (page.totalCount !== undefined) {
+    // Offset paging: the next page is `page + 1`, there is no cursor.
+    const pageNo = q.page ?? 1;
+    const hasMore = pageNo * limit < page.totalCount;
+    return { data: page.data, pagination: { ...pagination(c, { limit, hasMore, nextCursor: null, link, nextParam: ["page", String(pageNo + 1)] }), page: pageNo, totalCount: page.totalCount } };
+  }
+  return { data: page.data, pagination: pagination(c, { limit, hasMore: page.nextCursor !== null, nextCursor: page.nextCursor, link }) };
 }
 
 export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const input = c.req.valid("json");
   const ctx = coreContext(c);
-  const rawKey = c.req.header("Idempotency-Key");
-  const key = rawKey === undefined ? undefined : checkIdempotencyKey(rawKey);
-  const hash = key ? await fingerprint("POST", "/v1/users", input) : "";
   const { fields, memberships } = splitMemberships(input);
-  // One read batch: the token, the rules' reference data, the manager, and the key's record.
-  const reads = await readForWrite(ctx, { managerIds: [fields.managerId], extra: key ? [replayQuery(ctx.db, ctx.tenantId, key)] : [] });
-  if (key) {
-    const stored = replayFrom(reads.extra[0] as Parameters<typeof replayFrom>[0], hash, ctx.clock.now());
-    // A replay is the stored bytes of an earlier typed response, so the typed-response check is moot.
-    if (stored) return replayResponse(stored) as never;
-  }
-  let user: User;
-  try {
-    user = await createUser(ctx, fields, {
-      reads,
-      memberships,
-      alsoWrite: key
-        ? (u) => recordResponse(ctx.db, ctx.tenantId, key, hash, { status: 201, body: JSON.stringify({ ...u, provisioning: PENDING }), location: `/v1/users/${u.id}` }, ctx.clock.now())
-        : undefined,
-    });
-  } catch (err) {
-    // A concurrent request with the same key may have won the race (our insert then fails on the
-    // key, or on the email it just took): if it stored a response, that is the answer.
-    if (key) {
-      const stored = await findReplay(ctx.db, ctx.tenantId, key, hash, ctx.clock.now());
-      if (stored) return replayResponse(stored) as never;
-    }
-    throw err;
-  }
+  // Idempotency-Key is handled around this handler (../idempotency.ts, in the route contract); the
+  // response is known before the write, so its record goes into the user's own write batch.
+  const user = await createUser(ctx, fields, {
+    memberships,
+    alsoWrite: (u) => {
+      respondInBatch(c, 201, { ...u, provisioning: PENDING }, { Location: `/v1/users/${u.id}`, ETag: etagOf(u.version) });
+      return [];
+    },
+  });
   c.header("Location", `/v1/users/${user.id}`);
   return userResponse(c, { ...user, provisioning: PENDING }, 201);
 };
 
-export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => c.json(await runList(c, c.req.valid("query"), 1000), 200);
+export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => c.json(await runList(c, c.req.valid("query"), 1000, true), 200);
 
-export const search: RouteHandler<typeof routes.search, AppEnv> = async (c) => c.json(await runList(c, c.req.valid("json"), 4000), 200);
+export const search: RouteHandler<typeof routes.search, AppEnv> = async (c) => c.json(await runList(c, c.req.valid("json"), 4000, false), 200);
 
 export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
   const ctx = coreContext(c);
@@ -134,13 +115,15 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   const { fields, memberships } = splitMemberships(validateWith(UserPatchSchema, await parsedJsonBody(c)));
   const reads = await readForWrite(ctx, { userId: id, managerIds: [fields.managerId], extra: [provisioningQuery(ctx, id)] });
   const user = await updateUser(ctx, id, fields, { ifMatch: parseETagList(c.req.header("If-Match")), memberships, reads });
-  // A change that asked for memberships is pending; otherwise report the standing status.
-  const provisioning = memberships && committed.length > 0 ? PENDING : toProvisioning((reads.extra[0] as Parameters<typeof toProvisioning>[0][])[0]);
-  return userResponse(c, { ...user, provisioning }, 200);
+  return userResponse(c, { ...user, provisioning: provisioningAfterWrite(committed.map((e) => e.id), standingOf(reads), ctx.clock.now()) }, 200);
 };
 
+/** The provisioning row read with the write's reads (always the first extra query here). */
+const standingOf = (reads: { extra: unknown[] }) => (reads.extra[0] as Parameters<typeof toProvisioning>[0][])[0];
+
 export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
-  const ctx = coreContext(c);
+  const committed: OutboxRef[] = [];
+  const ctx = coreContext(c, committed);
   const { id } = c.req.valid("param");
   const { erase } = c.req.valid("query");
   const ifMatch = parseETagList(c.req.header("If-Match"));
@@ -148,7 +131,9 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
     demandOneScope(c, "admin", "Erasing a user needs a token with the 'admin' scope.");
     return c.json(await eraseUser(ctx, id, { ifMatch }), 200);
   }
-  return userResponse(c, await deactivateUser(ctx, id, { ifMatch }), 200);
+  const reads = await readForWrite(ctx, { userId: id, extra: [provisioningQuery(ctx, id)] });
+  const user = await deactivateUser(ctx, id, { ifMatch, reads });
+  return userResponse(c, { ...user, provisioning: provisioningAfterWrite(committed.map((e) => e.id), standingOf(reads), ctx.clock.now()) }, 200);
 };
 
 /** A create or PATCH body that fails its schema still gets the core's checks: one 400 with every problem. */

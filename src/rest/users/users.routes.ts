@@ -2,18 +2,18 @@
  * Route contracts for /v1/users: paths, methods, request and response schemas, summaries.
  * They make the OpenAPI document; the handlers that answer them are in ./users.handlers.ts.
  */
+import { PaginationSchema } from "../../http/paging";
 import { intQuery } from "../../http/query";
 import { createRoute, z } from "@hono/zod-openapi";
 import { SORT_FIELDS } from "../../users/queries";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from "../idempotency";
 import { UserCreateSchema, UserPatchSchema, UserSchema } from "./users.schemas";
 
 const UserListSchema = z
   .object({
     data: z.array(UserSchema),
-    pagination: z.object({
-      limit: z.number().int(),
-      nextCursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next page; null on the last page." }),
+    pagination: PaginationSchema.extend({
       page: z.number().int().optional(),
       totalCount: z.number().int().optional().openapi({ description: "Only with page/pageSize paging." }),
     }),
@@ -72,14 +72,15 @@ export const create = createRoute({
     "Required: firstName, lastName, email, externalId, and every attribute the tenant marks required. " +
     "Send `Idempotency-Key` to make retries safe: the same key and body replay the first response.",
   request: {
-    headers: z.object({ "idempotency-key": z.string().optional() }),
+    headers: IdempotencyKeyHeader,
     body: jsonBodyOf(UserCreateSchema),
   },
+  middleware: [idempotent()],
   responses: {
+    ...idempotencyResponses,
     201: jsonContent(UserSchema, "Created. `Location` points at the user."),
     ...errorResponses,
     409: problemResponse("email or externalId already belongs to another user (see `existingUserId`)."),
-    422: problemResponse("Idempotency-Key reused with a different body."),
     ...bodyErrorResponses,
   },
 });
@@ -103,7 +104,10 @@ export const search = createRoute({
   tags: tag,
   security,
   summary: "Search users (list parameters in a JSON body)",
-  description: "Takes the parameters of GET /v1/users as JSON, so that long filters (up to 4,000 characters) fit. Needs users:read.",
+  description:
+    "Takes the parameters of GET /v1/users as JSON, so that long filters (up to 4,000 characters) fit. Needs users:read. " +
+    "Paging: the next page is this same POST with `cursor` set to `pagination.nextCursor` in the body; there is no `Link` header, " +
+    "because a link can only name a GET and the body's filter may not fit in a URL.",
   request: { body: jsonBodyOf(SearchBody) },
   responses: { 200: jsonContent(UserListSchema, "A page of users."), ...errorResponses, ...bodyErrorResponses },
 });

@@ -2,6 +2,7 @@
 import { requireScope } from "../../auth/middleware";
 import { coreContextOf } from "../../core/from-request";
 import { decodeCursor, encodeCursor } from "../../http/cursor";
+import { pagination, wholeList } from "../../http/paging";
 import * as endpoints from "../../webhooks/endpoints";
 import { queueAttempt } from "../../webhooks/queue";
 import { createRouter } from "../openapi";
@@ -20,7 +21,7 @@ webhooksRouter.openapi(routes.createEndpointRoute, async (c) => {
 webhooksRouter.openapi(routes.listEndpointsRoute, async (c) => {
   const ctx = coreContextOf(c);
   const rows = await endpoints.listEndpoints(ctx);
-  return c.json({ data: rows.map((r) => endpoints.endpointView(r, ctx.clock.now())) }, 200);
+  return c.json({ data: rows.map((r) => endpoints.endpointView(r, ctx.clock.now())), pagination: wholeList(rows.length) }, 200);
 });
 
 webhooksRouter.openapi(routes.getEndpointRoute, async (c) => {
@@ -55,7 +56,7 @@ webhooksRouter.openapi(routes.listDeliveriesRoute, async (c) => {
   const before = q.cursor ? Number(decodeCursor(q.cursor, "deliveries", 1)[0]) : null;
   const { rows, hasMore } = await endpoints.listDeliveries(coreContextOf(c), c.req.valid("param").id, limit, before);
   const nextCursor = hasMore ? encodeCursor({ o: "deliveries", k: [rows[rows.length - 1]!.eventSeq] }) : null;
-  return c.json({ data: rows.map(endpoints.deliveryView), pagination: { limit, nextCursor, hasMore } }, 200);
+  return c.json({ data: rows.map(endpoints.deliveryView), pagination: pagination(c, { limit, hasMore, nextCursor }) }, 200);
 });
 
 webhooksRouter.openapi(routes.redeliverRoute, async (c) => {

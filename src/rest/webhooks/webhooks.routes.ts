@@ -1,7 +1,10 @@
 /** Route contracts for `/v1/webhooks` (handlers in webhooks.handlers.ts). Admin scope throughout. */
+import { pageOf } from "../../http/paging";
+import { MAX_ENDPOINTS_PER_TENANT } from "../../webhooks/fanout";
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyErrorResponses, errorResponses, jsonBodyOf, jsonContent, problemResponse } from "../openapi";
 import { RETRY_DELAYS_SECONDS } from "../../webhooks/schedule";
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent, SECRET_REPLAY_NOTE } from "../idempotency";
 
 const tags = ["Webhooks"];
 const security = [{ bearerAuth: [] }];
@@ -75,9 +78,11 @@ export const createEndpointRoute = createRoute({
   summary: "Register a webhook endpoint",
   description:
     "Events the endpoint subscribes to are POSTed to it, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). " +
-    `A non-2xx answer or no answer within 10 s is retried after about ${schedule} seconds (±10%); 410 disables the endpoint.`,
-  request: { body: jsonBodyOf(CreateSchema) },
-  responses: { 201: jsonContent(WithSecret, "The endpoint and its signing secret."), ...errorResponses, ...bodyErrorResponses, ...conflict },
+    `A non-2xx answer or no answer within 10 s is retried after about ${schedule} seconds (±10%); 410 disables the endpoint.` +
+    SECRET_REPLAY_NOTE,
+  request: { headers: IdempotencyKeyHeader, body: jsonBodyOf(CreateSchema) },
+  middleware: [idempotent({ secret: "the endpoint's signing secret" })],
+  responses: { ...idempotencyResponses, 201: jsonContent(WithSecret, "The endpoint and its signing secret."), ...errorResponses, ...bodyErrorResponses, ...conflict },
 });
 
 export const listEndpointsRoute = createRoute({
@@ -86,7 +91,8 @@ export const listEndpointsRoute = createRoute({
   tags,
   security,
   summary: "List webhook endpoints",
-  responses: { 200: jsonContent(z.object({ data: z.array(EndpointSchema) }), "Every endpoint (at most 20)."), ...errorResponses },
+  description: `Every endpoint, in one page: a tenant has at most ${MAX_ENDPOINTS_PER_TENANT}, so \`pagination\` is always \`hasMore: false, nextCursor: null\`.`,
+  responses: { 200: jsonContent(pageOf(EndpointSchema), "Every endpoint."), ...errorResponses },
 });
 
 export const getEndpointRoute = createRoute({
@@ -153,7 +159,7 @@ export const listDeliveriesRoute = createRoute({
   },
   responses: {
     200: jsonContent(
-      z.object({ data: z.array(DeliverySchema), pagination: z.object({ limit: z.number().int(), nextCursor: z.string().nullable(), hasMore: z.boolean() }) }),
+      pageOf(DeliverySchema),
       "A page of deliveries.",
     ),
     ...errorResponses,
