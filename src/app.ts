@@ -20,7 +20,9 @@ import { urlText } from "./http/query";
 import { ApiError } from "./http/errors";
 import { renderProblem, toApiError } from "./http/problem";
 import { validationHook } from "./http/validation";
-import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./http/xml";
+import { xmlResponses } from "./http/xml";
+import { finishRestDocument, REST_INFO } from "./openapi/document";
+import type { OpenApiDoc } from "./openapi/types";
 import { rateLimit } from "./limits/middleware";
 import { blocksRouter } from "./platform/blocks";
 import { consoleLinksRouter } from "./platform/console-links";
@@ -45,7 +47,7 @@ import { isScimPath, renderScimError } from "./scim/http";
 import { requireScimScope, rootQuery, scimRouter } from "./scim/router";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
-export const API_VERSION = "1.0.0";
+export { API_VERSION } from "./openapi/document";
 
 /**
  * Services a test or benchmark may swap in. Production uses the wall clock and the Durable
@@ -125,22 +127,10 @@ export function createApp(services: AppServices = {}) {
   });
   // The document only varies by `servers`, so it is built once per app (isolate): it grows with
   // every route, and building it on each request made /openapi.json the slowest read.
-  let openApiDocument: ReturnType<typeof withXmlAlternatives> | undefined;
+  let openApiDocument: OpenApiDoc | undefined;
   app.get("/openapi.json", (c) => {
-    openApiDocument ??= withXmlAlternatives(
-      app.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: {
-          title: "User provisioning API",
-          version: API_VERSION,
-          description:
-            "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
-            "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.\n\n" +
-            XML_MAPPING_DESCRIPTION,
-        },
-      }),
-    );
-    return c.json({ ...openApiDocument, servers: [{ url: new URL(c.req.url).origin }] });
+    openApiDocument ??= finishRestDocument(app.getOpenAPI31Document({ openapi: "3.1.0", info: REST_INFO }) as unknown as OpenApiDoc);
+    return c.json({ ...openApiDocument, servers: [{ url: new URL(c.req.url).origin, description: "This host." }] });
   });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "User provisioning API" }));
 

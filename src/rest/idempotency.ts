@@ -11,7 +11,8 @@ import { sha256Hex } from "../lib/crypto";
 import { ERASED_RESPONSE_STATUS } from "../users/erase-copies";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+/** Visible ASCII, 1-255 characters; also the header's pattern in the OpenAPI document. */
+export const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
 export interface StoredResponse {
   status: number;
