@@ -44,6 +44,7 @@ import { userDevicesRouter } from "./rest/user-devices/routes";
 import { userPasswordRouter } from "./rest/user-password/routes";
 import { userReplaceRouter } from "./rest/user-replace/routes";
 import { isScimPath, renderScimError } from "./scim/http";
+import { buildScimDocument } from "./scim/openapi";
 import { requireScimScope, rootQuery, scimRouter } from "./scim/router";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
@@ -73,6 +74,9 @@ export function createApp(services: AppServices = {}) {
     if (services.limiter) c.set("limiter", services.limiter);
     await next();
     c.header("X-Content-Type-Options", "nosniff");
+    // Every response carries the request id (the contract says so), also a Response a handler
+    // built itself, such as an idempotent replay.
+    if (!c.res.headers.has("X-Request-Id")) c.header("X-Request-Id", c.get("requestId"));
     // A change may have written feed events (also feed-only ones, which never pass the events
     // queue): ask webhooks to fan them out now rather than at the next sweep.
     const tenant = c.get("tenant");
@@ -91,6 +95,13 @@ export function createApp(services: AppServices = {}) {
   app.use("/docs", rateLimit("ip"));
   // SCIM: same tenancy, rate limit and tokens as /v1, but only tokens with the `scim` scope; bodies
   // may be application/scim+json or application/json (the body guard accepts any +json type).
+  // The SCIM contract is the same for every tenant and names no tenant data: served without a
+  // token (registered before the SCIM middleware, which it therefore never reaches).
+  let scimDocument: OpenApiDoc | undefined;
+  app.get("/scim/v2/openapi.json", requireTenant, rateLimit("ip"), (c) => {
+    scimDocument ??= buildScimDocument();
+    return c.json({ ...scimDocument, servers: [{ url: `${new URL(c.req.url).origin}/scim/v2`, description: "This tenant's SCIM base URL." }] });
+  });
   app.use("/scim/v2/*", requireTenant, rateLimit("tenant"), authenticate, requireScimScope, jsonBody);
 
   app.route("/", platformRouter);

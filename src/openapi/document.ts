@@ -41,12 +41,17 @@ function addCommonResponses(doc: OpenApiDoc): void {
   }
 }
 
-/** REST: the single-user representations (schema User) and their 304s carry the ETag. */
+const USER = "#/components/schemas/User";
+
+/**
+ * REST: a response that is (or may be) a single user's representation carries its ETag, and so
+ * does a 304; a deactivation answers the user (ETag), an erasure its receipt (none).
+ */
 const restHeaderRules: HeaderRules = {
   etag(_doc, status, response) {
     if (status === "304") return true;
     const schema = (response.content as Json | undefined)?.["application/json"]?.schema as Json | undefined;
-    return schema?.$ref === "#/components/schemas/User";
+    return schema?.$ref === USER || (schema?.anyOf as Json[] | undefined)?.some((s) => s.$ref === USER) === true;
   },
 };
 

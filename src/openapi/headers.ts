@@ -55,7 +55,7 @@ function bodySchema(doc: OpenApiDoc, response: Json): Json | undefined {
 
 export interface HeaderRules {
   /** Does this response carry an ETag? (Single-resource representations, per document.) */
-  etag(doc: OpenApiDoc, status: string, response: Json): boolean;
+  etag(doc: OpenApiDoc, status: string, response: Json, operation: Json): boolean;
 }
 
 /** Which headers (component names) a response of `operation` with `status` sends. */
@@ -65,7 +65,7 @@ function headersFor(doc: OpenApiDoc, operation: Json, status: string, response: 
   if (status === "401") names.push("WWWAuthenticate");
   if (status === "405") names.push("Allow");
   if (status === "201") names.push("Location");
-  if (rules.etag(doc, status, response)) names.push("ETag");
+  if (rules.etag(doc, status, response, operation)) names.push("ETag");
   const takesKey = (operation.parameters as Json[] | undefined)?.some((p) => p.$ref === "#/components/parameters/IdempotencyKey");
   if (takesKey && status.startsWith("2")) names.push("IdempotentReplayed");
   if (status === "200" && bodySchema(doc, response)?.properties?.nextCursor) names.push("Link");
