@@ -25,7 +25,7 @@ const HEADER_PARAMETERS: Record<string, { component: string; parameter: Json }> 
       name: "If-Match",
       in: "header",
       required: false,
-      description: 'Apply the change only if the current version is one of these ETags (or `*`); otherwise 412 and nothing is changed. Without it, concurrent changes are merged, never refused.',
+      description: "Apply the change only if the current version is one of these ETags (or `*`); otherwise 412 and nothing is changed. Without it, concurrent changes are merged, never refused.",
       schema: { type: "string", maxLength: 1024 },
       example: 'W/"3"',
     },
@@ -55,17 +55,19 @@ const PATH_PARAMETERS: Record<string, { description: string; example: string }> 
 };
 
 export function applyParameters(doc: OpenApiDoc): void {
-  doc.components ??= {};
-  doc.components.parameters = {
-    ...doc.components.parameters,
-    ...Object.fromEntries(Object.values(HEADER_PARAMETERS).map((h) => [h.component, h.parameter])),
-  };
+  const used = new Set<string>();
   for (const { operation } of operationsOf(doc)) {
     operation.parameters = (operation.parameters as Json[] | undefined)?.map((p) => {
       const shared = p.in === "header" ? HEADER_PARAMETERS[String(p.name).toLowerCase()] : undefined;
-      if (shared) return { $ref: `#/components/parameters/${shared.component}` };
+      if (shared) {
+        used.add(shared.component);
+        return { $ref: `#/components/parameters/${shared.component}` };
+      }
       const known = p.in === "path" ? PATH_PARAMETERS[p.name] : undefined;
       return known ? { ...p, description: p.description ?? known.description, example: p.example ?? known.example } : p;
     });
   }
+  doc.components ??= {};
+  const components = Object.values(HEADER_PARAMETERS).filter((h) => used.has(h.component));
+  doc.components.parameters = { ...doc.components.parameters, ...Object.fromEntries(components.map((h) => [h.component, h.parameter])) };
 }

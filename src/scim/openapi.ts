@@ -5,6 +5,7 @@
  * steps (operationIds are explicit here; response headers, shared errors) are the REST document's.
  */
 import { applyResponseHeaders, type HeaderRules } from "../openapi/headers";
+import { applyParameters } from "../openapi/parameters";
 import { shareResponses } from "../openapi/shared-responses";
 import type { Json, OpenApiDoc } from "../openapi/types";
 import { API_VERSION } from "../openapi/document";
@@ -55,8 +56,9 @@ const LIST = [
   ...PROJECTION,
 ];
 const ID = { name: "id", in: "path", required: true, description: "The resource's id.", schema: { type: "string" }, example: "0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a" };
-const IF_MATCH = { name: "If-Match", in: "header", required: false, description: "Change only if the current version is one of these ETags; otherwise 412.", schema: { type: "string" } };
-const IF_NONE_MATCH = { name: "If-None-Match", in: "header", required: false, description: "Answer 304 when the current version is one of these ETags.", schema: { type: "string" } };
+// Described once, with the REST ones, by openapi/parameters.ts.
+const IF_MATCH = { name: "if-match", in: "header" };
+const IF_NONE_MATCH = { name: "if-none-match", in: "header" };
 
 function op(tag: string, operationId: string, summary: string, responses: Json, extra: Json = {}): Json {
   return { tags: [tag], operationId, summary, security: [{ bearerAuth: [] }], ...extra, responses };
@@ -135,6 +137,7 @@ export function buildScimDocument(): OpenApiDoc {
       schemas: scimComponentSchemas(),
     },
   };
+  applyParameters(doc);
   applyResponseHeaders(doc, scimHeaderRules);
   shareResponses(doc);
   return doc;
