@@ -26,6 +26,10 @@ export const REST_INFO = {
   license: { name: "Proprietary" },
 };
 
+/** Answers every operation of a kind can get (see addCommonResponses); the SCIM document uses them too. */
+export const METHOD_NOT_ALLOWED = "This path does not have the method that was sent; `Allow` lists the ones it has.";
+export const WRITES_PAUSED = "The tenant is moving to another database and writes are paused for seconds: retry after `Retry-After`.";
+
 const problemContent = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
 
 /** Responses any operation of a kind can get, whatever its route says (see each comment). */
@@ -33,11 +37,11 @@ function addCommonResponses(doc: OpenApiDoc): void {
   for (const { path, method, operation } of operationsOf(doc)) {
     const responses = operation.responses as Json;
     // methodGuard (http/methods.ts) answers any method a path does not have, before any handler.
-    responses["405"] ??= { description: "This path does not have the method that was sent; `Allow` lists the ones it has.", content: problemContent };
+    responses["405"] ??= { description: METHOD_NOT_ALLOWED, content: problemContent };
     // A tenant's writes pause for seconds while it moves between shards (shards/fence.ts); reads
     // and searches never write, and the platform database is never fenced.
     const writes = method !== "get" && method !== "head" && !path.startsWith("/platform/") && !/\/search$/.test(path);
-    if (writes) responses["503"] ??= { description: "The tenant is moving to another database and writes are paused for seconds: retry after `Retry-After`.", content: problemContent };
+    if (writes) responses["503"] ??= { description: WRITES_PAUSED, content: problemContent };
   }
 }
 

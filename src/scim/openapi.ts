@@ -8,7 +8,7 @@ import { applyResponseHeaders, type HeaderRules } from "../openapi/headers";
 import { applyParameters } from "../openapi/parameters";
 import { shareResponses } from "../openapi/shared-responses";
 import type { Json, OpenApiDoc } from "../openapi/types";
-import { API_VERSION } from "../openapi/document";
+import { API_VERSION, METHOD_NOT_ALLOWED, WRITES_PAUSED } from "../openapi/document";
 import { MAX_COUNT } from "./list-query";
 import { scimComponentSchemas } from "./openapi-schemas";
 
@@ -26,13 +26,13 @@ const ERRORS: Record<string, string> = {
   "401": "Missing, malformed, unknown, disabled, expired or other-tenant token.",
   "403": "The token lacks the `scim` scope, the tenant is suspended, or a discovery endpoint was given a filter.",
   "404": "Unknown tenant host or resource.",
-  "405": "This path does not have the method that was sent; `Allow` lists the ones it has.",
+  "405": METHOD_NOT_ALLOWED,
   "409": "A unique attribute (userName, email, externalId, a group's displayName) is taken (`scimType: uniqueness`).",
   "412": "`If-Match` does not match the current version.",
   "413": "The body is larger than 1 MiB.",
   "415": "The body is not JSON (application/scim+json or application/json).",
   "429": "Rate limit exceeded.",
-  "503": "The tenant is moving to another database and writes are paused for seconds: retry after `Retry-After`.",
+  "503": WRITES_PAUSED,
 };
 
 const READ = ["401", "403", "404", "405", "429"];
