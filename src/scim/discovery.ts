@@ -96,7 +96,8 @@ discoveryRoutes.get("/Schemas", async (c) => {
 });
 
 discoveryRoutes.get("/Schemas/:id", async (c) => {
-  const id = decodeURIComponent(c.req.param("id"));
+  // Already percent-decoded by Hono: decoding again turned `%25E0` into a URIError (a 500).
+  const id = c.req.param("id");
   const doc = (await schemaDocs(c)).find((s) => s.id.toLowerCase() === id.toLowerCase());
   if (!doc) throw new ApiError("not_found", `No schema '${id}'. This endpoint has: ${[CORE_USER, ENTERPRISE_USER, TENANT_USER, CORE_GROUP].join(", ")}.`);
   return scimJson(c, doc);
