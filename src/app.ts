@@ -21,7 +21,9 @@ import { urlText } from "./http/query";
 import { ApiError } from "./http/errors";
 import { renderProblem, toApiError } from "./http/problem";
 import { validationHook } from "./http/validation";
-import { withXmlAlternatives, XML_MAPPING_DESCRIPTION, xmlResponses } from "./http/xml";
+import { xmlResponses } from "./http/xml";
+import { finishRestDocument, REST_INFO } from "./openapi/document";
+import type { OpenApiDoc } from "./openapi/types";
 import { rateLimit } from "./limits/middleware";
 import { blocksRouter } from "./platform/blocks";
 import { consoleLinksRouter } from "./platform/console-links";
@@ -44,10 +46,11 @@ import { userDevicesRouter } from "./rest/user-devices/routes";
 import { userPasswordRouter } from "./rest/user-password/routes";
 import { userReplaceRouter } from "./rest/user-replace/routes";
 import { isScimPath, renderScimError } from "./scim/http";
+import { buildScimDocument } from "./scim/openapi";
 import { requireScimScope, rootQuery, scimRouter } from "./scim/router";
 import { requireApex, requireTenant } from "./tenancy/middleware";
 
-export const API_VERSION = "1.0.0";
+export { API_VERSION } from "./openapi/document";
 
 /**
  * Services a test or benchmark may swap in. Production uses the wall clock and the Durable
@@ -73,6 +76,9 @@ export function createApp(services: AppServices = {}) {
     if (services.limiter) c.set("limiter", services.limiter);
     await next();
     c.header("X-Content-Type-Options", "nosniff");
+    // Every response carries the request id (the contract says so), also a Response a handler
+    // built itself, such as an idempotent replay.
+    if (!c.res.headers.has("X-Request-Id")) c.header("X-Request-Id", c.get("requestId"));
     // A change may have written feed events (also feed-only ones, which never pass the events
     // queue): ask webhooks to fan them out now rather than at the next sweep.
     const tenant = c.get("tenant");
@@ -94,6 +100,13 @@ export function createApp(services: AppServices = {}) {
   app.use("/docs", rateLimit("ip"));
   // SCIM: same tenancy, rate limit and tokens as /v1, but only tokens with the `scim` scope; bodies
   // may be application/scim+json or application/json (the body guard accepts any +json type).
+  // The SCIM contract is the same for every tenant and names no tenant data: served without a
+  // token (registered before the SCIM middleware, which it therefore never reaches).
+  let scimDocument: OpenApiDoc | undefined;
+  app.get("/scim/v2/openapi.json", requireTenant, rateLimit("ip"), (c) => {
+    scimDocument ??= buildScimDocument();
+    return c.json({ ...scimDocument, servers: [{ url: `${new URL(c.req.url).origin}/scim/v2`, description: "This tenant's SCIM base URL." }] });
+  });
   app.use("/scim/v2/*", requireTenant, rateLimit("tenant"), authenticate, requireScimScope, jsonBody);
 
   app.route("/", platformRouter);
@@ -131,22 +144,10 @@ export function createApp(services: AppServices = {}) {
   });
   // The document only varies by `servers`, so it is built once per app (isolate): it grows with
   // every route, and building it on each request made /openapi.json the slowest read.
-  let openApiDocument: ReturnType<typeof withXmlAlternatives> | undefined;
+  let openApiDocument: OpenApiDoc | undefined;
   app.get("/openapi.json", (c) => {
-    openApiDocument ??= withXmlAlternatives(
-      app.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: {
-          title: "User provisioning API",
-          version: API_VERSION,
-          description:
-            "Multi-tenant user provisioning. The host decides the tenant: https://<slug>.<base-domain> or a mapped custom domain. " +
-            "Errors are RFC 9457 problem+json with a stable `code`. Every response carries X-Request-Id.\n\n" +
-            XML_MAPPING_DESCRIPTION,
-        },
-      }),
-    );
-    return c.json({ ...openApiDocument, servers: [{ url: new URL(c.req.url).origin }] });
+    openApiDocument ??= finishRestDocument(app.getOpenAPI31Document({ openapi: "3.1.0", info: REST_INFO }) as unknown as OpenApiDoc);
+    return c.json({ ...openApiDocument, servers: [{ url: new URL(c.req.url).origin, description: "This host." }] });
   });
   // The reference UI: its script is a static asset of this Worker (src/docs/reference.ts), no CDN.
   app.get("/docs", apiReference);

@@ -31,7 +31,8 @@ import { ERASED_RESPONSE_STATUS } from "../users/erase-copies";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const KEY_PATTERN = "^[\\x21-\\x7e]{1,255}$";
-const KEY_RE = new RegExp(KEY_PATTERN);
+/** Visible ASCII, 1-255 characters; also the header's pattern in the OpenAPI document (src/openapi/parameters.ts). */
+export const KEY_RE = new RegExp(KEY_PATTERN);
 /** A claim with no response after this long belongs to a request that died after its write. */
 const ORPHAN_AFTER_MS = 60_000;
 

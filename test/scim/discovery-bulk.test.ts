@@ -90,6 +90,12 @@ describe("discovery", () => {
       await scimError(await scim(t, `${p}?filter=${encodeURIComponent('id eq "x"')}`), 403);
     }
   });
+
+  it("a schema id is decoded once: `%25E0` is the id `%E0`, a 404, not a 500 (found by test/fuzz.test.ts)", async () => {
+    const err = await scimError(await scim(t, "/Schemas/urn%25E0"), 404);
+    expect(err.detail).toContain("No schema");
+    expect((await scim(t, `/Schemas/${encodeURIComponent("urn:ietf:params:scim:schemas:core:2.0:User")}`)).status).toBe(200);
+  });
 });
 
 describe("Bulk", () => {
