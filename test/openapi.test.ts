@@ -210,8 +210,13 @@ describe("documented response headers are really sent", () => {
     add("get", "/v1/users", await call(t.host, "/v1/users"));
     add("get", "/v1/users", await t.call("/v1/users", { method: "PUT", body: {} }));
     add("post", "/v1/users", await t.call("/v1/users", { body: { firstName: "" } }));
-    add("post", "/v1/roles", await t.call("/v1/roles", { body: { name: `Role ${key}`, weight: 1 } }));
-    add("post", "/v1/available-attributes", await t.call("/v1/available-attributes", { body: { key: "badgeNumber", type: "string", label: "Badge" } }));
+    // Every creating POST takes Idempotency-Key: the first answer and its replay.
+    const roleBody = { body: { name: `Role ${key}`, weight: 1 }, headers: { "Idempotency-Key": `role-${key}` } };
+    add("post", "/v1/roles", await t.call("/v1/roles", roleBody));
+    add("post", "/v1/roles", await t.call("/v1/roles", roleBody));
+    const attributeBody = { body: { key: "badgeNumber", type: "string", label: "Badge" }, headers: { "Idempotency-Key": `attribute-${key}` } };
+    add("post", "/v1/available-attributes", await t.call("/v1/available-attributes", attributeBody));
+    add("post", "/v1/available-attributes", await t.call("/v1/available-attributes", attributeBody));
     add("post", "/platform/tenants", await platform("/platform/tenants", { body: { slug: `oa${Date.now().toString(36)}`, name: "Contract" } }));
     add("get", "/platform/tenants", await platform("/platform/tenants?limit=1"));
     add("get", "/platform/tenants", await platform("/platform/tenants", { token: "wrong" }));

@@ -6,6 +6,7 @@
  *
  * `required: true` means every such response carries the header; the others say when they are sent.
  */
+import { SECRET_REPLAY_NOTE } from "../rest/idempotency";
 import { operationsOf, type Json, type OpenApiDoc } from "./types";
 
 const text = (description: string, schema: Json = { type: "string" }, required = false) => ({ description, required, schema });
@@ -45,12 +46,22 @@ const HEADER_NAMES: Record<string, string> = {
 };
 
 /** The schema of a response's body, following one `$ref` into components. */
+function resolved(doc: OpenApiDoc, schema: Json | undefined): Json | undefined {
+  const name = typeof schema?.$ref === "string" ? schema.$ref.split("/").pop() : undefined;
+  return name ? doc.components?.schemas?.[name] : schema;
+}
+
 function bodySchema(doc: OpenApiDoc, response: Json): Json | undefined {
   const content = response.content as Json | undefined;
   const media = content && Object.keys(content).find((m) => m.endsWith("json"));
-  const schema = media ? (content![media].schema as Json | undefined) : undefined;
-  const name = typeof schema?.$ref === "string" ? schema.$ref.split("/").pop() : undefined;
-  return name ? doc.components?.schemas?.[name] : schema;
+  return resolved(doc, media ? (content![media].schema as Json | undefined) : undefined);
+}
+
+/** A page of a list: `nextCursor` in the body or in its `pagination` member (src/http/paging.ts). */
+function isPage(doc: OpenApiDoc, body: Json | undefined): boolean {
+  const hasCursor = (schema: Json | undefined): boolean =>
+    Boolean(schema?.properties?.nextCursor) || ((schema?.allOf as Json[] | undefined) ?? []).some((part) => hasCursor(resolved(doc, part)));
+  return hasCursor(body) || hasCursor(resolved(doc, body?.properties?.pagination));
 }
 
 export interface HeaderRules {
@@ -67,8 +78,10 @@ function headersFor(doc: OpenApiDoc, operation: Json, status: string, response: 
   if (status === "201") names.push("Location");
   if (rules.etag(doc, status, response, operation)) names.push("ETag");
   const takesKey = (operation.parameters as Json[] | undefined)?.some((p) => p.$ref === "#/components/parameters/IdempotencyKey");
-  if (takesKey && status.startsWith("2")) names.push("IdempotentReplayed");
-  if (status === "200" && bodySchema(doc, response)?.properties?.nextCursor) names.push("Link");
+  // A response holding a fresh secret is never replayed (409 secret_not_replayed instead).
+  const replayable = !String(operation.description ?? "").includes(SECRET_REPLAY_NOTE);
+  if (takesKey && replayable && status.startsWith("2")) names.push("IdempotentReplayed");
+  if (status === "200" && isPage(doc, bodySchema(doc, response))) names.push("Link");
   return names;
 }
 

@@ -13,184 +13,13 @@ export interface paths {
             cookie?: never;
         };
         /** List tenants */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: string;
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of tenants by slug. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Tenant"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such tenant or domain. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded (the platform API counts against the per-IP limit). */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listTenants"];
         put?: never;
         /**
          * Create a tenant (and its first admin token)
-         * @description The tenant is reachable at <slug>.<BASE_DOMAIN> at once. `token` is shown only in this response.
+         * @description The tenant is reachable at <slug>.<BASE_DOMAIN> at once. `token` is shown only in this response. With `Idempotency-Key`, the secret is never stored: a retry with the same key and body creates nothing and answers 409 `secret_not_replayed` with `Location` of what the first request created (remove it and create anew if the first response was lost).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["TenantCreate"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            tenant: components["schemas"]["Tenant"];
-                            token: string;
-                        };
-                    };
-                };
-                /** @description The request is not valid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such tenant or domain. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The slug is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded (the platform API counts against the per-IP limit). */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createTenant"];
         delete?: never;
         options?: never;
         head?: never;
@@ -205,73 +34,7 @@ export interface paths {
             cookie?: never;
         };
         /** Get a tenant */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    slug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The tenant. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Tenant"];
-                    };
-                };
-                /** @description The request is not valid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such tenant or domain. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded (the platform API counts against the per-IP limit). */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getTenant"];
         put?: never;
         post?: never;
         delete?: never;
@@ -281,95 +44,7 @@ export interface paths {
          * Rename, suspend or reinstate a tenant, or set its rate limits
          * @description A suspended tenant's hosts answer 403 within seconds (the per-isolate cache lifetime). `rateLimits` overrides the platform defaults for this tenant (null restores a default); the change also takes effect within that cache lifetime.
          */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    slug: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["TenantPatch"];
-                };
-            };
-            responses: {
-                /** @description The updated tenant. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Tenant"];
-                    };
-                };
-                /** @description The request is not valid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such tenant or domain. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded (the platform API counts against the per-IP limit). */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateTenant"];
         trace?: never;
     };
     "/platform/tenants/{slug}/domains": {
@@ -385,104 +60,7 @@ export interface paths {
          * Map a custom domain to a tenant
          * @description Point the hostname at the Worker (Cloudflare for SaaS custom hostname) as described in the README.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    slug: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["TenantDomainCreate"];
-                };
-            };
-            responses: {
-                /** @description The tenant with its domains. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Tenant"];
-                    };
-                };
-                /** @description The request is not valid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such tenant or domain. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The hostname is already mapped, or is under the base domain. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded (the platform API counts against the per-IP limit). */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createTenantDomain"];
         delete?: never;
         options?: never;
         head?: never;
@@ -500,72 +78,27 @@ export interface paths {
         put?: never;
         post?: never;
         /** Unmap a custom domain */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    slug: string;
-                    hostname: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Unmapped. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such tenant or domain. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded (the platform API counts against the per-IP limit). */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
+        delete: operations["deleteTenantDomain"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/platform/tenants/{slug}/admin-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a new admin token for a tenant (recovery)
+         * @description For a tenant whose admin tokens were lost: a new token with the scopes of a tenant's first token (admin, users:read, users:write, scim). Existing tokens keep working; disable them with DELETE /v1/api-tokens/{id} using the new one. The body is optional (`name` defaults to "Recovery admin token"; no `expiresAt`: the token never expires). `token` is shown only in this response; the issue is recorded in the tenant's audit trail as api_token.created by the platform. `Location` is the token on the tenant's host.
+         */
+        post: operations["createTenantAdminToken"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -582,71 +115,7 @@ export interface paths {
          * List blocked client IPs
          * @description IPs that kept sending requests after being rate limited and are refused until `blockedUntil`.
          */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: string;
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Active blocks by IP. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["IpBlock"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listIpBlocks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -669,71 +138,7 @@ export interface paths {
          * Lift a block
          * @description The IP is served again at once by this isolate and within a second everywhere.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    ip: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Lifted. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The IP is not blocked. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteIpBlock"];
         options?: never;
         head?: never;
         patch?: never;
@@ -746,56 +151,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List shards with their region, tenants, users and size */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Every configured shard. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Shard"][];
-                        };
-                    };
-                };
-                /** @description The request is not valid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such tenant. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * List shards with their region, tenants, users and size
+         * @description Unpaged: the whole list in one page (`pagination` is always `hasMore: false, nextCursor: null`) because the shards are the deployment's configured databases.
+         */
+        get: operations["listShards"];
         put?: never;
         post?: never;
         delete?: never;
@@ -817,86 +177,7 @@ export interface paths {
          * Move a tenant to another shard, online
          * @description Answers 202 at once; GET /platform/tenants/{slug} shows `move` with its progress. Reads keep working throughout; writes get 503 with Retry-After only while the final verification and the cut-over run. A failed move leaves the tenant whole on its source shard.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    slug: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["TenantMoveRequest"];
-                };
-            };
-            responses: {
-                /** @description The move started. */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TenantMove"];
-                    };
-                };
-                /** @description The request is not valid. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such tenant. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The tenant is already on that shard, or a move is in progress. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["moveTenant"];
         delete?: never;
         options?: never;
         head?: never;
@@ -914,75 +195,9 @@ export interface paths {
         put?: never;
         /**
          * Issue a one-time sign-in link to a tenant's admin console
-         * @description The URL opens the console on the tenant's host; it works once, within 15 minutes. The session it starts acts as a tenant admin for at most 12 hours. Only a hash of the link's secret is stored.
+         * @description The URL opens the console on the tenant's host; it works once, within 15 minutes. The session it starts acts as a tenant admin for at most 12 hours. Only a hash of the link's secret is stored. With `Idempotency-Key`, the link is never stored: a retry with the same key answers 409 `secret_not_replayed` (links are single-use and short-lived: issue another with a new key).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    slug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The sign-in URL; hand it to the tenant's admin over a private channel. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ConsoleLink"];
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such tenant. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The tenant is suspended. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createTenantConsoleLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1000,75 +215,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Sign everyone out of a tenant's admin console */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    slug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The number of sessions ended. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            revoked: number;
-                        };
-                    };
-                };
-                /** @description Missing or wrong platform admin token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such tenant. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The tenant is suspended. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["endTenantConsoleSessions"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1085,224 +232,13 @@ export interface paths {
          * List users
          * @description Keyset (cursor) paging in creation order; with `updatedSince`, in order of last change. `page`/`pageSize` give offset paging with a total count, for clients that need it.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Offset paging (1-based); prefer cursors for large tenants. */
-                    page?: string;
-                    pageSize?: string;
-                    /** @description Exact email, ignoring case. */
-                    email?: string;
-                    externalId?: string;
-                    active?: "true" | "false";
-                    /** @description ISO 8601; lists users changed at or after it, oldest change first. */
-                    updatedSince?: string;
-                    /** @description Case-insensitive prefix of first, last or display name, or of the email. */
-                    q?: string;
-                    /** @description SCIM filter syntax over REST attribute names, e.g. `department eq "Sales" and attributes.costCenter sw "CC-"`. */
-                    filter?: string;
-                    /** @description One of id, createdAt, updatedAt, lastActivityAt, externalId, email, firstName, lastName; prefix with - for descending. */
-                    sort?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of users. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["UserList"];
-                        "application/xml": components["schemas"]["UserList"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listUsers"];
         put?: never;
         /**
          * Create a user
          * @description Required: firstName, lastName, email, externalId, and every attribute the tenant marks required. Send `Idempotency-Key` to make retries safe: the same key and body replay the first response.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: {
-                    "idempotency-key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UserCreate"];
-                    "application/xml": components["schemas"]["UserCreate"];
-                };
-            };
-            responses: {
-                /** @description Created. `Location` points at the user. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                        "application/xml": components["schemas"]["User"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description email or externalId already belongs to another user (see `existingUserId`). */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Idempotency-Key reused with a different body. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1320,107 +256,9 @@ export interface paths {
         put?: never;
         /**
          * Search users (list parameters in a JSON body)
-         * @description Takes the parameters of GET /v1/users as JSON, so that long filters (up to 4,000 characters) fit. Needs users:read.
+         * @description Takes the parameters of GET /v1/users as JSON, so that long filters (up to 4,000 characters) fit. Needs users:read. Paging: the next page is this same POST with `cursor` set to `pagination.nextCursor` in the body; there is no `Link` header, because a link can only name a GET and the body's filter may not fit in a URL.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UserSearch"];
-                    "application/xml": components["schemas"]["UserSearch"];
-                };
-            };
-            responses: {
-                /** @description A page of users. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["UserList"];
-                        "application/xml": components["schemas"]["UserList"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["searchUsers"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1438,488 +276,25 @@ export interface paths {
          * Get a user
          * @description Answers 304 when `If-None-Match` carries the current ETag, 410 for an erased user.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: {
-                    "if-none-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The user. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                        "application/xml": components["schemas"]["User"];
-                    };
-                };
-                /** @description Not modified. */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user was erased; only the id remains. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getUser"];
         /**
          * Replace a user
-         * @description Full replace: built-in fields not sent are cleared, custom attributes not sent are removed, `doNotEmail` not sent is false; required fields must be sent. The password, `active` and memberships are kept unless sent. `If-Match` makes it conditional (412 on mismatch).
+         * @description Full replace: built-in fields not sent are cleared, custom attributes not sent are removed, `doNotEmail` not sent is false; required fields must be sent. The password, `active` and memberships are kept unless sent. Read-only members of User (`version`, `createdAt`, `memberships`, ...) are ignored, so a GET's body can be edited and sent back; `id`, when sent, must equal the path's (400 otherwise). `If-Match` makes it conditional (412 on mismatch).
          */
-        put: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: {
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UserCreate"];
-                    "application/xml": components["schemas"]["UserCreate"];
-                };
-            };
-            responses: {
-                /** @description The replaced user. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                        "application/xml": components["schemas"]["User"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description email or externalId already belongs to another user. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user was erased. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description If-Match does not match the current version. */
-                412: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        put: operations["replaceUser"];
         post?: never;
         /**
          * Deactivate (or erase) a user
          * @description Deactivates: the user stays readable with `active: false` and can be reactivated with PATCH `{"active": true}`. With `?erase=true` (admin scope) the personal data is erased for good and only the id remains.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    erase?: "true" | "false";
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: {
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The deactivated user, or the erasure receipt. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"] | {
-                            id: string;
-                            erasedAt: string;
-                        };
-                        "application/xml": components["schemas"]["User"] | {
-                            id: string;
-                            erasedAt: string;
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user was already erased. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description If-Match does not match the current version. */
-                412: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteUser"];
         options?: never;
         head?: never;
         /**
          * Update a user
          * @description JSON merge patch. `null` clears an optional field; required fields cannot be cleared. `active: false` deactivates, `active: true` reactivates. `If-Match` makes the update conditional (412 on mismatch).
          */
-        patch: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: {
-                    "if-match"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UserPatch"];
-                    "application/merge-patch+json": components["schemas"]["UserPatch"];
-                    "application/xml": components["schemas"]["UserPatch"];
-                };
-            };
-            responses: {
-                /** @description The updated user. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                        "application/xml": components["schemas"]["User"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description email or externalId already belongs to another user. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user was erased. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description If-Match does not match the current version. */
-                412: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateUser"];
         trace?: never;
     };
     "/v1/users/{id}/password/verify": {
@@ -1935,127 +310,7 @@ export interface paths {
          * Check a user's password (sign-in)
          * @description Needs a token with the `auth` scope. Answers 200 `{"valid": true}` or `{"valid": false}` (also for a user without a password or a deactivated one). After 5 failures within 15 minutes, checks are refused with 423 and `lockedUntil` for 15 minutes. Every check is audited as a `user.password_verified` event, without the password.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PasswordVerify"];
-                    "application/xml": components["schemas"]["PasswordVerify"];
-                };
-            };
-            responses: {
-                /** @description Whether the password is the user's. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PasswordVerifyResult"];
-                        "application/xml": components["schemas"]["PasswordVerifyResult"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user was erased. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Locked after too many failures; see `lockedUntil` and Retry-After. */
-                423: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["verifyUserPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2073,94 +328,9 @@ export interface paths {
         put?: never;
         /**
          * Record a user's activity
-         * @description Sets `lastActivityAt` to now. Calls are coalesced: the user is written at most once a minute (`recorded: false` otherwise). No event is emitted and the user's version does not change. Find inactive users with `filter=lastActivityAt lt "<date>"`.
+         * @description Sets `lastActivityAt` to now. Calls are coalesced: the user is written at most once a minute (`recorded: false` otherwise). A write that lands increments the user's `version` (so its ETag changes with `lastActivityAt`), without an event and without changing `updatedAt`; a coalesced call changes nothing. Find inactive users with `filter=lastActivityAt lt "<date>"`.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The user's last activity. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ActivityResult"];
-                        "application/xml": components["schemas"]["ActivityResult"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user was erased. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["recordUserActivity"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2176,234 +346,15 @@ export interface paths {
         };
         /**
          * List a user's devices
-         * @description Most recently seen first; at most 50.
+         * @description Most recently seen first. Unpaged: the whole list in one page (`pagination` is always `hasMore: false, nextCursor: null`) because a user has at most 50 devices.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The devices. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["UserDevice"][];
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["UserDevice"][];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user was erased. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listUserDevices"];
         put?: never;
         /**
          * Register a device (or refresh a known one)
          * @description A user may have at most 50 devices (409 beyond that). With a known `id` the device's details are replaced and it is marked seen (200).
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UserDeviceInput"];
-                    "application/xml": components["schemas"]["UserDeviceInput"];
-                };
-            };
-            responses: {
-                /** @description Refreshed. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["UserDevice"];
-                        "application/xml": components["schemas"]["UserDevice"];
-                    };
-                };
-                /** @description Registered. `Location` points at the device. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["UserDevice"];
-                        "application/xml": components["schemas"]["UserDevice"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user already has 50 devices. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user was erased. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createUserDevice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2421,90 +372,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a device */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                    deviceId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Removed. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user was erased. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteUserDevice"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2523,93 +391,7 @@ export interface paths {
          * Mark a device seen now
          * @description Sets `lastSeenAt` to now. Needs `users:write` or `auth`.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                    deviceId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The device. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["UserDevice"];
-                        "application/xml": components["schemas"]["UserDevice"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The user was erased. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["markUserDeviceSeen"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2623,189 +405,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API tokens (never the secrets) */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description All tokens of the tenant, oldest first. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["ApiToken"][];
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["ApiToken"][];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * List API tokens (never the secrets)
+         * @description Oldest first, cursor paged (disabled tokens are kept, so the list only grows).
+         */
+        get: operations["listApiTokens"];
         put?: never;
         /**
          * Create an API token
-         * @description Scopes: users:read, users:write, admin, scim, auth. Tokens never expire unless `expiresAt` is set. The secret is shown once.
+         * @description Scopes: users:read, users:write, admin, scim, auth. Tokens never expire unless `expiresAt` is set. The secret is shown once. With `Idempotency-Key`, the secret is never stored: a retry with the same key and body creates nothing and answers 409 `secret_not_replayed` with `Location` of what the first request created (remove it and create anew if the first response was lost).
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ApiTokenCreate"];
-                    "application/xml": components["schemas"]["ApiTokenCreate"];
-                };
-            };
-            responses: {
-                /** @description Created; `token` is the secret. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["CreatedApiToken"];
-                        "application/xml": components["schemas"]["CreatedApiToken"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createApiToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2820,164 +430,34 @@ export interface paths {
             cookie?: never;
         };
         /** Get an API token */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The token (without its secret). */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApiToken"];
-                        "application/xml": components["schemas"]["ApiToken"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getApiToken"];
         put?: never;
         post?: never;
         /**
          * Disable an API token
          * @description Takes effect on the very next request. The token stays listed with `disabledAt`.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The disabled token. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApiToken"];
-                        "application/xml": components["schemas"]["ApiToken"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
+        delete: operations["deleteApiToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /**
+         * Who am I: the calling token and its tenant
+         * @description Any valid token of the tenant may call it, whatever its scopes (SCIM-only and `auth` tokens too): it shows only the token's own metadata, so an integrator can check which token and tenant a configuration uses, and which scopes it has, before anything else. Costs no query of its own: the answer comes from the token check.
+         */
+        get: operations["getCurrentToken"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2992,200 +472,15 @@ export interface paths {
         };
         /**
          * List built-in and custom attributes
-         * @description Every built-in attribute (each can be made required) and the tenant's custom attributes. A custom attribute may share its key with a built-in added after it (userName, employeeNumber, costCenter, organization, division): that built-in is then listed last, so the first entry of a key is the one PATCH /v1/available-attributes/{key} changes; `?builtIn=true` addresses the built-in.
+         * @description Every built-in attribute (each can be made required) and the tenant's custom attributes. A custom attribute may share its key with a built-in added after it (userName, employeeNumber, costCenter, organization, division): that built-in is then listed last, so the first entry of a key is the one PATCH /v1/available-attributes/{key} changes; `?builtIn=true` addresses the built-in. Unpaged: the whole list in one page (`pagination` is always `hasMore: false, nextCursor: null`) because the built-ins are fixed and custom attributes are a short, admin-made list.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Built-ins first, then custom attributes by key, then built-ins that share a key with a custom one. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Attribute"][];
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Attribute"][];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listAvailableAttributes"];
         put?: never;
         /**
          * Define a custom attribute
          * @description To make a built-in attribute required, PATCH /v1/available-attributes/{key} instead.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AttributeCreate"];
-                    "application/xml": components["schemas"]["AttributeCreate"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Attribute"];
-                        "application/xml": components["schemas"]["Attribute"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The key is taken (or is a built-in attribute). */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createAvailableAttribute"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3206,208 +501,14 @@ export interface paths {
          * Remove a custom attribute and its values
          * @description Removes the definition and, in the same transaction, the attribute's value from every user of the tenant.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    key: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Removed. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Built-in attributes cannot be removed. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteAvailableAttribute"];
         options?: never;
         head?: never;
         /**
          * Change an attribute (label, required, enum values)
          * @description Works for every built-in (label, required; externalId, email, firstName, lastName are always required) and custom attributes. The type of an attribute cannot change. Making an attribute required applies to users created or changed afterwards.
          */
-        patch: {
-            parameters: {
-                query?: {
-                    /** @description true: the built-in attribute of this name; false: the custom one. Default: the custom one if the tenant has it, else the built-in. */
-                    builtIn?: "true" | "false";
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    key: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AttributePatch"];
-                    "application/xml": components["schemas"]["AttributePatch"];
-                };
-            };
-            responses: {
-                /** @description The updated attribute. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Attribute"];
-                        "application/xml": components["schemas"]["Attribute"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The change is not allowed. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateAvailableAttribute"];
         trace?: never;
     };
     "/v1/roles": {
@@ -3417,196 +518,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List roles */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Roles by descending weight, then name. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Role"][];
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Role"][];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * List roles
+         * @description Unpaged: the whole list in one page (`pagination` is always `hasMore: false, nextCursor: null`) because a tenant's roles are a short, admin-made list.
+         */
+        get: operations["listRoles"];
         put?: never;
         /** Create a role */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["RoleCreate"];
-                    "application/xml": components["schemas"]["RoleCreate"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Role"];
-                        "application/xml": components["schemas"]["Role"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The name is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createRole"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3621,289 +540,21 @@ export interface paths {
             cookie?: never;
         };
         /** Get a role with the number of users holding it */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The role. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Role"];
-                        "application/xml": components["schemas"]["Role"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getRole"];
         put?: never;
         post?: never;
         /**
          * Delete a role
          * @description 409 while users hold the role, unless `reassignTo` names another role's id (its holders move there) or is `none` (its holders are left without a role). Each moved user gets a new version and a user.updated event.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    reassignTo?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Users still hold the role. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteRole"];
         options?: never;
         head?: never;
         /**
          * Rename a role or change its weight or permissions
          * @description Users keep their role by id, so a rename shows on them at once.
          */
-        patch: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["RolePatch"];
-                    "application/xml": components["schemas"]["RolePatch"];
-                };
-            };
-            responses: {
-                /** @description The updated role. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Role"];
-                        "application/xml": components["schemas"]["Role"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The name is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateRole"];
         trace?: never;
     };
     "/v1/identity-providers": {
@@ -3913,196 +564,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List identity providers */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description By name. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["IdentityProvider"][];
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["IdentityProvider"][];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * List identity providers
+         * @description Unpaged: the whole list in one page (`pagination` is always `hasMore: false, nextCursor: null`) because a tenant's identity providers are a short, admin-made list.
+         */
+        get: operations["listIdentityProviders"];
         put?: never;
         /** Add an identity provider */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["IdentityProviderCreate"];
-                    "application/xml": components["schemas"]["IdentityProviderCreate"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["IdentityProvider"];
-                        "application/xml": components["schemas"]["IdentityProvider"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Name or prefix taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createIdentityProvider"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4117,289 +586,21 @@ export interface paths {
             cookie?: never;
         };
         /** Get an identity provider with the number of users bound to it */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The identity provider. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["IdentityProvider"];
-                        "application/xml": components["schemas"]["IdentityProvider"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getIdentityProvider"];
         put?: never;
         post?: never;
         /**
          * Remove an identity provider
          * @description 409 while users are bound to it, unless `unbind=true` (their binding is cleared, each with a user.updated event).
          */
-        delete: {
-            parameters: {
-                query?: {
-                    unbind?: "true" | "false";
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Removed. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Users are bound to it. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteIdentityProvider"];
         options?: never;
         head?: never;
         /**
          * Rename, re-prefix, enable or disable an identity provider
          * @description Disabling keeps existing bindings but refuses new ones.
          */
-        patch: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["IdentityProviderPatch"];
-                    "application/xml": components["schemas"]["IdentityProviderPatch"];
-                };
-            };
-            responses: {
-                /** @description Updated. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["IdentityProvider"];
-                        "application/xml": components["schemas"]["IdentityProvider"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Name or prefix taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateIdentityProvider"];
         trace?: never;
     };
     "/v1/invitations": {
@@ -4410,199 +611,13 @@ export interface paths {
             cookie?: never;
         };
         /** List invitations */
-        get: {
-            parameters: {
-                query?: {
-                    status?: "pending" | "accepted" | "revoked" | "expired";
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Oldest first. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Invitation"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Invitation"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listInvitations"];
         put?: never;
         /**
          * Invite up to 1,000 users
          * @description Each entry has the user fields of POST /v1/users (the tenant's required attributes apply), plus `roleId`, `identityProviderId` and `organizationIds`. Each entry succeeds or fails on its own; the call answers **200** with per-entry results: `created` (new user with status `invited`), `existing` (a user with that email exists: the organizations are added), or `error` with the reasons. A failed entry writes nothing. Emails are not sent here: an `invitation.created` event in GET /v1/events carries what a mailer needs.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["InvitationRequest"];
-                    "application/xml": components["schemas"]["InvitationRequest"];
-                };
-            };
-            responses: {
-                /** @description Per-entry results, in request order. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["InvitationResponse"];
-                        "application/xml": components["schemas"]["InvitationResponse"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["inviteUsers"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4617,82 +632,7 @@ export interface paths {
             cookie?: never;
         };
         /** Get an invitation */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The invitation. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Invitation"];
-                        "application/xml": components["schemas"]["Invitation"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getInvitation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4714,92 +654,7 @@ export interface paths {
          * Resend an invitation
          * @description Pending or expired invitations only: a new expiry and an invitation.resent event for the mailer.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The invitation after the change. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Invitation"];
-                        "application/xml": components["schemas"]["Invitation"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not allowed in the invitation's current state. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["resendInvitation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4819,92 +674,7 @@ export interface paths {
          * Revoke an invitation
          * @description Pending or expired invitations only; the invited user, who never joined, is deactivated.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The invitation after the change. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Invitation"];
-                        "application/xml": components["schemas"]["Invitation"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not allowed in the invitation's current state. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["revokeInvitation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4924,92 +694,7 @@ export interface paths {
          * Mark an invitation accepted
          * @description For the platform's sign-up flow: the user's status becomes `active`. Expired invitations must be resent first.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The invitation after the change. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Invitation"];
-                        "application/xml": components["schemas"]["Invitation"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not allowed in the invitation's current state. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["acceptInvitation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5024,209 +709,13 @@ export interface paths {
             cookie?: never;
         };
         /** List groups */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Collection"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Collection"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listGroups"];
         put?: never;
         /**
          * Create a group
          * @description With a `rule`, matching users (existing ones in the background, new and changed ones as they change) are enrolled.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CollectionCreate"];
-                    "application/xml": components["schemas"]["CollectionCreate"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description name or externalId is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createGroup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5241,278 +730,21 @@ export interface paths {
             cookie?: never;
         };
         /** Get a group */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Group */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getGroup"];
         put?: never;
         post?: never;
         /**
          * Delete a group
          * @description Ends every current membership (kept as history) and frees the name.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteGroup"];
         options?: never;
         head?: never;
         /**
          * Update a group
          * @description Merge patch. Changing `rule` re-applies it to every existing user in the background.
          */
-        patch: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CollectionPatch"];
-                    "application/xml": components["schemas"]["CollectionPatch"];
-                };
-            };
-            responses: {
-                /** @description Updated. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description name or externalId is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateGroup"];
         trace?: never;
     };
     "/v1/groups/{id}/members": {
@@ -5523,317 +755,15 @@ export interface paths {
             cookie?: never;
         };
         /** List current members of a group */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of members, by user id. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Member"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Member"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listGroupMembers"];
         put?: never;
         /** Add users to a group */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["MembersChange"];
-                    "application/xml": components["schemas"]["MembersChange"];
-                };
-            };
-            responses: {
-                /** @description Applied. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            added: string[];
-                            alreadyMembers: string[];
-                        };
-                        "application/xml": {
-                            added: string[];
-                            alreadyMembers: string[];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["addGroupMembers"];
         /**
          * Remove users from a group
          * @description Ends the memberships (kept as history). A user who still matches the rule is enrolled again on their next change.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["MembersChange"];
-                    "application/xml": components["schemas"]["MembersChange"];
-                };
-            };
-            responses: {
-                /** @description Applied. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            removed: string[];
-                            notMembers: string[];
-                        };
-                        "application/xml": {
-                            removed: string[];
-                            notMembers: string[];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["removeGroupMembers"];
         options?: never;
         head?: never;
         patch?: never;
@@ -5847,209 +777,13 @@ export interface paths {
             cookie?: never;
         };
         /** List campaigns */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Collection"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Collection"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listCampaigns"];
         put?: never;
         /**
          * Create a campaign
          * @description With a `rule`, matching users (existing ones in the background, new and changed ones as they change) are enrolled.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CollectionCreate"];
-                    "application/xml": components["schemas"]["CollectionCreate"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description name or externalId is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createCampaign"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6064,278 +798,21 @@ export interface paths {
             cookie?: never;
         };
         /** Get a campaign */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Campaign */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getCampaign"];
         put?: never;
         post?: never;
         /**
          * Delete a campaign
          * @description Ends every current membership (kept as history) and frees the name.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteCampaign"];
         options?: never;
         head?: never;
         /**
          * Update a campaign
          * @description Merge patch. Changing `rule` re-applies it to every existing user in the background.
          */
-        patch: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CollectionPatch"];
-                    "application/xml": components["schemas"]["CollectionPatch"];
-                };
-            };
-            responses: {
-                /** @description Updated. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description name or externalId is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateCampaign"];
         trace?: never;
     };
     "/v1/campaigns/{id}/members": {
@@ -6346,317 +823,15 @@ export interface paths {
             cookie?: never;
         };
         /** List current members of a campaign */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of members, by user id. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Member"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Member"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listCampaignMembers"];
         put?: never;
         /** Add users to a campaign */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["MembersChange"];
-                    "application/xml": components["schemas"]["MembersChange"];
-                };
-            };
-            responses: {
-                /** @description Applied. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            added: string[];
-                            alreadyMembers: string[];
-                        };
-                        "application/xml": {
-                            added: string[];
-                            alreadyMembers: string[];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["addCampaignMembers"];
         /**
          * Remove users from a campaign
          * @description Ends the memberships (kept as history). A user who still matches the rule is enrolled again on their next change.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["MembersChange"];
-                    "application/xml": components["schemas"]["MembersChange"];
-                };
-            };
-            responses: {
-                /** @description Applied. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            removed: string[];
-                            notMembers: string[];
-                        };
-                        "application/xml": {
-                            removed: string[];
-                            notMembers: string[];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["removeCampaignMembers"];
         options?: never;
         head?: never;
         patch?: never;
@@ -6670,209 +845,13 @@ export interface paths {
             cookie?: never;
         };
         /** List access-groups */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Collection"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Collection"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listAccessGroups"];
         put?: never;
         /**
          * Create a access group
          * @description With a `rule`, matching users (existing ones in the background, new and changed ones as they change) are enrolled.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CollectionCreate"];
-                    "application/xml": components["schemas"]["CollectionCreate"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description name or externalId is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createAccessGroup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6887,278 +866,21 @@ export interface paths {
             cookie?: never;
         };
         /** Get a access group */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Access group */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getAccessGroup"];
         put?: never;
         post?: never;
         /**
          * Delete a access group
          * @description Ends every current membership (kept as history) and frees the name.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteAccessGroup"];
         options?: never;
         head?: never;
         /**
          * Update a access group
          * @description Merge patch. Changing `rule` re-applies it to every existing user in the background.
          */
-        patch: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CollectionPatch"];
-                    "application/xml": components["schemas"]["CollectionPatch"];
-                };
-            };
-            responses: {
-                /** @description Updated. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description name or externalId is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateAccessGroup"];
         trace?: never;
     };
     "/v1/access-groups/{id}/members": {
@@ -7169,317 +891,15 @@ export interface paths {
             cookie?: never;
         };
         /** List current members of a access group */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of members, by user id. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Member"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Member"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listAccessGroupMembers"];
         put?: never;
         /** Add users to a access group */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["MembersChange"];
-                    "application/xml": components["schemas"]["MembersChange"];
-                };
-            };
-            responses: {
-                /** @description Applied. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            added: string[];
-                            alreadyMembers: string[];
-                        };
-                        "application/xml": {
-                            added: string[];
-                            alreadyMembers: string[];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["addAccessGroupMembers"];
         /**
          * Remove users from a access group
          * @description Ends the memberships (kept as history). A user who still matches the rule is enrolled again on their next change.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["MembersChange"];
-                    "application/xml": components["schemas"]["MembersChange"];
-                };
-            };
-            responses: {
-                /** @description Applied. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            removed: string[];
-                            notMembers: string[];
-                        };
-                        "application/xml": {
-                            removed: string[];
-                            notMembers: string[];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["removeAccessGroupMembers"];
         options?: never;
         head?: never;
         patch?: never;
@@ -7493,209 +913,13 @@ export interface paths {
             cookie?: never;
         };
         /** List organizations */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Collection"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Collection"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listOrganizations"];
         put?: never;
         /**
          * Create a organization
          * @description With a `rule`, matching users (existing ones in the background, new and changed ones as they change) are enrolled.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CollectionCreate"];
-                    "application/xml": components["schemas"]["CollectionCreate"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description name or externalId is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createOrganization"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7710,278 +934,21 @@ export interface paths {
             cookie?: never;
         };
         /** Get a organization */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Organization */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getOrganization"];
         put?: never;
         post?: never;
         /**
          * Delete a organization
          * @description Ends every current membership (kept as history) and frees the name.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteOrganization"];
         options?: never;
         head?: never;
         /**
          * Update a organization
          * @description Merge patch. Changing `rule` re-applies it to every existing user in the background.
          */
-        patch: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CollectionPatch"];
-                    "application/xml": components["schemas"]["CollectionPatch"];
-                };
-            };
-            responses: {
-                /** @description Updated. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description name or externalId is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateOrganization"];
         trace?: never;
     };
     "/v1/organizations/{id}/members": {
@@ -7992,317 +959,15 @@ export interface paths {
             cookie?: never;
         };
         /** List current members of a organization */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of members, by user id. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Member"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Member"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listOrganizationMembers"];
         put?: never;
         /** Add users to a organization */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["MembersChange"];
-                    "application/xml": components["schemas"]["MembersChange"];
-                };
-            };
-            responses: {
-                /** @description Applied. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            added: string[];
-                            alreadyMembers: string[];
-                        };
-                        "application/xml": {
-                            added: string[];
-                            alreadyMembers: string[];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["addOrganizationMembers"];
         /**
          * Remove users from a organization
          * @description Ends the memberships (kept as history). A user who still matches the rule is enrolled again on their next change.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["MembersChange"];
-                    "application/xml": components["schemas"]["MembersChange"];
-                };
-            };
-            responses: {
-                /** @description Applied. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            removed: string[];
-                            notMembers: string[];
-                        };
-                        "application/xml": {
-                            removed: string[];
-                            notMembers: string[];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["removeOrganizationMembers"];
         options?: never;
         head?: never;
         patch?: never;
@@ -8316,209 +981,13 @@ export interface paths {
             cookie?: never;
         };
         /** List folders */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Collection"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Collection"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listFolders"];
         put?: never;
         /**
          * Create a folder
          * @description With a `rule`, matching users (existing ones in the background, new and changed ones as they change) are enrolled.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CollectionCreate"];
-                    "application/xml": components["schemas"]["CollectionCreate"];
-                };
-            };
-            responses: {
-                /** @description Created. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description name or externalId is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createFolder"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8533,278 +1002,21 @@ export interface paths {
             cookie?: never;
         };
         /** Get a folder */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Folder */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getFolder"];
         put?: never;
         post?: never;
         /**
          * Delete a folder
          * @description Ends every current membership (kept as history) and frees the name.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteFolder"];
         options?: never;
         head?: never;
         /**
          * Update a folder
          * @description Merge patch. Changing `rule` re-applies it to every existing user in the background.
          */
-        patch: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CollectionPatch"];
-                    "application/xml": components["schemas"]["CollectionPatch"];
-                };
-            };
-            responses: {
-                /** @description Updated. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Collection"];
-                        "application/xml": components["schemas"]["Collection"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description name or externalId is taken. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateFolder"];
         trace?: never;
     };
     "/v1/folders/{id}/members": {
@@ -8815,317 +1027,15 @@ export interface paths {
             cookie?: never;
         };
         /** List current members of a folder */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of members, by user id. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["Member"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["Member"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listFolderMembers"];
         put?: never;
         /** Add users to a folder */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["MembersChange"];
-                    "application/xml": components["schemas"]["MembersChange"];
-                };
-            };
-            responses: {
-                /** @description Applied. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            added: string[];
-                            alreadyMembers: string[];
-                        };
-                        "application/xml": {
-                            added: string[];
-                            alreadyMembers: string[];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["addFolderMembers"];
         /**
          * Remove users from a folder
          * @description Ends the memberships (kept as history). A user who still matches the rule is enrolled again on their next change.
          */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["MembersChange"];
-                    "application/xml": components["schemas"]["MembersChange"];
-                };
-            };
-            responses: {
-                /** @description Applied. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            removed: string[];
-                            notMembers: string[];
-                        };
-                        "application/xml": {
-                            removed: string[];
-                            notMembers: string[];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["removeFolderMembers"];
         options?: never;
         head?: never;
         patch?: never;
@@ -9142,98 +1052,7 @@ export interface paths {
          * Change feed
          * @description The tenant's events in commit order. Keep `nextCursor` and pass it as `after` to receive only what happened since: no gaps, no repeats. `nextCursor` is returned even when the page is empty, so it can be polled.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description The `nextCursor` of the previous page; omit to start at the beginning. */
-                    after?: string;
-                    /** @description Comma-separated event types: user.created, user.updated, user.deactivated, user.reactivated, user.erased, user.memberships_requested, membership.added, membership.removed, collection.created, collection.updated, collection.deleted, invitation.created, invitation.resent, invitation.accepted, invitation.revoked, user.password_verified, api_token.created, api_token.disabled, attribute_definition.created, attribute_definition.updated, attribute_definition.deleted, role.created, role.updated, role.deleted, identity_provider.created, identity_provider.updated, identity_provider.deleted, tenant.updated, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.secret_rotated, webhook.disabled, webhook.test. */
-                    types?: string;
-                    /** @description Page size, 1-1000 (default 100). */
-                    limit?: string;
-                    /** @description Admin scope only: events in this delivery status, e.g. `failed` to find what needs a replay. */
-                    status?: "pending" | "sent" | "processed" | "failed";
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of events. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["EventFeed"];
-                        "application/xml": components["schemas"]["EventFeed"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description cursor_expired: the cursor is older than the tenant's retention window, or from before the tenant moved to another shard. Resynchronise with GET /v1/users?updatedSince=..., then read the feed without `after`. */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -9250,100 +1069,7 @@ export interface paths {
             cookie?: never;
         };
         /** Get an event and its delivery status */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The event. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Event"] & {
-                            delivery: {
-                                /** @enum {string} */
-                                status: "pending" | "sent" | "processed" | "failed";
-                                attempts: number;
-                                sentAt: string | null;
-                                processedAt: string | null;
-                                error: string | null;
-                            };
-                        };
-                        "application/xml": components["schemas"]["Event"] & {
-                            delivery: {
-                                /** @enum {string} */
-                                status: "pending" | "sent" | "processed" | "failed";
-                                attempts: number;
-                                sentAt: string | null;
-                                processedAt: string | null;
-                                error: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getEvent"];
         put?: never;
         post?: never;
         delete?: never;
@@ -9365,98 +1091,7 @@ export interface paths {
          * Replay an event's side effects (admin)
          * @description Sends a failed (or stuck) event to the queue again. Processing is idempotent, so a replay never applies an effect twice.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Queued again. */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            status: string;
-                        };
-                        "application/xml": {
-                            id: string;
-                            status: string;
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The event was already processed. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["replayEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -9470,213 +1105,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List webhook endpoints */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Every endpoint (at most 20). */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["WebhookEndpoint"][];
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["WebhookEndpoint"][];
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * List webhook endpoints
+         * @description Every endpoint, in one page: a tenant has at most 20, so `pagination` is always `hasMore: false, nextCursor: null`.
+         */
+        get: operations["listWebhooks"];
         put?: never;
         /**
          * Register a webhook endpoint
-         * @description Events the endpoint subscribes to are POSTed to it, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). A non-2xx answer or no answer within 10 s is retried after about 5, 300, 1800, 7200, 18000, 36000, 36000 seconds (±10%); 410 disables the endpoint.
+         * @description Events the endpoint subscribes to are POSTed to it, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). A non-2xx answer or no answer within 10 s is retried after about 5, 300, 1800, 7200, 18000, 36000, 36000 seconds (±10%); 410 disables the endpoint. With `Idempotency-Key`, the secret is never stored: a retry with the same key and body creates nothing and answers 409 `secret_not_replayed` with `Location` of what the first request created (remove it and create anew if the first response was lost).
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpointCreate"];
-                    "application/xml": components["schemas"]["WebhookEndpointCreate"];
-                };
-            };
-            responses: {
-                /** @description The endpoint and its signing secret. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            endpoint: components["schemas"]["WebhookEndpoint"];
-                            /**
-                             * @description The signing secret (whsec_...). Shown only in this response.
-                             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-                             */
-                            secret: string;
-                        };
-                        "application/xml": {
-                            endpoint: components["schemas"]["WebhookEndpoint"];
-                            /**
-                             * @description The signing secret (whsec_...). Shown only in this response.
-                             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-                             */
-                            secret: string;
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many endpoints, or the endpoint is disabled. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -9691,265 +1130,18 @@ export interface paths {
             cookie?: never;
         };
         /** Get a webhook endpoint */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The endpoint. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["WebhookEndpoint"];
-                        "application/xml": components["schemas"]["WebhookEndpoint"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getWebhook"];
         put?: never;
         post?: never;
         /** Delete a webhook endpoint and its deliveries */
-        delete: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
         /**
          * Change, disable or re-enable a webhook endpoint
          * @description A re-enabled endpoint receives what happens from then on, not the backlog.
          */
-        patch: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpointPatch"];
-                    "application/xml": components["schemas"]["WebhookEndpointPatch"];
-                };
-            };
-            responses: {
-                /** @description The endpoint. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["WebhookEndpoint"];
-                        "application/xml": components["schemas"]["WebhookEndpoint"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is not JSON. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        patch: operations["updateWebhook"];
         trace?: never;
     };
     "/v1/webhooks/{id}/rotate-secret": {
@@ -9965,96 +1157,7 @@ export interface paths {
          * Rotate the signing secret
          * @description The new secret signs at once; the old one keeps signing alongside it (two signatures in webhook-signature) for 24 hours.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The endpoint and its new secret. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            endpoint: components["schemas"]["WebhookEndpoint"];
-                            /**
-                             * @description The signing secret (whsec_...). Shown only in this response.
-                             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-                             */
-                            secret: string;
-                        };
-                        "application/xml": {
-                            endpoint: components["schemas"]["WebhookEndpoint"];
-                            /**
-                             * @description The signing secret (whsec_...). Shown only in this response.
-                             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-                             */
-                            secret: string;
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["rotateWebhookSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -10071,98 +1174,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send a webhook.test event to this endpoint */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Queued. */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            eventId: string;
-                            deliveryId: string;
-                        };
-                        "application/xml": {
-                            eventId: string;
-                            deliveryId: string;
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many endpoints, or the endpoint is disabled. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["testWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -10177,98 +1189,7 @@ export interface paths {
             cookie?: never;
         };
         /** Deliveries to this endpoint, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of deliveries. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["WebhookDelivery"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                                hasMore: boolean;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["WebhookDelivery"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string | null;
-                                hasMore: boolean;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -10290,93 +1211,7 @@ export interface paths {
          * Send a delivery again
          * @description Same webhook-id, the event as the feed shows it now, and a fresh retry schedule.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                    deliveryId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Queued. */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["WebhookDelivery"];
-                        "application/xml": components["schemas"]["WebhookDelivery"];
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too many endpoints, or the endpoint is disabled. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["redeliverWebhookDelivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -10394,105 +1229,7 @@ export interface paths {
          * Who changed what
          * @description Every event of the tenant with its actor (kind, token, request id, truncated client IP), oldest first.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description The `nextCursor` of the previous page. */
-                    after?: string;
-                    limit?: number;
-                    actorKind?: "api_token" | "scim" | "platform" | "rule" | "system";
-                    /** @description Changes made with this API token (REST or SCIM). */
-                    tokenId?: string;
-                    subjectId?: string;
-                    /** @description Comma-separated event types. */
-                    types?: string;
-                    since?: string;
-                    until?: string;
-                    /** @description Response format; overrides Accept. */
-                    format?: "json" | "xml";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: components["schemas"]["AuditEntry"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string;
-                                hasMore: boolean;
-                            };
-                        };
-                        "application/xml": {
-                            data: components["schemas"]["AuditEntry"][];
-                            pagination: {
-                                limit: number;
-                                nextCursor: string;
-                                hasMore: boolean;
-                            };
-                        };
-                    };
-                };
-                /** @description The request is not valid: `errors` names each field and how to fix it. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unknown tenant host or resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit exceeded. */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                        "application/problem+xml": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listAuditLogEntries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -10566,8 +1303,13 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "invalid_json" | "invalid_xml" | "validation_failed" | "invalid_query" | "invalid_cursor" | "unknown_attribute" | "required_attribute" | "invalid_manager" | "invalid_rule" | "invalid_membership" | "invalid_filter" | "invalid_path" | "no_target" | "mutability" | "invalid_syntax" | "too_many" | "missing_token" | "malformed_token" | "unknown_token" | "disabled_token" | "expired_token" | "wrong_tenant_token" | "insufficient_scope" | "platform_disabled" | "tenant_suspended" | "forbidden" | "tenant_not_found" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "user_erased" | "cursor_expired" | "event_already_processed" | "precondition_failed" | "locked" | "not_implemented" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "idempotency_key_in_use" | "rate_limited" | "internal" | "unavailable";
+            code: "invalid_json" | "invalid_xml" | "validation_failed" | "invalid_query" | "invalid_cursor" | "invalid_header" | "unknown_attribute" | "required_attribute" | "invalid_manager" | "invalid_rule" | "invalid_membership" | "invalid_filter" | "invalid_path" | "no_target" | "mutability" | "invalid_syntax" | "too_many" | "missing_token" | "malformed_token" | "unknown_token" | "disabled_token" | "expired_token" | "wrong_tenant_token" | "platform_token" | "insufficient_scope" | "platform_disabled" | "tenant_suspended" | "forbidden" | "tenant_not_found" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "user_erased" | "cursor_expired" | "event_already_processed" | "precondition_failed" | "locked" | "not_implemented" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "idempotency_key_in_use" | "secret_not_replayed" | "rate_limited" | "internal" | "unavailable";
             instance?: string;
+            /**
+             * @description Equals the X-Request-Id response header; quote it when reporting a problem.
+             * @example 4f1c2a9e-0d3b-4e57-9a61-3b2f8c7d1e05
+             */
+            requestId: string;
             errors: {
                 path: string;
                 message: string;
@@ -10585,6 +1327,15 @@ export interface components {
             /** @description Place the tenant on this shard. */
             shard?: string;
         };
+        /** @description Every list answers this. When `hasMore` is true the response also carries `Link: <next page URL>; rel="next"` (RFC 8288), which keeps the request's other query parameters. */
+        Pagination: {
+            /** @description The page size used for this page. */
+            limit: number;
+            /** @description true when a next page exists (then `Link: <...>; rel="next"` is sent too). */
+            hasMore: boolean;
+            /** @description Pass as the cursor parameter for the next page; null when there is none. */
+            nextCursor: string | null;
+        };
         TenantPatch: {
             name?: string;
             suspended?: boolean;
@@ -10600,6 +1351,32 @@ export interface components {
         };
         TenantDomainCreate: {
             hostname: string;
+        };
+        ApiToken: {
+            id: string;
+            name: string;
+            scopes: ("users:read" | "users:write" | "admin" | "scim" | "auth")[];
+            /**
+             * @description The first characters of the secret, to tell tokens apart.
+             * @example prov_3kT9aZ
+             */
+            prefix: string;
+            createdAt: string;
+            /** @description Updated at most once a minute. */
+            lastUsedAt: string | null;
+            expiresAt: string | null;
+            disabledAt: string | null;
+            active: boolean;
+        };
+        CreatedApiToken: {
+            /** @description The secret. Shown only in this response; store it now. */
+            token: string;
+            apiToken: components["schemas"]["ApiToken"];
+        };
+        AdminTokenIssue: {
+            name?: string;
+            /** Format: date-time */
+            expiresAt?: string | null;
         };
         IpBlock: {
             /** @description The client IP, or "unknown" for requests without CF-Connecting-IP. */
@@ -10694,12 +1471,12 @@ export interface components {
             doNotEmail: boolean;
             /**
              * Format: date-time
-             * @description Last activity on the platform, recorded by POST /v1/users/{id}/activity at most once a minute. Filter and sort with `lastActivityAt`; a user never seen compares as 1970-01-01.
+             * @description Last activity on the platform, recorded by POST /v1/users/{id}/activity at most once a minute. A write that lands increments `version` (no event). Filter and sort with `lastActivityAt`; a user never seen compares as 1970-01-01.
              */
             readonly lastActivityAt: string | null;
             /**
              * Format: date-time
-             * @description Password checks are refused (423) until then, after 5 failures within 15 minutes. Null when never locked.
+             * @description Password checks are refused (423) until then, after 5 failures within 15 minutes. Null when never locked and once the lock has expired.
              */
             readonly lockedUntil: string | null;
             /** @description Increments on every change; the ETag is W/"<version>". */
@@ -10870,10 +1647,8 @@ export interface components {
         };
         UserList: {
             data: components["schemas"]["User"][];
-            pagination: {
-                limit: number;
-                /** @description Pass as `cursor` for the next page; null on the last page. */
-                nextCursor: string | null;
+            /** @description Every list answers this. When `hasMore` is true the response also carries `Link: <next page URL>; rel="next"` (RFC 8288), which keeps the request's other query parameters. */
+            pagination: components["schemas"]["Pagination"] & {
                 page?: number;
                 /** @description Only with page/pageSize paging. */
                 totalCount?: number;
@@ -11001,6 +1776,31 @@ export interface components {
             /** @description Ids of folders the user belongs to (replaces the user's manually assigned folders). Applied asynchronously: see `provisioning`. */
             folders?: string[];
         };
+        /** @description A full user: UserCreate's fields; the read-only members of User may be sent back and are ignored (except id, which must match). */
+        UserReplace: components["schemas"]["UserCreate"] & {
+            /** @description Optional; when sent it must equal the id in the path. */
+            readonly id?: string;
+            /** @description Read-only: ignored when sent (a GET's body can be PUT back). */
+            readonly status?: unknown;
+            /** @description Read-only: ignored when sent (a GET's body can be PUT back). */
+            readonly version?: unknown;
+            /** @description Read-only: ignored when sent (a GET's body can be PUT back). */
+            readonly createdAt?: unknown;
+            /** @description Read-only: ignored when sent (a GET's body can be PUT back). */
+            readonly updatedAt?: unknown;
+            /** @description Read-only: ignored when sent (a GET's body can be PUT back). */
+            readonly provisioning?: unknown;
+            /** @description Read-only: ignored when sent (a GET's body can be PUT back). */
+            readonly memberships?: unknown;
+            /** @description Read-only: ignored when sent (a GET's body can be PUT back). */
+            readonly passwordResetRequired?: unknown;
+            /** @description Read-only: ignored when sent (a GET's body can be PUT back). */
+            readonly hasPassword?: unknown;
+            /** @description Read-only: ignored when sent (a GET's body can be PUT back). */
+            readonly lastActivityAt?: unknown;
+            /** @description Read-only: ignored when sent (a GET's body can be PUT back). */
+            readonly lockedUntil?: unknown;
+        };
         PasswordVerifyResult: {
             valid: boolean;
             /** @description Only when valid: the user must choose a new password now. */
@@ -11012,6 +1812,8 @@ export interface components {
         };
         ActivityResult: {
             lastActivityAt: string;
+            /** @description The user's version after this call; its ETag is W/"<version>". */
+            version: number;
             recorded: boolean;
         };
         UserDevice: {
@@ -11037,27 +1839,6 @@ export interface components {
             name?: string | null;
             appVersion?: string | null;
         };
-        CreatedApiToken: {
-            /** @description The secret. Shown only in this response; store it now. */
-            token: string;
-            apiToken: components["schemas"]["ApiToken"];
-        };
-        ApiToken: {
-            id: string;
-            name: string;
-            scopes: ("users:read" | "users:write" | "admin" | "scim" | "auth")[];
-            /**
-             * @description The first characters of the secret, to tell tokens apart.
-             * @example prov_3kT9aZ
-             */
-            prefix: string;
-            createdAt: string;
-            /** @description Updated at most once a minute. */
-            lastUsedAt: string | null;
-            expiresAt: string | null;
-            disabledAt: string | null;
-            active: boolean;
-        };
         ApiTokenCreate: {
             name: string;
             /**
@@ -11069,6 +1850,30 @@ export interface components {
             scopes: ("users:read" | "users:write" | "admin" | "scim" | "auth")[];
             /** Format: date-time */
             expiresAt?: string | null;
+        };
+        Me: {
+            /** @description The tenant the token belongs to (the one this host serves). */
+            tenant: {
+                id: string;
+                slug: string;
+                name: string;
+            };
+            /** @description The token that made this request (never its secret). */
+            token: {
+                id: string;
+                name: string;
+                scopes: ("users:read" | "users:write" | "admin" | "scim" | "auth")[];
+                /**
+                 * @description The first characters of the secret, as GET /v1/api-tokens lists them.
+                 * @example prov_3kT9aZ
+                 */
+                prefix: string;
+                createdAt: string;
+                /** @description null: the token never expires. */
+                expiresAt: string | null;
+                /** @description Including this request; recorded at most once a minute. */
+                lastUsedAt: string | null;
+            };
         };
         Attribute: {
             key: string;
@@ -11241,10 +2046,10 @@ export interface components {
         };
         EventFeed: {
             data: components["schemas"]["Event"][];
-            pagination: {
-                limit: number;
-                nextCursor: string;
-                hasMore: boolean;
+            /** @description Every list answers this. When `hasMore` is true the response also carries `Link: <next page URL>; rel="next"` (RFC 8288), which keeps the request's other query parameters. */
+            pagination: components["schemas"]["Pagination"] & {
+                /** @description Pass as `after` for the next page; also on the last page, to poll for what happens next. */
+                nextCursor?: string;
             };
         };
         Event: {
@@ -11264,7 +2069,7 @@ export interface components {
         /** @description Who made the change; null only for events older than the audit trail. */
         Actor: {
             /** @enum {string} */
-            kind: "api_token" | "scim" | "platform" | "rule" | "system";
+            kind: "api_token" | "scim" | "platform" | "rule" | "console" | "system";
             tokenId?: string;
             tokenName?: string;
             requestId?: string;
@@ -11275,6 +2080,11 @@ export interface components {
             ip?: string;
             /** @description kind `rule`: the collection whose audience rule acted. */
             collectionId?: string;
+            /**
+             * @description kind `console`: signed in by a platform operator's one-time link, or with an admin token (then `tokenId`).
+             * @enum {string}
+             */
+            via?: "link" | "token";
         } | null;
         WebhookEndpoint: {
             id: string;
@@ -11347,11 +2157,5872 @@ export interface components {
             actor: components["schemas"]["Actor"];
         };
     };
-    responses: never;
-    parameters: never;
+    responses: {
+        /** @description The request is not valid. */
+        BadRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Missing or wrong platform admin token. */
+        Unauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The platform API is disabled (no PLATFORM_ADMIN_TOKEN configured). */
+        Forbidden: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No such tenant or domain. */
+        NotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description This path does not have the method that was sent; `Allow` lists the ones it has. */
+        MethodNotAllowed: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                Allow: components["headers"]["Allow"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Rate limit exceeded (the platform API counts against the per-IP limit). */
+        TooManyRequests: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is larger than 1 MiB. */
+        ContentTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is not JSON. */
+        UnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description idempotency_key_reused: this Idempotency-Key was used with another body or endpoint. */
+        UnprocessableContent: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Rate limit exceeded. */
+        TooManyRequests2: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No such tenant. */
+        NotFound2: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The tenant is suspended. */
+        Conflict: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request is not valid: `errors` names each field and how to fix it. */
+        BadRequest2: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Missing, malformed, unknown, disabled, expired or other-tenant token. */
+        Unauthorized2: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The token lacks the scope this operation needs, or the tenant is suspended. */
+        Forbidden2: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Unknown tenant host or resource. */
+        NotFound3: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Rate limit exceeded. */
+        TooManyRequests3: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is larger than 1 MiB. */
+        ContentTooLarge2: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is not JSON. */
+        UnsupportedMediaType2: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description idempotency_key_reused: this Idempotency-Key was used with another body or endpoint. */
+        UnprocessableContent2: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The tenant is moving to another database and writes are paused for seconds: retry after `Retry-After`. */
+        ServiceUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description email or externalId already belongs to another user. */
+        Conflict2: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The user was erased. */
+        Gone: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description If-Match does not match the current version. */
+        PreconditionFailed: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The name is taken. */
+        Conflict3: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Name or prefix taken. */
+        Conflict4: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Not allowed in the invitation's current state. */
+        Conflict5: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description name or externalId is taken. */
+        Conflict6: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Too many endpoints, or the endpoint is disabled. */
+        Conflict7: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+xml": components["schemas"]["Problem"];
+            };
+        };
+    };
+    parameters: {
+        /**
+         * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+         * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+         */
+        IdempotencyKey: string;
+        /**
+         * @description Apply the change only if the current version is one of these ETags (or `*`); otherwise 412 and nothing is changed. Without it, concurrent changes are merged, never refused.
+         * @example W/"3"
+         */
+        IfMatch: string;
+        /**
+         * @description Answer 304 with no body when the current version is one of these ETags (or `*`).
+         * @example W/"3"
+         */
+        IfNoneMatch: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Identifies this request in logs and support tickets (`hono/request-id`): the client's own `X-Request-Id` when it sent one of at most 128 characters, else a fresh UUID. */
+        XRequestId: string;
+        /** @description The tightest limit that applies (draft-ietf-httpapi-ratelimit-headers): `"ip"` (per client IP) or `"tenant"`, `q` requests per `w` seconds. Sent whenever the rate limiter answered: always on 429, absent on unknown-host 404s, on suspended-tenant 403s and if the limiter is switched off or failed open. */
+        RateLimitPolicy: string;
+        /** @description What is left of that limit: `r` requests remaining, `t` seconds until the window resets. Sent with RateLimit-Policy. */
+        RateLimit: string;
+        /** @description Requests allowed per second by the tightest limit (GitHub style). Sent with RateLimit-Policy. */
+        XRateLimitLimit: number;
+        /** @description Requests left in the current second. Sent with RateLimit-Policy. */
+        XRateLimitRemaining: number;
+        /** @description When the window resets, in Unix seconds. Sent with RateLimit-Policy. */
+        XRateLimitReset: number;
+        /** @description Seconds to wait before retrying. */
+        RetryAfter: number;
+        /** @description The bearer challenge (RFC 6750), with `error` and a short `error_description` when a token was sent. */
+        WWWAuthenticate: string;
+        /** @description The methods this path has. */
+        Allow: string;
+        /** @description Where the created resource lives. */
+        Location: string;
+        /** @description The representation's version, `W/"<version>"`; send it back in `If-Match` (writes) or `If-None-Match` (reads). Sent with every representation of a single user or SCIM resource. */
+        ETag: string;
+        /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key` and body; nothing was done again. Absent on first answers. */
+        IdempotentReplayed: "true";
+        /** @description RFC 8288 link to the next page, `<url>; rel="next"`. Sent exactly when there is a next page (`nextCursor` is not null). */
+        Link: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    listTenants: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of tenants by slug. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Tenant"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createTenant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenant: components["schemas"]["Tenant"];
+                        token: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The slug is taken. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The tenant's slug, the first label of its host.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    updateTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The tenant's slug, the first label of its host.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantPatch"];
+            };
+        };
+        responses: {
+            /** @description The updated tenant. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createTenantDomain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The tenant's slug, the first label of its host.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantDomainCreate"];
+            };
+        };
+        responses: {
+            /** @description The tenant with its domains. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The hostname is already mapped, or is under the base domain. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteTenantDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The tenant's slug, the first label of its host.
+                 * @example acme
+                 */
+                slug: string;
+                /**
+                 * @description A custom domain mapped to the tenant.
+                 * @example users.acme.com
+                 */
+                hostname: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unmapped. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createTenantAdminToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The tenant's slug, the first label of its host.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AdminTokenIssue"];
+            };
+        };
+        responses: {
+            /** @description Issued; `token` is the secret. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiToken"] & {
+                        tenant: {
+                            id: string;
+                            slug: string;
+                            name: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listIpBlocks: {
+        parameters: {
+            query?: {
+                limit?: string;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Active blocks by IP. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["IpBlock"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests2"];
+        };
+    };
+    deleteIpBlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A blocked client IP address (IPv4 or IPv6).
+                 * @example 203.0.113.7
+                 */
+                ip: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lifted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The IP is not blocked. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests2"];
+        };
+    };
+    listShards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every configured shard. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Shard"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound2"];
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    moveTenant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The tenant's slug, the first label of its host.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantMoveRequest"];
+            };
+        };
+        responses: {
+            /** @description The move started. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantMove"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound2"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The tenant is already on that shard, or a move is in progress. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+        };
+    };
+    createTenantConsoleLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The tenant's slug, the first label of its host.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in URL; hand it to the tenant's admin over a private channel. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleLink"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound2"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests2"];
+        };
+    };
+    endTenantConsoleSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The tenant's slug, the first label of its host.
+                 * @example acme
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The number of sessions ended. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        revoked: number;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound2"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests2"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Offset paging (1-based); prefer cursors for large tenants. */
+                page?: string;
+                pageSize?: string;
+                /** @description Exact email, ignoring case. */
+                email?: string;
+                externalId?: string;
+                active?: "true" | "false";
+                /** @description ISO 8601; lists users changed at or after it, oldest change first. */
+                updatedSince?: string;
+                /** @description Case-insensitive prefix of first, last or display name, or of the email. */
+                q?: string;
+                /** @description SCIM filter syntax over REST attribute names, e.g. `department eq "Sales" and attributes.costCenter sw "CC-"`. */
+                filter?: string;
+                /** @description One of id, createdAt, updatedAt, lastActivityAt, externalId, email, firstName, lastName; prefix with - for descending. */
+                sort?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                    "application/xml": components["schemas"]["UserList"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+                "application/xml": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. `Location` points at the user. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                    "application/xml": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description email or externalId already belongs to another user (see `existingUserId`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    searchUsers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserSearch"];
+                "application/xml": components["schemas"]["UserSearch"];
+            };
+        };
+        responses: {
+            /** @description A page of users. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                    "application/xml": components["schemas"]["UserList"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Answer 304 with no body when the current version is one of these ETags (or `*`).
+                 * @example W/"3"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                    "application/xml": components["schemas"]["User"];
+                };
+            };
+            /** @description Not modified. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The user was erased; only the id remains. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    replaceUser: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Apply the change only if the current version is one of these ETags (or `*`); otherwise 412 and nothing is changed. Without it, concurrent changes are merged, never refused.
+                 * @example W/"3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserReplace"];
+                "application/xml": components["schemas"]["UserReplace"];
+            };
+        };
+        responses: {
+            /** @description The replaced user. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                    "application/xml": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict2"];
+            410: components["responses"]["Gone"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteUser: {
+        parameters: {
+            query?: {
+                erase?: "true" | "false";
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Apply the change only if the current version is one of these ETags (or `*`); otherwise 412 and nothing is changed. Without it, concurrent changes are merged, never refused.
+                 * @example W/"3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deactivated user, or the erasure receipt. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"] | {
+                        id: string;
+                        erasedAt: string;
+                    };
+                    "application/xml": components["schemas"]["User"] | {
+                        id: string;
+                        erasedAt: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The user was already erased. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Apply the change only if the current version is one of these ETags (or `*`); otherwise 412 and nothing is changed. Without it, concurrent changes are merged, never refused.
+                 * @example W/"3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatch"];
+                "application/merge-patch+json": components["schemas"]["UserPatch"];
+                "application/xml": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description The updated user. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                    "application/xml": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict2"];
+            410: components["responses"]["Gone"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyUserPassword: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordVerify"];
+                "application/xml": components["schemas"]["PasswordVerify"];
+            };
+        };
+        responses: {
+            /** @description Whether the password is the user's. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordVerifyResult"];
+                    "application/xml": components["schemas"]["PasswordVerifyResult"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            410: components["responses"]["Gone"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            /** @description Locked after too many failures; see `lockedUntil` and Retry-After. */
+            423: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordUserActivity: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's last activity. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityResult"];
+                    "application/xml": components["schemas"]["ActivityResult"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUserDevices: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The devices. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["UserDevice"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["UserDevice"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createUserDevice: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserDeviceInput"];
+                "application/xml": components["schemas"]["UserDeviceInput"];
+            };
+        };
+        responses: {
+            /** @description Refreshed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDevice"];
+                    "application/xml": components["schemas"]["UserDevice"];
+                };
+            };
+            /** @description Registered. `Location` points at the device. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDevice"];
+                    "application/xml": components["schemas"]["UserDevice"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The user already has 50 devices. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            410: components["responses"]["Gone"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteUserDevice: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+                /**
+                 * @description The device's id, chosen by the client that registered it.
+                 * @example ios-4F2A9C
+                 */
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    markUserDeviceSeen: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+                /**
+                 * @description The device's id, chosen by the client that registered it.
+                 * @example ios-4F2A9C
+                 */
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The device. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDevice"];
+                    "application/xml": components["schemas"]["UserDevice"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listApiTokens: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                /** @description `pagination.nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the tenant's tokens, oldest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ApiToken"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["ApiToken"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createApiToken: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenCreate"];
+                "application/xml": components["schemas"]["ApiTokenCreate"];
+            };
+        };
+        responses: {
+            /** @description Created; `token` is the secret. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiToken"];
+                    "application/xml": components["schemas"]["CreatedApiToken"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getApiToken: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token (without its secret). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiToken"];
+                    "application/xml": components["schemas"]["ApiToken"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    deleteApiToken: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The disabled token. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiToken"];
+                    "application/xml": components["schemas"]["ApiToken"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCurrentToken: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The calling token and its tenant. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                    "application/xml": components["schemas"]["Me"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    listAvailableAttributes: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Built-ins first, then custom attributes by key, then built-ins that share a key with a custom one. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Attribute"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Attribute"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createAvailableAttribute: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttributeCreate"];
+                "application/xml": components["schemas"]["AttributeCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attribute"];
+                    "application/xml": components["schemas"]["Attribute"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The key is taken (or is a built-in attribute). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteAvailableAttribute: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The attribute's key (a custom attribute's, or a built-in's name).
+                 * @example badgeNumber
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description Built-in attributes cannot be removed. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateAvailableAttribute: {
+        parameters: {
+            query?: {
+                /** @description true: the built-in attribute of this name; false: the custom one. Default: the custom one if the tenant has it, else the built-in. */
+                builtIn?: "true" | "false";
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The attribute's key (a custom attribute's, or a built-in's name).
+                 * @example badgeNumber
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttributePatch"];
+                "application/xml": components["schemas"]["AttributePatch"];
+            };
+        };
+        responses: {
+            /** @description The updated attribute. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attribute"];
+                    "application/xml": components["schemas"]["Attribute"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The change is not allowed. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listRoles: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Roles by descending weight, then name. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Role"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Role"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createRole: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleCreate"];
+                "application/xml": components["schemas"]["RoleCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                    "application/xml": components["schemas"]["Role"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict3"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getRole: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The role. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                    "application/xml": components["schemas"]["Role"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    deleteRole: {
+        parameters: {
+            query?: {
+                reassignTo?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description Users still hold the role. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateRole: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolePatch"];
+                "application/xml": components["schemas"]["RolePatch"];
+            };
+        };
+        responses: {
+            /** @description The updated role. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                    "application/xml": components["schemas"]["Role"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict3"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listIdentityProviders: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description By name. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["IdentityProvider"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["IdentityProvider"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createIdentityProvider: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IdentityProviderCreate"];
+                "application/xml": components["schemas"]["IdentityProviderCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityProvider"];
+                    "application/xml": components["schemas"]["IdentityProvider"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict4"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getIdentityProvider: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The identity provider. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityProvider"];
+                    "application/xml": components["schemas"]["IdentityProvider"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    deleteIdentityProvider: {
+        parameters: {
+            query?: {
+                unbind?: "true" | "false";
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description Users are bound to it. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateIdentityProvider: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IdentityProviderPatch"];
+                "application/xml": components["schemas"]["IdentityProviderPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityProvider"];
+                    "application/xml": components["schemas"]["IdentityProvider"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict4"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: {
+                status?: "pending" | "accepted" | "revoked" | "expired";
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Invitation"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Invitation"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    inviteUsers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationRequest"];
+                "application/xml": components["schemas"]["InvitationRequest"];
+            };
+        };
+        responses: {
+            /** @description Per-entry results, in request order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationResponse"];
+                    "application/xml": components["schemas"]["InvitationResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getInvitation: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                    "application/xml": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    resendInvitation: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                    "application/xml": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict5"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                    "application/xml": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict5"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                    "application/xml": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict5"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listGroups: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Collection"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Collection"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createGroup: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionCreate"];
+                "application/xml": components["schemas"]["CollectionCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict6"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getGroup: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Group */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    deleteGroup: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateGroup: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionPatch"];
+                "application/xml": components["schemas"]["CollectionPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict6"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listGroupMembers: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of members, by user id. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Member"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Member"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    addGroupMembers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+                "application/xml": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        added: string[];
+                        alreadyMembers: string[];
+                    };
+                    "application/xml": {
+                        added: string[];
+                        alreadyMembers: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    removeGroupMembers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+                "application/xml": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        removed: string[];
+                        notMembers: string[];
+                    };
+                    "application/xml": {
+                        removed: string[];
+                        notMembers: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listCampaigns: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Collection"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Collection"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createCampaign: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionCreate"];
+                "application/xml": components["schemas"]["CollectionCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict6"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCampaign: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Campaign */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    deleteCampaign: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateCampaign: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionPatch"];
+                "application/xml": components["schemas"]["CollectionPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict6"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listCampaignMembers: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of members, by user id. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Member"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Member"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    addCampaignMembers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+                "application/xml": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        added: string[];
+                        alreadyMembers: string[];
+                    };
+                    "application/xml": {
+                        added: string[];
+                        alreadyMembers: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    removeCampaignMembers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+                "application/xml": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        removed: string[];
+                        notMembers: string[];
+                    };
+                    "application/xml": {
+                        removed: string[];
+                        notMembers: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAccessGroups: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Collection"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Collection"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createAccessGroup: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionCreate"];
+                "application/xml": components["schemas"]["CollectionCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict6"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAccessGroup: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Access group */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    deleteAccessGroup: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateAccessGroup: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionPatch"];
+                "application/xml": components["schemas"]["CollectionPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict6"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAccessGroupMembers: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of members, by user id. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Member"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Member"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    addAccessGroupMembers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+                "application/xml": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        added: string[];
+                        alreadyMembers: string[];
+                    };
+                    "application/xml": {
+                        added: string[];
+                        alreadyMembers: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    removeAccessGroupMembers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+                "application/xml": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        removed: string[];
+                        notMembers: string[];
+                    };
+                    "application/xml": {
+                        removed: string[];
+                        notMembers: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listOrganizations: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Collection"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Collection"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createOrganization: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionCreate"];
+                "application/xml": components["schemas"]["CollectionCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict6"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganization: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Organization */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    deleteOrganization: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateOrganization: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionPatch"];
+                "application/xml": components["schemas"]["CollectionPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict6"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listOrganizationMembers: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of members, by user id. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Member"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Member"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    addOrganizationMembers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+                "application/xml": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        added: string[];
+                        alreadyMembers: string[];
+                    };
+                    "application/xml": {
+                        added: string[];
+                        alreadyMembers: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    removeOrganizationMembers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+                "application/xml": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        removed: string[];
+                        notMembers: string[];
+                    };
+                    "application/xml": {
+                        removed: string[];
+                        notMembers: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listFolders: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Collection"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Collection"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createFolder: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionCreate"];
+                "application/xml": components["schemas"]["CollectionCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict6"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getFolder: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Folder */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    deleteFolder: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateFolder: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionPatch"];
+                "application/xml": components["schemas"]["CollectionPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Collection"];
+                    "application/xml": components["schemas"]["Collection"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict6"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listFolderMembers: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of members, by user id. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Member"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["Member"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    addFolderMembers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+                "application/xml": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        added: string[];
+                        alreadyMembers: string[];
+                    };
+                    "application/xml": {
+                        added: string[];
+                        alreadyMembers: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    removeFolderMembers: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+                "application/xml": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        removed: string[];
+                        notMembers: string[];
+                    };
+                    "application/xml": {
+                        removed: string[];
+                        notMembers: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page; omit to start at the beginning. */
+                after?: string;
+                /** @description Comma-separated event types: user.created, user.updated, user.deactivated, user.reactivated, user.erased, user.memberships_requested, membership.added, membership.removed, collection.created, collection.updated, collection.deleted, invitation.created, invitation.resent, invitation.accepted, invitation.revoked, user.password_verified, api_token.created, api_token.disabled, attribute_definition.created, attribute_definition.updated, attribute_definition.deleted, role.created, role.updated, role.deleted, identity_provider.created, identity_provider.updated, identity_provider.deleted, tenant.updated, webhook_endpoint.created, webhook_endpoint.updated, webhook_endpoint.deleted, webhook_endpoint.secret_rotated, webhook.disabled, webhook.test. */
+                types?: string;
+                /** @description Page size, 1-1000 (default 100). */
+                limit?: string;
+                /** @description Admin scope only: events in this delivery status, e.g. `failed` to find what needs a replay. */
+                status?: "pending" | "sent" | "processed" | "failed";
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. `Link: <...>; rel="next"` is sent when `hasMore` is true. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventFeed"];
+                    "application/xml": components["schemas"]["EventFeed"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description cursor_expired: the cursor is older than the tenant's retention window, or from before the tenant moved to another shard. Resynchronise with GET /v1/users?updatedSince=..., then read the feed without `after`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"] & {
+                        delivery: {
+                            /** @enum {string} */
+                            status: "pending" | "sent" | "processed" | "failed";
+                            attempts: number;
+                            sentAt: string | null;
+                            processedAt: string | null;
+                            error: string | null;
+                        };
+                    };
+                    "application/xml": components["schemas"]["Event"] & {
+                        delivery: {
+                            /** @enum {string} */
+                            status: "pending" | "sent" | "processed" | "failed";
+                            attempts: number;
+                            sentAt: string | null;
+                            processedAt: string | null;
+                            error: string | null;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    replayEvent: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued again. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        status: string;
+                    };
+                    "application/xml": {
+                        id: string;
+                        status: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The event was already processed. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+xml": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every endpoint. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["WebhookEndpoint"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["WebhookEndpoint"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key with the same body within 24 hours replays the first successful answer (`Idempotent-Replayed: true`) and does nothing again; the same key with another body is 422. 1 to 255 visible ASCII characters; a UUID is a good choice.
+                 * @example 5f0c6a3e-2b1d-4c8e-9a7f-1e2d3c4b5a69
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointCreate"];
+                "application/xml": components["schemas"]["WebhookEndpointCreate"];
+            };
+        };
+        responses: {
+            /** @description The endpoint and its signing secret. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        endpoint: components["schemas"]["WebhookEndpoint"];
+                        /**
+                         * @description The signing secret (whsec_...). Shown only in this response.
+                         * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+                         */
+                        secret: string;
+                    };
+                    "application/xml": {
+                        endpoint: components["schemas"]["WebhookEndpoint"];
+                        /**
+                         * @description The signing secret (whsec_...). Shown only in this response.
+                         * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+                         */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict7"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            422: components["responses"]["UnprocessableContent2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                    "application/xml": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointPatch"];
+                "application/xml": components["schemas"]["WebhookEndpointPatch"];
+            };
+        };
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                    "application/xml": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["ContentTooLarge2"];
+            415: components["responses"]["UnsupportedMediaType2"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint and its new secret. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        endpoint: components["schemas"]["WebhookEndpoint"];
+                        /**
+                         * @description The signing secret (whsec_...). Shown only in this response.
+                         * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+                         */
+                        secret: string;
+                    };
+                    "application/xml": {
+                        endpoint: components["schemas"]["WebhookEndpoint"];
+                        /**
+                         * @description The signing secret (whsec_...). Shown only in this response.
+                         * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+                         */
+                        secret: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        eventId: string;
+                        deliveryId: string;
+                    };
+                    "application/xml": {
+                        eventId: string;
+                        deliveryId: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict7"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["WebhookDelivery"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["WebhookDelivery"][];
+                        pagination: components["schemas"]["Pagination"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: {
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource's id, as returned when it was created.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8a
+                 */
+                id: string;
+                /**
+                 * @description The delivery's id.
+                 * @example 0192f0c4-7d8a-7c3e-9b1a-3f4e5d6c7b8b
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                    "application/xml": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict7"];
+            429: components["responses"]["TooManyRequests3"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditLogEntries: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                after?: string;
+                limit?: number;
+                actorKind?: "api_token" | "scim" | "platform" | "rule" | "console" | "system";
+                /** @description Changes made with this API token (REST or SCIM). */
+                tokenId?: string;
+                subjectId?: string;
+                /** @description Comma-separated event types. */
+                types?: string;
+                since?: string;
+                until?: string;
+                /** @description Response format; overrides Accept. */
+                format?: "json" | "xml";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page. `nextCursor` is set on the last page too, to poll from; `Link: rel="next"` only when `hasMore`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["XRateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["XRateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["XRateLimitReset"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["AuditEntry"][];
+                        /** @description Every list answers this. When `hasMore` is true the response also carries `Link: <next page URL>; rel="next"` (RFC 8288), which keeps the request's other query parameters. */
+                        pagination: components["schemas"]["Pagination"] & {
+                            /** @description Pass as `after` for the next page; also on the last page, to poll for what happens next. */
+                            nextCursor?: string;
+                        };
+                    };
+                    "application/xml": {
+                        data: components["schemas"]["AuditEntry"][];
+                        /** @description Every list answers this. When `hasMore` is true the response also carries `Link: <next page URL>; rel="next"` (RFC 8288), which keeps the request's other query parameters. */
+                        pagination: components["schemas"]["Pagination"] & {
+                            /** @description Pass as `after` for the next page; also on the last page, to poll for what happens next. */
+                            nextCursor?: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest2"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden2"];
+            404: components["responses"]["NotFound3"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests3"];
+        };
+    };
+}
