@@ -8,20 +8,25 @@
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { tenantIdColumn } from "./tenancy";
 
+/** What a stored first response holds, in both idempotency tables (fresh builders per table). */
+const storedResponseColumns = () => ({
+  /** SHA-256 of method, path and the normalised request body. */
+  requestHash: text("request_hash").notNull(),
+  status: integer("status").notNull(),
+  body: text("body").notNull(),
+  location: text("location"),
+  /** The response headers to replay (JSON object), minus X-Request-Id and rate-limit headers; null on older rows. */
+  headers: text("headers"),
+  createdAt: integer("created_at").notNull(),
+});
+
 /** Stored first responses for `Idempotency-Key` retries, kept for 24 hours. */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
   {
     tenantId: tenantIdColumn(),
     key: text("key").notNull(),
-    /** SHA-256 of method, path and the normalised request body. */
-    requestHash: text("request_hash").notNull(),
-    status: integer("status").notNull(),
-    body: text("body").notNull(),
-    location: text("location"),
-    /** The response headers to replay (JSON object), minus X-Request-Id and rate-limit headers; null on older rows. */
-    headers: text("headers"),
-    createdAt: integer("created_at").notNull(),
+    ...storedResponseColumns(),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.key] }),
@@ -38,12 +43,7 @@ export const platformIdempotencyKeys = sqliteTable(
   "platform_idempotency_keys",
   {
     key: text("key").primaryKey(),
-    requestHash: text("request_hash").notNull(),
-    status: integer("status").notNull(),
-    body: text("body").notNull(),
-    location: text("location"),
-    headers: text("headers"),
-    createdAt: integer("created_at").notNull(),
+    ...storedResponseColumns(),
   },
   (t) => [index("platform_idempotency_keys_created_idx").on(t.createdAt)],
 );
