@@ -217,10 +217,12 @@ describe("Idempotency-Key errors", () => {
   });
 
   it("the contract declares the header with its real pattern on every creating POST", async () => {
-    const doc = (await (await send(BASE, "/openapi.json")).json()) as { paths: Record<string, Record<string, any>> };
+    const doc = (await (await send(BASE, "/openapi.json")).json()) as { paths: Record<string, Record<string, any>>; components: { parameters: Record<string, any> } };
+    // Shared parameters are $refs to components.parameters (src/openapi/parameters.ts).
+    const resolve = (p: any) => (typeof p.$ref === "string" ? doc.components.parameters[p.$ref.split("/").pop()] : p);
     const creating = ["/v1/users", "/v1/roles", "/v1/identity-providers", "/v1/available-attributes", "/v1/api-tokens", "/v1/webhooks", "/v1/invitations", "/v1/groups", "/v1/groups/{id}/members", "/v1/users/{id}/devices", "/platform/tenants", "/platform/tenants/{slug}/domains", "/platform/tenants/{slug}/move", "/platform/tenants/{slug}/console-links"];
     for (const path of creating) {
-      const header = (doc.paths[path]!.post.parameters as any[]).find((p) => p.in === "header" && p.name.toLowerCase() === "idempotency-key");
+      const header = (doc.paths[path]!.post.parameters as any[]).map(resolve).find((p) => p.in === "header" && p.name.toLowerCase() === "idempotency-key");
       expect(header, path).toBeTruthy();
       expect(header.schema.pattern, path).toBe("^[\\x21-\\x7e]{1,255}$");
     }
