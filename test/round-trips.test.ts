@@ -209,6 +209,20 @@ describe("reads take 1 sequential hop", () => {
     expectRead(out);
   });
 
+  it("GET /v1/roles/{id} and /v1/identity-providers/{id} (the row and its user count in one batch)", async () => {
+    const role = await t.call("/v1/roles", { body: { name: `RT ${crypto.randomUUID()}` } });
+    const provider = await t.call("/v1/identity-providers", { body: { name: `RT ${crypto.randomUUID()}`, prefix: `rt${Date.now().toString(36)}` } });
+    expect([role.status, provider.status]).toEqual([201, 201]);
+    for (const [route, path] of [
+      ["GET /v1/roles/{id}", `/v1/roles/${((await role.json()) as { id: string }).id}`],
+      ["GET /v1/identity-providers/{id}", `/v1/identity-providers/${((await provider.json()) as { id: string }).id}`],
+    ] as const) {
+      const out = await measure(t, route, path);
+      expectStatus(out, 200);
+      expectRead(out);
+    }
+  });
+
   it("an unknown token is answered 401 after exactly 1 hop", async () => {
     const out = await measure(t, "GET /v1/users/{id} unknown token", `/v1/users/${manager.id}`, { token: generateToken() });
     expectStatus(out, 401);

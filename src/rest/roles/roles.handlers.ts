@@ -26,15 +26,17 @@ const view = (r: RoleRow, userCount?: number) => ({
   updatedAt: new Date(r.updatedAt).toISOString(),
 });
 
-async function findRole(db: Db, tenantId: string, id: string): Promise<RoleRow> {
-  const row = await db.select().from(roles).where(and(eq(roles.tenantId, tenantId), eq(roles.id, id))).get();
+const roleQuery = (db: Db, tenantId: string, id: string) => db.select().from(roles).where(and(eq(roles.tenantId, tenantId), eq(roles.id, id)));
+const holdersQuery = (db: Db, tenantId: string, roleId: string) =>
+  db.select({ n: sql<number>`count(*)` }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.roleId, roleId)));
+
+function found(row: RoleRow | undefined, id: string): RoleRow {
   if (!row) throw new ApiError("not_found", `No role with id '${id}' exists in this tenant.`);
   return row;
 }
 
-async function holders(db: Db, tenantId: string, roleId: string): Promise<number> {
-  const row = await db.select({ n: sql<number>`count(*)` }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.roleId, roleId))).get();
-  return row?.n ?? 0;
+async function findRole(db: Db, tenantId: string, id: string): Promise<RoleRow> {
+  return found(await roleQuery(db, tenantId, id).get(), id);
 }
 
 function nameTaken(err: unknown, value: string): ApiError | null {
@@ -74,8 +76,10 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
 export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
   const db = c.get("db");
   const tenantId = c.get("tenant").id;
-  const row = await findRole(db, tenantId, c.req.valid("param").id);
-  return c.json(view(row, await holders(db, tenantId, row.id)), 200);
+  const { id } = c.req.valid("param");
+  // The role and how many users hold it in one batch: one round trip.
+  const [rows, counts] = await db.batch([roleQuery(db, tenantId, id), holdersQuery(db, tenantId, id)]);
+  return c.json(view(found(rows[0], id), counts[0]?.n ?? 0), 200);
 };
 
 export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
@@ -104,9 +108,11 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
 export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
   const db = c.get("db");
   const tenantId = c.get("tenant").id;
-  const row = await findRole(db, tenantId, c.req.valid("param").id);
+  const { id } = c.req.valid("param");
   const { reassignTo } = c.req.valid("query");
-  const count = await holders(db, tenantId, row.id);
+  const [rows, counts] = await db.batch([roleQuery(db, tenantId, id), holdersQuery(db, tenantId, id)]);
+  const row = found(rows[0], id);
+  const count = counts[0]?.n ?? 0;
   if (count > 0 && reassignTo === undefined) {
     throw new ApiError("conflict", `${count} user(s) hold the role '${row.name}'. Pass ?reassignTo=<roleId> to move them, or ?reassignTo=none to leave them without a role.`, {
       extra: { userCount: count },
