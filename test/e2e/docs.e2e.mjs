@@ -60,10 +60,10 @@ export async function docsSuite({ server, browser, step }) {
       const documentLoaded = page.waitForResponse((r) => r.url() === `${origin}/openapi.json` && r.status() === 200);
       await page.goto(`${origin}/docs`);
       await documentLoaded;
-      // The first tag (Platform) opens by itself; opening Users shows its operations.
-      await page.getByText("List tenants", { exact: true }).first().waitFor();
-      await page.getByRole("button", { name: "Open Group - Users", exact: true }).click();
+      // The first tag of the document (Users) opens by itself; opening Tenants shows its operations.
       await page.getByText("List users", { exact: true }).first().waitFor();
+      await page.getByRole("button", { name: "Open Group - Tenants", exact: true }).click();
+      await page.getByText("List tenants", { exact: true }).first().waitFor();
       assert.deepEqual(outside, [], "requests to other hosts");
       assert.deepEqual(problems, [], "CSP violations and page errors");
     } finally {
